@@ -1,0 +1,2 @@
+from diffcompare.cli import main
+raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""The autograd method: our own reverse-mode engine, ``engine.Value``, over the tree."""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+from typing import Mapping
+
+from .engine import Value, _topological_order
+from .expression import Expression, Interpretation, evaluate
+from .results import Cost, Derivatives
+
+METHOD = "autograd"
+
+# Our tree names primitives; the engine spells them as operators and methods.
+_VALUE_RULES = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "pow": lambda x, y: x ** y,
+    "neg": lambda x: -x,
+    "sin": Value.sin,
+    "cos": Value.cos,
+    "tan": Value.tan,
+    "exp": Value.exp,
+    "log": Value.log,
+    "sqrt": Value.sqrt,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "relu": Value.relu,
+    "abs": Value.abs,
+}
+
+# What an arithmetic fault means, in words.
+ARITHMETIC_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+def _call(primitive, *args):
+    if any(isinstance(arg, Value) for arg in args):
+        return _VALUE_RULES[primitive.name](*args)
+    # Constants only: plain float arithmetic, no node.
+    return primitive.evaluate(*args)
+
+
+def build_graph(expression: Expression, leaves: Mapping[str, Value]) -> Value:
+    """The expression as a ``Value`` graph over the given leaves (one per variable)."""
+    out = evaluate(expression, Interpretation(
+        constant=lambda node: node.value,
+        variable=lambda name: leaves[name],
+        call=_call,
+    ))
+    return out if isinstance(out, Value) else Value(out)
+
+
+def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
+    """Value and gradient by one forward and one backward pass of our engine."""
+    start = time.perf_counter()
+    leaves = {name: Value(float(point[name]), label=name) for name in expression.variables}
+    try:
+        out = build_graph(expression, leaves)
+        out.backward()
+    except ARITHMETIC_ERRORS as error:
+        reason = f"the engine failed at this point: {describe(error)}"
+        return Derivatives(
+            method=METHOD, value=None, gradient={name: None for name in leaves},
+            cost=Cost(evaluations=1, seconds=time.perf_counter() - start),
+            reasons={quantity: reason for quantity in ["value", *leaves]},
+        )
+    seconds = time.perf_counter() - start
+    reasons = {}
+    value = _finite(out.data, "value", reasons)
+    gradient = {name: _finite(leaf.grad, name, reasons) for name, leaf in leaves.items()}
+    return Derivatives(
+        method=METHOD, value=value, gradient=gradient,
+        cost=Cost(evaluations=1, seconds=seconds, size=len(_topological_order(out))),
+        reasons=reasons,
+    )
+
+
+def _finite(number: float, quantity: str, reasons: dict) -> float | None:
+    if math.isfinite(number):
+        return number
+    reasons[quantity] = "the engine gave NaN" if math.isnan(number) else "the engine gave infinity"
+    return None
+
+
+def describe(error: Exception) -> str:
+    text = str(error)
+    if text == "math domain error":
+        return "an argument is outside a function's domain (math domain error)"
+    if text == "math range error":
+        return "a result overflowed the float range"
+    return text or type(error).__name__

@@ -1,0 +1,321 @@
+"""Text to expression tree, through Python's ``ast`` and an allow-list.
+
+The text is parsed by ``ast.parse`` (which only parses: it runs nothing) and every
+ast node is then checked against an allow-list and rebuilt as our own tree. Anything
+not on the list is refused with an ``InputError`` that points at it. User text is never
+given to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
+
+The language: numbers, variables, ``+ - * / **``, unary minus, parentheses, calls of the
+functions in ``primitives.FUNCTIONS``, the constants ``pi`` and ``e``. A program is
+assignments (``=``, ``+=``, ``-=``, ``*=``, ``/=``, ``**=``) separated by ``;`` or
+newlines, and ends with the expression to differentiate.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import sys
+from contextlib import contextmanager
+from fractions import Fraction
+
+from .errors import InputError
+from .expression import Call, Const, Expression, Var
+from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+
+_BINARY_OPERATORS = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "div",
+    ast.Pow: "pow",
+}
+
+_OPERATOR_SPELLING = {
+    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
+    ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
+    ast.Not: "not", ast.Invert: "~",
+}
+
+# What to call a construct we refuse, so the message names it in the user's words.
+_REFUSED = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Lambda: "lambdas",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "conditional expressions",
+    ast.NamedExpr: "the := operator",
+    ast.Starred: "starred arguments",
+    ast.Tuple: "tuples",
+    ast.List: "lists",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "f-strings",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices",
+}
+
+_ALLOWED_SUMMARY = ("use numbers, variables, + - * / **, parentheses and "
+                    + " ".join(FUNCTIONS) + ", pi, e")
+
+# Python's own parser builds its tree recursively; a flat sum of a few thousand terms
+# is legitimate input, so it gets more room than the default limit of 1000.
+_AST_RECURSION_LIMIT = 20_000
+
+
+@contextmanager
+def _recursion_limit(limit: int):
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def parse(text: str) -> Expression:
+    """Parse an expression or a small program into an ``Expression``.
+
+    >>> parse("x**2*sin(y)").variables
+    ('x', 'y')
+    >>> parse("c = a + b; c*c").size   # c is one node, used twice
+    4
+    """
+    if not isinstance(text, str):
+        raise InputError(f"an expression must be text, not {type(text).__name__}")
+    if not text.strip():
+        raise InputError("the expression is empty; give one, e.g. \"x**2*sin(y)\"")
+    try:
+        with _recursion_limit(_AST_RECURSION_LIMIT):
+            module = ast.parse(text, mode="exec")
+    except SyntaxError as error:
+        raise _syntax_error(text, error) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise InputError(f"cannot parse the expression: {_reason(error)}") from None
+    return _Builder(text).program(module)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(error, MemoryError):
+        return "it is too large"
+    return str(error)
+
+
+def _syntax_error(text: str, error: SyntaxError) -> InputError:
+    message = error.msg or "invalid syntax"
+    line = error.lineno or 1
+    column = max((error.offset or 1) - 1, 0)
+    end = error.end_offset - 1 if error.end_offset and error.end_offset > error.offset else None
+    if error.lineno is not None and error.end_lineno not in (None, error.lineno):
+        end = None
+    return InputError(f"syntax error: {message}", text, line, column, end)
+
+
+class _Builder:
+    """Checks one ast against the allow-list and builds our tree from it."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = text.splitlines() or [""]
+        self.bindings: dict[str, object] = {}  # names assigned so far -> their node
+        self.variables: dict[str, Var] = {}  # one Var node per free variable
+
+    # ---- errors that point at the text ----
+
+    def refuse(self, message: str, node: ast.AST) -> InputError:
+        line = getattr(node, "lineno", 1) or 1
+        source = self.lines[min(line, len(self.lines)) - 1]
+        column = _characters(source, getattr(node, "col_offset", 0) or 0)
+        end = None
+        if getattr(node, "end_lineno", None) == line and node.end_col_offset is not None:
+            end = _characters(source, node.end_col_offset)
+        return InputError(message, self.text, line, column, end)
+
+    # ---- statements ----
+
+    def program(self, module: ast.Module) -> Expression:
+        body = module.body
+        if not body:
+            raise InputError("the expression is empty; give one, e.g. \"x**2*sin(y)\"")
+        for statement in body[:-1]:
+            self.statement(statement)
+        last = body[-1]
+        if not isinstance(last, ast.Expr):
+            raise self.refuse("a program must end with the expression to differentiate, "
+                              "e.g. \"c = a*b; c + a\"", last)
+        return Expression.from_output(self.text, self.expression(last.value))
+
+    def statement(self, statement: ast.stmt) -> None:
+        if isinstance(statement, ast.Assign):
+            if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
+                raise self.refuse("assign to one plain name, e.g. \"c = a + b\"", statement)
+            target = statement.targets[0]
+            self.check_assignable(target)
+            self.bindings[target.id] = self.expression(statement.value)
+        elif isinstance(statement, ast.AugAssign):
+            if not isinstance(statement.target, ast.Name):
+                raise self.refuse("assign to one plain name, e.g. \"c += a\"", statement)
+            target = statement.target
+            self.check_assignable(target)
+            if target.id not in self.bindings and target.id not in self.variables:
+                raise self.refuse(f"'{target.id}' is used before it is assigned", target)
+            name = _BINARY_OPERATORS.get(type(statement.op))
+            if name is None:
+                raise self.refuse(f"the operator {_OPERATOR_SPELLING.get(type(statement.op), '?')}="
+                                  " is not supported; use += -= *= /= **=", statement)
+            current = self.name(target)
+            value = self.expression(statement.value)
+            self.bindings[target.id] = Call(PRIMITIVES[name], (current, value))
+        elif isinstance(statement, ast.Expr):
+            raise self.refuse("only the last line may be a bare expression; "
+                              "assign the others to names", statement)
+        else:
+            kind = type(statement).__name__.lower()
+            raise self.refuse(f"statements of this kind ({kind}) are not allowed; "
+                              "a program is assignments followed by one expression", statement)
+
+    def check_assignable(self, target: ast.Name) -> None:
+        self.check_identifier(target)
+        if target.id in FUNCTIONS:
+            raise self.refuse(f"'{target.id}' is a function and cannot be assigned to", target)
+
+    def check_identifier(self, node: ast.Name) -> None:
+        if node.id.startswith("_"):
+            raise self.refuse("names may not start with an underscore", node)
+
+    # ---- expressions, built without recursion ----
+
+    def expression(self, root: ast.expr):
+        built: dict[int, object] = {}
+        stack: list[tuple[ast.expr, bool]] = [(root, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                built[id(node)] = self.build(node, built)
+                continue
+            children = self.children(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+        return built[id(root)]
+
+    def children(self, node: ast.expr) -> list:
+        """The sub-expressions of an allowed node; refuses anything not allowed."""
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY_OPERATORS:
+                spelling = _OPERATOR_SPELLING.get(type(node.op), type(node.op).__name__)
+                raise self.refuse(f"the operator {spelling} is not supported; "
+                                  "use + - * / **", node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                spelling = _OPERATOR_SPELLING.get(type(node.op), type(node.op).__name__)
+                raise self.refuse(f"the operator {spelling} is not supported", node)
+            return [node.operand]
+        if isinstance(node, ast.Call):
+            self.check_call(node)
+            return list(node.args)
+        if isinstance(node, (ast.Name, ast.Constant)):
+            return []
+        what = _REFUSED.get(type(node), f"this construct ({type(node).__name__})")
+        raise self.refuse(f"{what}: not allowed; {_ALLOWED_SUMMARY}", node)
+
+    def check_call(self, node: ast.Call) -> None:
+        function = node.func
+        if not isinstance(function, ast.Name):
+            what = _REFUSED.get(type(function), "this kind of call")
+            raise self.refuse(f"{what} in a call: not allowed; call a function by name, "
+                              "e.g. sin(x)", function)
+        if function.id not in FUNCTIONS or function.id in self.bindings:
+            raise self.refuse(f"unknown function '{function.id}'; the functions are "
+                              + ", ".join(FUNCTIONS), function)
+        if node.keywords:
+            raise self.refuse("keyword arguments are not allowed", node.keywords[0])
+        primitive = FUNCTIONS[function.id]
+        if len(node.args) != primitive.arity:
+            raise self.refuse(f"{function.id} takes {primitive.arity} argument"
+                              f"{'s' if primitive.arity != 1 else ''}, got {len(node.args)}",
+                              node)
+
+    def build(self, node: ast.expr, built: dict):
+        if isinstance(node, ast.BinOp):
+            primitive = PRIMITIVES[_BINARY_OPERATORS[type(node.op)]]
+            return Call(primitive, (built[id(node.left)], built[id(node.right)]))
+        if isinstance(node, ast.UnaryOp):
+            operand = built[id(node.operand)]
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return Call(PRIMITIVES["neg"], (operand,))
+        if isinstance(node, ast.Call):
+            primitive = FUNCTIONS[node.func.id]
+            return Call(primitive, tuple(built[id(arg)] for arg in node.args))
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        return self.number(node)
+
+    def name(self, node: ast.Name):
+        if node.id in self.bindings:
+            return self.bindings[node.id]
+        self.check_identifier(node)
+        if node.id in FUNCTIONS:
+            raise self.refuse(f"'{node.id}' is a function; call it, e.g. {node.id}(x)", node)
+        if node.id in CONSTANTS:
+            value, _ = CONSTANTS[node.id]
+            return Const(value=value, exact=node.id, text=node.id)
+        if node.id not in self.variables:
+            self.variables[node.id] = Var(node.id)
+        return self.variables[node.id]
+
+    def number(self, node: ast.Constant) -> Const:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = {str: "strings", bytes: "bytes", complex: "complex numbers",
+                    bool: "True and False", type(None): "None",
+                    type(...): "..."}.get(type(value), type(value).__name__)
+            raise self.refuse(f"{kind}: not allowed; {_ALLOWED_SUMMARY}", node)
+        text = ast.get_source_segment(self.text, node) or repr(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.refuse("this number is too large for a float", node)
+        if isinstance(value, float) and _decimal_exponent(text) > _MAX_LITERAL_EXPONENT:
+            raise self.refuse(f"this number's exponent is beyond the limit of "
+                              f"{_MAX_LITERAL_EXPONENT}", node)
+        if isinstance(value, int):
+            exact = Fraction(value)
+        else:
+            try:
+                exact = Fraction(text.replace("_", ""))
+            except (ValueError, ZeroDivisionError):
+                exact = Fraction(value)
+        try:
+            as_float = float(exact)
+        except OverflowError:
+            as_float = math.inf
+        if not math.isfinite(as_float):
+            raise self.refuse("this number is too large for a float", node)
+        return Const(value=as_float, exact=exact, text=text)
+
+
+# Doubles span about 1e-324 to 1e308; an exact literal beyond that would cost huge
+# integers (Fraction("1e-999999999") never finishes).
+_MAX_LITERAL_EXPONENT = 400
+
+
+def _decimal_exponent(text: str) -> int:
+    mantissa, _, exponent = text.lower().replace("_", "").partition("e")
+    try:
+        return abs(int(exponent or "0"))
+    except ValueError:
+        return 0
+
+
+def _characters(line: str, byte_offset: int) -> int:
+    """ast gives UTF-8 byte offsets; carets need character offsets."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))

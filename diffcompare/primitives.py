@@ -1,0 +1,159 @@
+"""The one table of primitives.
+
+Every function the expression language knows is a row here: its name, its arity,
+its float implementation, its sympy implementation and its local derivative.
+Adding a function is adding a row. ``tests/test_primitives.py`` checks every row's
+derivative against ``sympy.diff`` of the row's sympy implementation.
+
+Local derivatives work on floats only. They are used by our autograd engine and never
+by the symbolic method, which differentiates the sympy implementation itself.
+
+- unary rows:  ``derivative(x, out) -> d out / d x``
+- binary rows: ``derivative(x, y, out) -> (d out / d x, d out / d y)``
+
+``out`` is the primitive's value at the point, passed so that exp, tanh, sigmoid and
+sqrt can reuse it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy
+
+
+@dataclass(frozen=True)
+class Primitive:
+    name: str
+    arity: int
+    evaluate: Callable  # floats in, float out; raises ValueError/ZeroDivisionError/OverflowError
+    to_sympy: Callable  # sympy expressions in, sympy expression out
+    derivative: Callable  # see the module docstring
+    symbol: str = ""  # infix spelling for binary operators and negation, "" for calls
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+# ---- float implementations that need more care than the math module gives ----
+
+
+def _divide(x: float, y: float) -> float:
+    if y == 0.0:
+        raise ZeroDivisionError("division by zero")
+    return x / y
+
+
+def _power(x: float, y: float) -> float:
+    # Python's ``**`` returns a complex number for (-8.0) ** 0.5; we want a real or an error.
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError("0 raised to a negative power")
+    if x < 0.0 and not float(y).is_integer():
+        raise ValueError("a negative base with a non-integer exponent has no real value")
+    return math.pow(x, y)
+
+
+def _power_derivative(x: float, y: float, out: float) -> tuple[float, float]:
+    d_base = y * _power(x, y - 1.0) if y != 0.0 else 0.0
+    if x > 0.0:
+        d_exponent = out * math.log(x)
+    elif x == 0.0 and y > 0.0:
+        d_exponent = 0.0  # 0**y is 0 for every positive y near this one
+    else:
+        d_exponent = math.nan  # x**y is not a real function of y for x < 0
+    return d_base, d_exponent
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so that neither overflows: exp of a large positive number never happens.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _relu(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+def _relu_derivative(x: float, out: float) -> float:
+    # relu'(0) = 0, as in micrograd and PyTorch.
+    return 1.0 if x > 0.0 else 0.0
+
+
+def _abs_derivative(x: float, out: float) -> float:
+    # abs'(0) = 0, as in PyTorch (the subgradient in the middle of [-1, 1]).
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return 0.0
+
+
+def _log(x: float) -> float:
+    if x == 0.0:
+        raise ValueError("log(0) is minus infinity")
+    return math.log(x)
+
+
+def _sqrt_derivative(x: float, out: float) -> float:
+    # The slope is infinite at 0 (as PyTorch reports it), not an error.
+    return 0.5 / out if out != 0.0 else math.inf
+
+
+def _tanh_derivative(x: float, out: float) -> float:
+    # sech²(x) = 4t/(1+t)² with t = exp(-2|x|). micrograd's 1 - out² is 0 for |x| > 19
+    # (out rounds to ±1); this keeps full relative accuracy and never overflows.
+    t = math.exp(-2.0 * abs(x))
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _tan_derivative(x: float, out: float) -> float:
+    return 1.0 + out * out
+
+
+# ---- the table ----
+
+_x = sympy.Symbol("x")
+
+PRIMITIVES: dict[str, Primitive] = {
+    p.name: p
+    for p in [
+        # arithmetic
+        Primitive("add", 2, lambda x, y: x + y, lambda x, y: x + y,
+                  lambda x, y, out: (1.0, 1.0), symbol="+"),
+        Primitive("sub", 2, lambda x, y: x - y, lambda x, y: x - y,
+                  lambda x, y, out: (1.0, -1.0), symbol="-"),
+        Primitive("mul", 2, lambda x, y: x * y, lambda x, y: x * y,
+                  lambda x, y, out: (y, x), symbol="*"),
+        Primitive("div", 2, _divide, lambda x, y: x / y,
+                  lambda x, y, out: (_divide(1.0, y), _divide(-out, y)), symbol="/"),
+        Primitive("pow", 2, _power, lambda x, y: x**y, _power_derivative, symbol="**"),
+        Primitive("neg", 1, lambda x: -x, lambda x: -x, lambda x, out: -1.0, symbol="-"),
+        # functions
+        Primitive("sin", 1, math.sin, sympy.sin, lambda x, out: math.cos(x)),
+        Primitive("cos", 1, math.cos, sympy.cos, lambda x, out: -math.sin(x)),
+        Primitive("tan", 1, math.tan, sympy.tan, _tan_derivative),
+        Primitive("exp", 1, math.exp, sympy.exp, lambda x, out: out),
+        Primitive("log", 1, _log, sympy.log, lambda x, out: _divide(1.0, x)),
+        Primitive("sqrt", 1, math.sqrt, sympy.sqrt, _sqrt_derivative),
+        Primitive("tanh", 1, math.tanh, sympy.tanh, _tanh_derivative),
+        Primitive("sigmoid", 1, _sigmoid, lambda x: 1 / (1 + sympy.exp(-x)),
+                  lambda x, out: out * (1.0 - out)),
+        Primitive("relu", 1, _relu, lambda x: sympy.Max(0, x), _relu_derivative),
+        Primitive("abs", 1, abs, sympy.Abs, _abs_derivative),
+    ]
+}
+
+# Names a user may call in an expression: the functions, not the operators.
+FUNCTIONS: dict[str, Primitive] = {
+    name: p for name, p in PRIMITIVES.items() if not p.symbol
+}
+
+# Named constants: float value and exact sympy value.
+CONSTANTS: dict[str, tuple[float, sympy.Expr]] = {
+    "pi": (math.pi, sympy.pi),
+    "e": (math.e, sympy.E),
+}

@@ -1,0 +1,119 @@
+import math
+
+import pytest
+from hypothesis import given, strategies as st
+
+from diffcompare import compare, parse
+from diffcompare.corpus import CORPUS, TANH_NEURON, TANH_NEURON_POINT
+from diffcompare.primitives import FUNCTIONS
+
+
+def test_compare_quadratic_derivative_is_14_by_all_methods():
+    result = compare("3*x**2 - 4*x + 5", at="x=3")
+    assert result.reference.gradient["x"] == 14.0
+    assert result.methods[0].gradient["x"] == 14.0  # autograd
+    assert result.methods[1].gradient["x"] == pytest.approx(14.0, rel=1e-9)  # central
+    assert result.agree
+
+
+def test_compare_tanh_neuron_as_expression():
+    result = compare(TANH_NEURON, at=TANH_NEURON_POINT)
+    autograd = result.methods[0]
+    assert autograd.value == pytest.approx(0.7071067811865476, rel=1e-15)
+    assert autograd.gradient["x1"] == pytest.approx(-1.5, rel=1e-12)
+    assert autograd.gradient["w1"] == pytest.approx(1.0, rel=1e-12)
+    assert autograd.gradient["x2"] == pytest.approx(0.5, rel=1e-12)
+    assert autograd.gradient["w2"] == 0.0
+    assert result.agree
+
+
+def test_compare_corpus_uses_every_primitive():
+    names = set()
+    for case in CORPUS:
+        names |= {node.primitive.name for node in parse(case.expression).nodes
+                  if hasattr(node, "primitive")}
+    assert set(FUNCTIONS) <= names and len(CORPUS) >= 30
+
+
+def _relative(result, method, quantity):
+    return result.errors[method][quantity].relative
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_compare_corpus_methods_agree(case):
+    result = compare(case.expression, at=case.at)
+    assert result.agree, result.verdict.text
+    for quantity in result.quantities:
+        exact = abs(float(result.reference.exact[quantity]))
+        autograd_error = result.errors["autograd"][quantity].absolute
+        fd_error = result.errors["finite_difference"][quantity].absolute
+        # relative to the exact number, or absolute when that is 0
+        assert autograd_error <= 1e-12 * max(exact, 1e-300) or autograd_error == 0
+        assert fd_error <= 1e-6 * max(exact, 1e-300) or fd_error == 0
+
+
+def test_compare_disagreement_is_reported():
+    # A deliberately wrong "method" shows that the verdict can fail.
+    from diffcompare.compare import METHODS
+    from diffcompare.results import Cost, Derivatives
+
+    def wrong(expression, point):
+        return Derivatives("wrong", 0.0, {name: 0.0 for name in expression.variables},
+                           Cost(1, 0.0))
+
+    result = compare("x**2", at="x=3", methods={**METHODS, "wrong": wrong})
+    assert not result.agree and "wrong" in result.verdict.text
+
+
+def test_compare_default_point_is_deterministic_and_finite():
+    first = compare("log(x) + sqrt(y) + 1/(x - 0.5)")
+    second = compare("log(x) + sqrt(y) + 1/(x - 0.5)")
+    assert first.point == second.point and first.point_chosen
+    assert all(value is not None for value in first.methods[0].gradient.values())
+
+
+def test_compare_point_decimal_is_exact():
+    result = compare("x*exp(-x)", at="x=0.1")
+    assert str(result.point["x"]) == "1/10"
+    # d/dx x e^-x = (1 - x) e^-x at exactly 1/10
+    assert result.reference.exact["x"].startswith("0.81435367623236361584782")
+
+
+# ---- property: random expression trees over every primitive ----
+
+def _leaf():
+    return st.sampled_from(["x", "y", "0.5", "2", "1.5"])
+
+
+def _grow(children):
+    u, v = children, children
+    return st.one_of(
+        st.tuples(u, st.sampled_from(["+", "-", "*"]), v).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(u, v).map(lambda t: f"({t[0]} / (2 + sin({t[1]})))"),
+        st.tuples(u, st.sampled_from(["2", "3", "-1"])).map(lambda t: f"({t[0]})**{t[1]}"
+                                                             if t[1] != "-1" else f"(2 + cos({t[0]}))**-1"),
+        u.map(lambda a: f"(2 + sin({a}))**tanh(x)"),
+        st.tuples(st.sampled_from(["sin", "cos", "tanh", "sigmoid"]), u).map(lambda t: f"{t[0]}({t[1]})"),
+        u.map(lambda a: f"exp(tanh({a}))"),
+        u.map(lambda a: f"log(2 + sin({a}))"),
+        u.map(lambda a: f"sqrt(2 + cos({a}))"),
+        u.map(lambda a: f"tan(0.5*sin({a}))"),
+        u.map(lambda a: f"relu(2 + sin({a}))"),
+        u.map(lambda a: f"abs(2 + cos({a}))"),
+    )
+
+
+EXPRESSIONS = st.recursive(_leaf(), _grow, max_leaves=8)
+COORDINATES = st.floats(min_value=-2, max_value=2, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@given(EXPRESSIONS, COORDINATES, COORDINATES)
+def test_compare_property_random_trees_agree(text, x, y):
+    expression = parse(text)
+    at = {"x": x, "y": y}
+    result = compare(expression, at={k: v for k, v in at.items() if k in expression.variables})
+    for quantity in result.quantities:
+        exact = float(result.reference.exact[quantity])
+        scale = max(abs(exact), 1.0)
+        assert result.errors["autograd"][quantity].absolute <= 1e-12 * scale
+        assert result.errors["finite_difference"][quantity].absolute <= 1e-6 * scale
