@@ -401,19 +401,24 @@ def sweep(expression: Expression, point: Mapping[str, Fraction], variable: str,
 
 
 def observed_order(steps: Sequence[float], errors: Sequence[float | None]) -> float | None:
-    """The slope of log(error) against log(h), fitted by least squares over the steps
-    from the largest down to the best one whose error is at least ORDER_MARGIN times
-    the smallest: where truncation, not round-off, makes the error.
+    """The slope of log(error) against log(h) where truncation makes the error.
 
-    >>> observed_order([1e-1, 1e-2, 1e-3], [1e-2, 1e-4, 1e-6])
+    From the largest step down, the steps whose error keeps falling and stays at least
+    ORDER_MARGIN times the smallest error of the sweep: below that, round-off takes
+    over. Fitted by least squares; None with fewer than two such steps.
+
+    >>> observed_order([1e-1, 1e-2, 1e-3, 1e-4], [1e-2, 1e-4, 1e-6, 1e-5])
     2.0
     """
-    finite = [(e, h) for e, h in zip(errors, steps) if e is not None and e > 0]
+    finite = [e for e in errors if e is not None and e > 0]
     if not finite:
         return None
-    smallest, best_h = min(finite)
-    points = [(math.log10(h), math.log10(e)) for e, h in finite
-              if h > best_h and e >= ORDER_MARGIN * smallest]
+    threshold = ORDER_MARGIN * min(finite)
+    points: list[tuple[float, float]] = []
+    for h, e in sorted(zip(steps, errors), reverse=True):
+        if e is None or e < threshold or (points and math.log10(e) >= points[-1][1]):
+            break
+        points.append((math.log10(h), math.log10(e)))
     if len(points) < 2:
         return None
     mean_h = sum(p[0] for p in points) / len(points)

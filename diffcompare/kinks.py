@@ -106,27 +106,33 @@ def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, .
     symbol_table = symbols(expression)
     at = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
           for name, value in point.items() if name in symbol_table}
-    at_kink: list[tuple[str, sympy.Expr]] = []
-
-    def record(primitive, *args):
-        if primitive.name in BRANCHES and _is_zero(args[0].xreplace(at)):
-            at_kink.append((primitive.name, args[0]))
-        return primitive.to_sympy(*args)
-
-    evaluate(expression, _interpretation(symbol_table, record))
+    if not _any_at_kink(expression, symbol_table, at):
+        return ()
     kinks = []
     for name, symbol in symbol_table.items():
-        moved = [(p, a) for p, a in at_kink if _moves(a, symbol, at)]
+        right, moved = _one_sided(expression, symbol_table, at, symbol, +1)
         if not moved:
             continue
+        left, _ = _one_sided(expression, symbol_table, at, symbol, -1)
         kinks.append(Kink(
-            variable=name,
-            left=_one_sided(expression, symbol_table, at, symbol, -1),
-            right=_one_sided(expression, symbol_table, at, symbol, +1),
+            variable=name, left=left, right=right,
             sources=tuple(dict.fromkeys(f"{p}({_Printer().doprint(a)})" for p, a in moved)),
             primitives=tuple(sorted({p for p, _ in moved})),
         ))
     return tuple(kinks)
+
+
+def _any_at_kink(expression: Expression, symbol_table, at) -> bool:
+    """Whether any abs or relu has its argument exactly at 0 (one sympy pass)."""
+    found = []
+
+    def record(primitive, *args):
+        if primitive.name in BRANCHES and _is_zero(args[0].xreplace(at)):
+            found.append(primitive.name)
+        return primitive.to_sympy(*args)
+
+    evaluate(expression, _interpretation(symbol_table, record))
+    return bool(found)
 
 
 def _interpretation(symbol_table, call) -> Interpretation:
@@ -135,36 +141,33 @@ def _interpretation(symbol_table, call) -> Interpretation:
 
 
 def _one_sided(expression: Expression, symbol_table, at, symbol: sympy.Symbol,
-               side: int) -> str | None:
-    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text."""
+               side: int) -> tuple[str | None, list[tuple[str, sympy.Expr]]]:
+    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text,
+    and the kinked nodes whose argument moves along ``symbol`` (primitive, argument)."""
+    moved: list[tuple[str, sympy.Expr]] = []
 
     def branch(primitive, *args):
-        argument = args[0] if args else None
-        if primitive.name not in BRANCHES or not _is_zero(argument.xreplace(at)):
+        if primitive.name not in BRANCHES or not _is_zero(args[0].xreplace(at)):
             return primitive.to_sympy(*args)
-        return BRANCHES[primitive.name](argument, _side_sign(argument, symbol, at, side))
+        # Children come first, so any kink inside the argument already took its branch.
+        sign = _side_sign(args[0], symbol, at, side)
+        if sign is None:
+            return primitive.to_sympy(*args)  # constant along symbol: no kink this way
+        moved.append((primitive.name, args[0]))
+        return BRANCHES[primitive.name](args[0], sign)
 
     try:
         smooth = evaluate(expression, _interpretation(symbol_table, branch))
         number, _ = _value_at(sympy.diff(smooth, symbol), at)
     except (ValueError, TypeError, ArithmeticError):
-        return None
-    return number
+        return None, moved
+    return number, moved
 
 
-def _moves(argument: sympy.Expr, symbol: sympy.Symbol, at) -> bool:
-    """Whether ``argument`` changes along ``symbol`` near the point."""
-    derivative = argument
-    for _ in range(_SIGN_ORDER):
-        derivative = sympy.diff(derivative, symbol)
-        if not _is_zero(derivative.xreplace(at)):
-            return True
-    return False
-
-
-def _side_sign(argument: sympy.Expr, symbol: sympy.Symbol, at, side: int) -> int:
+def _side_sign(argument: sympy.Expr, symbol: sympy.Symbol, at, side: int) -> int | None:
     """The sign ``argument`` (0 at the point) takes just to one side along ``symbol``:
-    that of its first non-zero derivative, times side^k for the k-th derivative."""
+    that of its first non-zero derivative, times side^k for the k-th derivative; None
+    when it does not move along ``symbol``."""
     derivative = argument
     for order in range(1, _SIGN_ORDER + 1):
         derivative = sympy.diff(derivative, symbol)
@@ -172,7 +175,7 @@ def _side_sign(argument: sympy.Expr, symbol: sympy.Symbol, at, side: int) -> int
         if not _is_zero(value):
             positive = bool(value.evalf(30) > 0)
             return (1 if positive else -1) * side**order
-    return 1  # constant along this variable: both branches agree on the line
+    return None
 
 
 class _Printer(StrPrinter):
@@ -194,4 +197,7 @@ def _is_zero(value: sympy.Expr) -> bool:
     number = value.evalf(60)
     if number.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not number.is_number:
         return False
-    return bool(abs(number) < _ZERO)
+    try:
+        return bool(abs(number) < _ZERO)
+    except TypeError:  # sympy cannot order it (e.g. it holds DiracDelta(0))
+        return False
