@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -82,7 +81,7 @@ def measure():
                 rows.setdefault(name, []).append((relative, ratio, evaluations,
                                                   f"{case.name}, d/d{variable}"))
     progress("")
-    return rows, len(zeros)
+    return rows, sorted(f"{name}, d/d{variable}" for name, variable in zeros)
 
 
 def progress(text: str) -> None:
@@ -104,15 +103,14 @@ def table(rows) -> tuple[str, bool]:
         all_met &= met != "NO"
         honest = sum(1 / HONEST_FACTOR <= r <= HONEST_FACTOR for r in ratios)
         lines.append([
-            name, len(values), f"{median:.1e}", f"{worst[0]:.1e} ({worst[3]})",
-            "" if target is None else f"{target:.0e}", met,
+            name, len(values), f"{median:.1e}", "" if target is None else f"{target:.0e}",
+            met, f"{worst[0]:.1e}", worst[3],
             f"{statistics.median(ratios):.1f}" if ratios else "",
             f"{honest}/{len(ratios)}" if ratios else "",
             "1 pass" if values[0][2] is None else f"{statistics.mean(v[2] for v in values):.1f}",
         ])
-    headers = ["method", "derivatives", "median rel. error", "worst rel. error",
-               "target (median)", "met", "est./true (median)", f"est. within x{HONEST_FACTOR}",
-               "f evaluations per derivative"]
+    headers = ["method", "derivatives", "median", "target", "met", "worst", "worst at",
+               "est/true", f"est within x{HONEST_FACTOR}", "f evals"]
     return tabulate(lines, headers=headers, disable_numparse=True), all_met
 
 
@@ -125,25 +123,32 @@ def outliers(rows) -> list[str]:
                 continue
             side = "pessimistic" if ratio > HONEST_FACTOR else "optimistic"
             sides[side].setdefault(where, []).append(f"{name} ({relative:.0e})")
-    return [f"estimate {side} by more than x{HONEST_FACTOR}: {where}: {', '.join(found)}"
-            for side, by_case in sides.items() for where, found in by_case.items()]
+    lines = [f"estimate {side} by more than x{HONEST_FACTOR} at {where}: {', '.join(found)}"
+             for side, by_case in sides.items() for where, found in by_case.items()]
+    exact = all("(0e+00)" in line for line in lines)
+    if lines and exact:
+        lines.append("  (each of these finite differences is exact, true error 0: f is affine "
+                     "in that variable, so rounding cancels, and no ratio exists)")
+    return lines
 
 
 def main() -> int:
-    start = time.perf_counter()
-    rows, skipped_zero = measure()
+    rows, zeros = measure()
     text, all_met = table(rows)
     analytic = sum(not non_analytic(parse(case.expression)) for case in SMOOTH)
-    print(f"accuracy on the smooth corpus: {len(SMOOTH)} expressions ({analytic} analytic, "
-          "for the complex step), every partial derivative, relative error against the "
-          f"exact value{'; exact zeros skipped: ' + str(skipped_zero) if skipped_zero else ''}")
+    skipped = f"; skipped, exactly 0: {', '.join(zeros)}" if zeros else ""
+    print(f"relative error of each derivative on the smooth corpus: {len(SMOOTH)} "
+          f"expressions ({analytic} analytic, for the complex step){skipped}")
     print()
     print(text)
     print()
+    print("median, worst: relative error against the exact value; target: the median "
+          "required; est/true: median ratio of the method's own error estimate to its true "
+          f"error; est within x{HONEST_FACTOR}: how many estimates are; f evals: "
+          "evaluations of f per derivative, the error estimate's included")
     for line in outliers(rows):
         print(line)
-    print(f"{time.perf_counter() - start:.1f} s; every target met" if all_met
-          else f"{time.perf_counter() - start:.1f} s; SOME TARGETS MISSED")
+    print("every target met" if all_met else "SOME TARGETS MISSED")
     return 0 if all_met else 1
 
 

@@ -109,10 +109,11 @@ def run_comparison(argv: Sequence[str]) -> int:
     finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
     methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step)}
     comparison = compare(expression, at=args.at, methods=methods)
+    kinked = {kink.variable for kink in comparison.kinks if kink.differs}
     sweeps = [finite_difference.sweep(expression, comparison.point, name,
                                       comparison.reference.exact[name])
               for name in expression.variables
-              if args.sweep and name in comparison.reference.exact]
+              if args.sweep and name in comparison.reference.exact and name not in kinked]
     if args.json:
         text = present.to_json(comparison, sweeps)
     else:

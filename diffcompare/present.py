@@ -183,8 +183,9 @@ def sweep_table(sweep: Sweep, tablefmt: str = "simple") -> str:
 def sweep_lines(sweep: Sweep, tablefmt: str = "simple") -> list[str]:
     kind = "relative" if sweep.exact else "absolute"
     return [f"step sweep for {label(sweep.variable)}: {kind} error of each scheme at step "
-            f"h·max(1, |{sweep.variable}|) (* best step, ^ theoretical optimum; order: "
-            "the slope seen where truncation dominates, and the theory's)",
+            f"h·max(1, |{sweep.variable}|); * best step, ^ theoretical optimum; order: the "
+            "slope of the error where truncation dominates (— when fewer than two steps "
+            "show it), the theory's in parentheses",
             "", sweep_table(sweep, tablefmt), ""]
 
 
@@ -218,9 +219,12 @@ def report(comparison: Comparison, tablefmt: str = "simple",
     notes = [f"{title(result.method)}, {label(q)}: {reason}"
              for result in comparison.all_methods for q, reason in result.reasons.items()]
     lines += [f"note: {note}" for note in notes]
-    lines += kink_lines(comparison)
+    kinked = kink_lines(comparison)
+    lines += kinked + ([""] if kinked else [])
+    if sweeps and lines[-1]:
+        lines.append("")
     for sweep in sweeps:
-        lines += ["", *sweep_lines(sweep, tablefmt)]
+        lines += sweep_lines(sweep, tablefmt)
     lines.append("cost: " + "; ".join(_cost(result) for result in comparison.all_methods))
     lines.append(comparison.verdict.text)
     return "\n".join(lines)
