@@ -91,7 +91,7 @@ class Error:
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "agree", "disagree" or "undefined"
+    status: str  # "agree", "disagree", "kink" or "undefined"
     text: str
 
     @property
@@ -243,7 +243,8 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
         worst = max((e.relative for e in errors[result.method].values()
                      if e.within and e.relative is not None and not e.kink), default=0.0)
         tolerance = max(e.tolerance for e in errors[result.method].values())
-        parts.append(f"{result.method} within {tolerance:g}"
+        scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
+        parts.append(f"{result.method}{scheme} within {tolerance:g}"
                      f" (worst relative error {_short(worst)})")
     skipped = [q for q in quantities if reference.exact.get(q) is None]
     note = f"; not defined here: {', '.join(map(_label, skipped))}" if skipped else ""

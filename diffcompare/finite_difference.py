@@ -6,9 +6,9 @@ follows a two-term model, for f and its derivatives of size about 1:
     error(h) ≈ K·h^p  +  R·ε/h
 
 - K·h^p is the truncation error: p is the order, K the leading Taylor coefficient;
-- R·ε/h is the round-off: each computed value of f is off by about ε·|f|/2 (the
-  rounding of its last operation), the stencil weighs those errors by its weights w/h,
-  and independent errors add in quadrature, so R = √(Σw²)/2.
+- R·ε/h is the round-off: each computed value of f is off by about NOISE·ε·|f|
+  (NOISE = 1/4: a few roundings), the stencil weighs those errors by its weights w/h,
+  and independent errors add in quadrature, so R = NOISE·√(Σw²).
 
 The best step balances the two: h* = (R·ε / (p·K))^(1/(p+1)), about √ε for one-sided
 differences, ∛ε for central differences and ε^(1/5) for the 5-point stencil. The default
@@ -105,7 +105,7 @@ class Scheme:
     estimate: Callable  # estimate(f, x, h) -> f'(x)
     order: int  # p: the truncation error falls like h^p
     truncation: float  # K: the truncation error is about K·h^p·|f^(p+1)|
-    roundoff: float  # R: √(Σw²)/2 for stencil weights w/h (0 for the complex step)
+    roundoff: float  # R: NOISE·√(Σw²) for stencil weights w/h (0 for the complex step)
     reach: int = 2  # the largest multiple of h used, the error estimate's D(2h) included
     finest: int = 1  # the smallest offset is h/finest
     is_complex: bool = False
@@ -132,7 +132,7 @@ class Scheme:
         return self.truncation * h**self.order + self.roundoff * EPSILON / h
 
 
-# Every constant comes from the stencil's Taylor expansion (K) and weights (R = √(Σw²)/2):
+# Every constant comes from the stencil's Taylor expansion (K) and weights (R = NOISE·√(Σw²)):
 #   forward:    (f(x+h) - f(x))/h = f' + h/2·f'' + ...        w = (1, -1)           K = 1/2
 #   central:    (f(x+h) - f(x-h))/2h = f' + h²/6·f''' + ...   w = (1, -1)/2         K = 1/6
 #   five_point: f' - h⁴/30·f⁽⁵⁾ + ...                          w = (1, -8, 8, -1)/12  K = 1/30
@@ -142,21 +142,21 @@ class Scheme:
 _RICHARDSON_WEIGHTS = (1 / 90, 20 / 45, 128 / 45)
 
 
-def _rms(*weights: float) -> float:
+def _roundoff_constant(*weights: float) -> float:
     return math.sqrt(sum(w * w for w in weights)) * NOISE
 
 
 SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in [
-        Scheme("forward", "(f(x+h) - f(x))/h", _forward, 1, 1 / 2, _rms(1, 1)),
-        Scheme("backward", "(f(x) - f(x-h))/h", _backward, 1, 1 / 2, _rms(1, 1)),
-        Scheme("central", "(f(x+h) - f(x-h))/2h", _central, 2, 1 / 6, _rms(1 / 2, 1 / 2)),
+        Scheme("forward", "(f(x+h) - f(x))/h", _forward, 1, 1 / 2, _roundoff_constant(1, 1)),
+        Scheme("backward", "(f(x) - f(x-h))/h", _backward, 1, 1 / 2, _roundoff_constant(1, 1)),
+        Scheme("central", "(f(x+h) - f(x-h))/2h", _central, 2, 1 / 6, _roundoff_constant(1 / 2, 1 / 2)),
         Scheme("five_point", "(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h))/12h", _five_point,
-               4, 1 / 30, _rms(1 / 12, 8 / 12, 8 / 12, 1 / 12), reach=4),
+               4, 1 / 30, _roundoff_constant(1 / 12, 8 / 12, 8 / 12, 1 / 12), reach=4),
         Scheme("richardson", "Richardson extrapolation of central differences at h, h/2, "
                "h/4", _richardson, 2 * RICHARDSON_LEVELS, 1 / (64 * 5040),
-               _rms(*_RICHARDSON_WEIGHTS, *_RICHARDSON_WEIGHTS),
+               _roundoff_constant(*_RICHARDSON_WEIGHTS, *_RICHARDSON_WEIGHTS),
                finest=2 ** (RICHARDSON_LEVELS - 1)),
         Scheme("complex_step", "Im f(x+ih)/h", _complex_step, 2, 1 / 6, 0.0, reach=2,
                is_complex=True),
