@@ -33,10 +33,11 @@ from sympy.printing.str import StrPrinter
 from .expression import Call, Expression, Interpretation, evaluate
 from .symbolic import _constant, _value_at, symbols
 
-# The primitives with a kink at 0, and how each side of it reads: side > 0 or side < 0.
+# The primitives with a kink at 0, and the branch each takes where its argument a has
+# the given sign (+1 or -1).
 BRANCHES = {
-    "abs": lambda a, side: a if side > 0 else -a,
-    "relu": lambda a, side: a if side > 0 else sympy.Integer(0),
+    "abs": lambda a, sign: a if sign > 0 else -a,
+    "relu": lambda a, sign: a if sign > 0 else sympy.Integer(0),
 }
 
 # How far to look for the side on which an argument is positive: the sign of its first
