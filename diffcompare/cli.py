@@ -1,17 +1,19 @@
 """The command line: a thin layer over the library.
 
-    diffcompare EXPRESSION [--at x=1,y=2] [--json | --format FMT]
+    diffcompare EXPRESSION [--at x=1,y=2] [--fd SCHEME] [--step H] [--sweep]
+                [--json | --format FMT]
     diffcompare COMMAND ...      (see SUBCOMMANDS)
 
 Exit status: 0 the methods agree, 1 they disagree, 2 bad input (usage, parse or point
 error), 3 the function or a derivative is not defined at the point (every method says
-why). Errors are one line on stderr, never a traceback.
+why), including a kink such as abs(x) at 0. Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from typing import Sequence
 
@@ -33,8 +35,11 @@ examples:
   diffcompare "x**2*sin(y) + tanh(x*y)" --at x=1,y=2
   diffcompare "c = a + b; d = a*b + b**3; c += c + 1; e = c - d; f = e**2; f" --at a=-4,b=2
   diffcompare "x*exp(-x)" --at x=0.1 --json
+  diffcompare "exp(x)/sqrt(sin(x)**3 + cos(x)**3)" --at x=1.5 --fd complex_step
+  diffcompare "sin(x)*exp(x)" --at x=1.3 --sweep
+  diffcompare "abs(x - 1)" --at x=1
 
-exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point
+exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a kink)
 """
 
 
@@ -58,11 +63,34 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--at", metavar="POINT",
                         help="the point, e.g. x=1,y=2 (default: a point chosen for you "
                              "where everything is finite)")
+    from .finite_difference import DEFAULT_SCHEME, SCHEMES
+
+    parser.add_argument("--fd", metavar="SCHEME", default=DEFAULT_SCHEME,
+                        choices=list(SCHEMES),
+                        help="finite-difference scheme: " + ", ".join(SCHEMES)
+                             + f" (default {DEFAULT_SCHEME}, with the step the error model "
+                               "predicts is best)")
+    parser.add_argument("--step", metavar="H", type=_step,
+                        help="force the finite-difference step h, e.g. 1e-3 (default: the "
+                             "scheme's optimal step, scaled by max(1, |x|))")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also print each scheme's true error for h = 1e-1 ... 1e-16, "
+                             "with the best step, the theoretical one and the observed order")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--format", default="simple", choices=TABLE_FORMATS, metavar="FMT",
                         help="table format: " + ", ".join(TABLE_FORMATS) + " (default simple)")
     return parser
+
+
+def _step(text: str) -> float:
+    try:
+        h = float(text)
+    except ValueError:
+        h = math.nan
+    if not (math.isfinite(h) and h > 0):
+        raise argparse.ArgumentTypeError(f"expects a positive number such as 1e-3, not {text!r}")
+    return h
 
 
 def _subcommand_help() -> str:
@@ -72,15 +100,24 @@ def _subcommand_help() -> str:
 
 
 def run_comparison(argv: Sequence[str]) -> int:
-    from . import present
-    from .compare import compare
+    from . import finite_difference, present
+    from .compare import METHODS, compare
+    from .parse import parse
 
     args = comparison_parser().parse_args(argv)
-    comparison = compare(args.expression, at=args.at)
+    expression = parse(args.expression)
+    finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
+    methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step)}
+    comparison = compare(expression, at=args.at, methods=methods)
+    kinked = {kink.variable for kink in comparison.kinks if kink.differs}
+    sweeps = [finite_difference.sweep(expression, comparison.point, name,
+                                      comparison.reference.exact[name])
+              for name in expression.variables
+              if args.sweep and name in comparison.reference.exact and name not in kinked]
     if args.json:
-        text = present.to_json(comparison)
+        text = present.to_json(comparison, sweeps)
     else:
-        text = present.report(comparison, tablefmt=args.format)
+        text = present.report(comparison, tablefmt=args.format, sweeps=sweeps)
     sys.stdout.write(text + "\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)

@@ -10,18 +10,22 @@ The verdict's tolerance depends on the method (``TOLERANCES``): an estimate pass
 
 that is, relative to the exact number, or to the function's value when the exact
 number is near zero (a finite difference's round-off scales with |f|, not with f').
+
+At a kink (abs or relu at 0, see ``kinks``) f has two one-sided derivatives and no
+derivative; there a method passes when its number lies between them, and the verdict is
+"kink" rather than "agree" or "disagree".
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from . import autograd, finite_difference, symbolic
+from . import autograd, finite_difference, kinks, symbolic
 from .expression import Expression
 from .parse import parse
 from .point import default_point, parse_point
@@ -46,6 +50,24 @@ TOLERANCES: dict[str, float] = {
 }
 DEFAULT_TOLERANCE = TOLERANCES[autograd.METHOD]  # a method not listed, e.g. a user's engine
 
+# Finite differences: the tolerance depends on the scheme (the result's details["scheme"]).
+# Each is about 1e5 to 1e6 times the scheme's modelled error at its default step (see
+# finite_difference), room for curvature: forward and backward differences are good to
+# about √ε ≈ 1.5e-8, central to ε^(2/3) ≈ 4e-11, the 5-point stencil to ε^(4/5) ≈ 3e-13,
+# Richardson to ε^(6/7) ≈ 4e-14; the complex step, which subtracts nothing, to a few ulps.
+SCHEME_TOLERANCES: dict[str, float] = {
+    "forward": 1e-3,
+    "backward": 1e-3,
+    "central": 1e-5,
+    "five_point": 1e-7,
+    "richardson": 1e-8,
+    "complex_step": 1e-9,
+}
+# A forced step (--step) may be far from the optimum, where the scheme's error model
+# (details["model_errors"]) predicts more than the tolerance: the verdict then allows
+# this many times the model's error.
+MODEL_SAFETY = 10.0
+
 # Below this scale every number counts as zero, so 0 vs 1e-300 is agreement.
 _SMALLEST_SCALE = 1e-300
 _WORK_DIGITS = 60  # mpmath precision for errors: well past the reference's digits
@@ -60,6 +82,7 @@ class Error:
     digits: float | None  # correct significant digits, at most 17
     tolerance: float
     within: bool | None  # None when the exact number does not exist
+    kink: bool = False  # at a kink: within means between the one-sided derivatives
 
     @property
     def checked(self) -> bool:
@@ -68,7 +91,7 @@ class Error:
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "agree", "disagree" or "undefined"
+    status: str  # "agree", "disagree", "kink" or "undefined"
     text: str
 
     @property
@@ -85,6 +108,7 @@ class Comparison:
     methods: tuple[Derivatives, ...]
     errors: Mapping[str, Mapping[str, Error]]  # method -> quantity -> Error
     verdict: Verdict
+    kinks: tuple[kinks.Kink, ...] = ()  # abs or relu at 0 here, one entry per variable
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -114,21 +138,51 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     point_chosen = at is None
     point = default_point(expression) if at is None else parse_point(at, expression)
     methods = METHODS if methods is None else methods
-    tolerances = {**TOLERANCES, **(tolerances or {})}
 
     reference = symbolic.differentiate(expression, point)
     results = tuple(method(expression, point) for method in methods.values())
     quantities = ("value", *expression.variables)
     errors = {
         result.method: {
-            q: measure(result.number(q), reference, q,
-                       tolerances.get(result.method, DEFAULT_TOLERANCE))
+            q: measure(result.number(q), reference, q, tolerance_for(result, q, tolerances))
             for q in quantities
         }
         for result in results
     }
+    found = kinks.find(expression, point)
+    errors = judge_kinks(found, results, errors, reference)
     return Comparison(expression, point, point_chosen, reference, results, errors,
-                      judge(reference, results, errors, quantities))
+                      judge(reference, results, errors, quantities, found), found)
+
+
+def tolerance_for(result: Derivatives, quantity: str,
+                  overrides: Mapping[str, float] | None = None) -> float:
+    """The verdict's tolerance for one of ``result``'s numbers: an override for the
+    method, else the finite-difference scheme's or the method's own, widened for a
+    forced step to MODEL_SAFETY times the scheme's modelled error at that step."""
+    if overrides and result.method in overrides:
+        return overrides[result.method]
+    scheme = result.details.get("scheme")
+    base = SCHEME_TOLERANCES.get(scheme, TOLERANCES.get(result.method, DEFAULT_TOLERANCE))
+    model = result.details.get("model_errors", {}).get(quantity, 0.0)
+    return max(base, MODEL_SAFETY * model)
+
+
+def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
+                errors: Mapping[str, Mapping[str, Error]],
+                reference: SymbolicDerivatives) -> dict[str, dict[str, Error]]:
+    """``errors`` with each kink's quantity judged by the interval between the
+    one-sided derivatives instead of by the distance to sympy's convention."""
+    judged = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    f_value = abs(reference.value or 0.0)
+    for kink in found:
+        if not kink.differs:
+            continue
+        for result in results:
+            error = judged[result.method][kink.variable]
+            within = kink.contains(result.number(kink.variable), error.tolerance, f_value)
+            judged[result.method][kink.variable] = replace(error, within=within, kink=True)
+    return judged
 
 
 def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: str,
@@ -160,7 +214,8 @@ def correct_digits(relative) -> float | None:
 
 
 def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
-          errors: Mapping[str, Mapping[str, Error]], quantities: Sequence[str]) -> Verdict:
+          errors: Mapping[str, Mapping[str, Error]], quantities: Sequence[str],
+          found: Sequence[kinks.Kink] = ()) -> Verdict:
     failures = []
     checked = 0
     for result in results:
@@ -170,17 +225,26 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
                 continue
             checked += 1
             if not error.within:
-                failures.append(_failure_text(result, quantity, error, reference))
+                failures.append(_failure_text(result, quantity, error, reference, found))
     if failures:
         return Verdict("disagree", "DISAGREE: " + "; ".join(failures))
+    kinked = [kink for kink in found if kink.differs]
+    if kinked:
+        return Verdict("kink", "KINK: " + "; ".join(
+            f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "
+            f"left derivative {_number(kink.left)}, right derivative {_number(kink.right)}"
+            for kink in kinked) + "; every method reports a value between them and the "
+            "other numbers agree. f has no derivative there: a kink, not a disagreement")
     if checked == 0:
         why = "; ".join(f"{_label(q)}: {reason}" for q, reason in reference.reasons.items())
         return Verdict("undefined", f"UNDEFINED: no exact value to compare against ({why})")
     parts = []
     for result in results:
         worst = max((e.relative for e in errors[result.method].values()
-                     if e.within and e.relative is not None), default=0.0)
-        parts.append(f"{result.method} within {errors[result.method][quantities[0]].tolerance:g}"
+                     if e.within and e.relative is not None and not e.kink), default=0.0)
+        tolerance = max(e.tolerance for e in errors[result.method].values())
+        scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
+        parts.append(f"{result.method}{scheme} within {tolerance:g}"
                      f" (worst relative error {_short(worst)})")
     skipped = [q for q in quantities if reference.exact.get(q) is None]
     note = f"; not defined here: {', '.join(map(_label, skipped))}" if skipped else ""
@@ -189,19 +253,31 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
 
 
 def _failure_text(result: Derivatives, quantity: str, error: Error,
-                  reference: SymbolicDerivatives) -> str:
+                  reference: SymbolicDerivatives, found: Sequence[kinks.Kink] = ()) -> str:
     label = _label(quantity)
     if error.absolute is None:
         reason = result.reasons.get(quantity, "no number")
         return f"{result.method} gives no {label} ({reason})"
+    if error.kink:
+        kink = next(k for k in found if k.variable == quantity)
+        return (f"{result.method} {label} = {result.number(quantity)!r} is not between the "
+                f"one-sided derivatives {_number(kink.left)} and {_number(kink.right)}")
+    smooth = [k for k in found if k.variable == quantity and not k.differs]
+    note = (f"; {', '.join(smooth[0].sources)} at 0 here, where the method's convention "
+            "for the kink applies although f is smooth") if smooth else ""
     return (f"{result.method} {label} = {result.number(quantity)!r} but exact is "
             f"{float(reference.exact[quantity])!r} (relative error "
             f"{_short(error.relative) if error.relative is not None else 'inf'}"
-            f" > {error.tolerance:g})")
+            f" > {error.tolerance:g}{note})")
 
 
 def _label(quantity: str) -> str:
     return "f" if quantity == "value" else f"df/d{quantity}"
+
+
+def _number(text: str | None) -> str:
+    """A one-sided derivative's decimal text, short: -1.000…0 is -1."""
+    return "undefined" if text is None else f"{float(text):.17g}"
 
 
 def _short(number: float) -> str:

@@ -66,6 +66,16 @@ SMOOTH = [
     Case("negative powers", "x**-2 + y**-1", "x=1.3,y=-2.1"),
     Case("gate", "sigmoid(x)*tanh(y)", "x=0.4,y=-0.9"),
     Case("shared node", "u = sin(x)*y; u*u + u/y", "x=0.6,y=1.4"),
+    # Squire and Trapp's test function for the complex step (SIAM Review 40, 1998).
+    Case("squire trapp", "exp(x)/sqrt(sin(x)**3 + cos(x)**3)", "x=1.5"),
+    Case("sine times exponential", "sin(x)*exp(x)", "x=1.3"),
+    Case("rational function", "(x**2 + 1)/(x**3 - 2*x + 5)", "x=0.7"),
+    Case("nested square roots", "sqrt(1 + sqrt(1 + x**2))", "x=0.6"),
+    Case("log cosh", "log(exp(x) + exp(-x))", "x=0.35"),
+    Case("damped oscillation", "exp(-x/2)*cos(3*x)", "x=0.9"),
+    Case("compound interest", "(1 + x)**(1/x)", "x=0.5"),
+    Case("tanh of a product", "tanh(x*y - z)", "x=0.8,y=-0.6,z=0.3"),
+    Case("trig quotient", "tan(x)*cos(y)/(2 + sin(x*y))", "x=0.5,y=1.3"),
 ]
 
 CORPUS = LECTURE + SMOOTH

@@ -134,3 +134,25 @@ def float_interpretation(point: Mapping[str, float]) -> Interpretation:
 
 def evaluate_float(expression: Expression, point: Mapping[str, float]) -> float:
     return evaluate(expression, float_interpretation(point))
+
+
+def complex_interpretation(point: Mapping[str, complex]) -> Interpretation:
+    """Evaluation over complex numbers near the real axis, the interpreter of the complex
+    step. Every primitive must have a complex implementation (abs and relu have none):
+    check with ``non_analytic`` first."""
+    return Interpretation(
+        constant=lambda node: node.value,
+        variable=lambda name: point[name],
+        call=lambda primitive, *args: primitive.evaluate_complex(*args),
+    )
+
+
+def evaluate_complex(expression: Expression, point: Mapping[str, complex]) -> complex:
+    return complex(evaluate(expression, complex_interpretation(point)))
+
+
+def non_analytic(expression: Expression) -> tuple[str, ...]:
+    """Names of the primitives in ``expression`` that have no complex implementation."""
+    names = {node.primitive.name for node in expression.nodes
+             if isinstance(node, Call) and node.primitive.evaluate_complex is None}
+    return tuple(sorted(names))

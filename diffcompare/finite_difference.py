@@ -1,75 +1,330 @@
-"""The finite-difference method: plain float evaluation at nearby points, nothing else."""
+"""The finite-difference method: derivatives from plain evaluations of f, nothing else.
+
+Each scheme (``SCHEMES``) estimates f'(x) from values of f near x. Its error at step h
+follows a two-term model, for f and its derivatives of size about 1:
+
+    error(h) ≈ K·h^p  +  R·ε/h
+
+- K·h^p is the truncation error: p is the order, K the leading Taylor coefficient;
+- R·ε/h is the round-off: each computed value of f is off by about NOISE·ε·|f|
+  (NOISE = 1/4: a few roundings), the stencil weighs those errors by its weights w/h,
+  and independent errors add in quadrature, so R = NOISE·√(Σw²).
+
+The best step balances the two: h* = (R·ε / (p·K))^(1/(p+1)), about √ε for one-sided
+differences, ∛ε for central differences and ε^(1/5) for the 5-point stencil. The default
+step is h* scaled by max(1, |x|) and rounded to a power of two, so that x + k·h, and
+sums such as x + k·h + 3 inside f, are exact doubles (otherwise the spacing itself
+carries an error of about ε·|x|/h). A forced step is rounded to a multiple of the
+spacing of doubles near x, which keeps the stencil points exact.
+
+The complex step, Im f(x + ih)/h, subtracts nothing: it has no round-off term that
+grows as h shrinks, so any h far below √ε gives f' to about ε. It needs every primitive
+to be analytic, and refuses abs and relu.
+
+Every estimate comes with an error estimate (``Derivatives.error_estimates``): Richardson's
+difference |D(h) - D(2h)| / (2^p - 1) for the truncation, plus the model's round-off
+R·ε·F/h, F the largest |f| seen (for the complex step, ε·|D(h)|); and with its cost,
+every distinct evaluation of f, those for the error estimate included.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
+from dataclasses import dataclass, field
 from fractions import Fraction
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
+
+import mpmath
 
 from .autograd import ARITHMETIC_ERRORS, describe
-from .expression import Expression, evaluate_float
+from .errors import InputError
+from .expression import Expression, evaluate_complex, evaluate_float, non_analytic
 from .results import Cost, Derivatives
 
 METHOD = "finite_difference"
 
 EPSILON = sys.float_info.epsilon  # 2**-52, the spacing of doubles at 1
 
+# The complex step's default h: far below √ε, so that the truncation h²·f'''/6 is lost
+# in rounding, and far above the underflow threshold, so that h·f' stays a normal double.
+COMPLEX_STEP = 1e-20
 
-def central_step(x: float) -> float:
-    """h ≈ ∛ε·max(1, |x|): balances the O(h²) truncation error against the O(ε/h)
-    round-off of central differences. Rounded so that x + h - x == h exactly."""
-    h = EPSILON ** (1 / 3) * max(1.0, abs(x))
-    return (x + h) - x
+# The typical error of a computed value of f, in units of ε·|f|. One rounding to nearest
+# is uniform within half an ulp (root mean square about 0.2·ε·|f|); evaluating f takes
+# a few. Calibrated on random expressions (not the corpus the tests use): with 0.25,
+# the median of estimated error / true error is about 1.
+NOISE = 0.25
 
 
-def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
-    """Central differences, (f(x+h) - f(x-h)) / 2h, one variable at a time."""
+# ---- the schemes: each estimates f'(x) from f, x and a step h ----
+
+
+def _forward(f, x: float, h: float) -> float:
+    return (f(x + h) - f(x)) / h
+
+
+def _backward(f, x: float, h: float) -> float:
+    return (f(x) - f(x - h)) / h
+
+
+def _central(f, x: float, h: float) -> float:
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def _five_point(f, x: float, h: float) -> float:
+    return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h)
+
+
+RICHARDSON_LEVELS = 3  # central differences at h, h/2, h/4: the h² and h⁴ terms cancel
+
+
+def _richardson(f, x: float, h: float) -> float:
+    # Central differences D(h) = f' + c₂h² + c₄h⁴ + ...; combining D at h and h/2 as
+    # (4^j·D(h/2) - D(h)) / (4^j - 1) removes the h^(2j) term, one column at a time.
+    row = [_central(f, x, h / 2**k) for k in range(RICHARDSON_LEVELS)]
+    for j in range(1, RICHARDSON_LEVELS):
+        factor = 4**j
+        row = [(factor * finer - coarser) / (factor - 1)
+               for coarser, finer in zip(row, row[1:])]
+    return row[0]
+
+
+def _complex_step(f, x: float, h: float) -> float:
+    return f(complex(x, h)).imag / h
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A finite-difference formula and the constants of its error model."""
+
+    name: str
+    formula: str
+    estimate: Callable  # estimate(f, x, h) -> f'(x)
+    order: int  # p: the truncation error falls like h^p
+    truncation: float  # K: the truncation error is about K·h^p·|f^(p+1)|
+    roundoff: float  # R: NOISE·√(Σw²) for stencil weights w/h (0 for the complex step)
+    reach: int = 2  # the largest multiple of h used, the error estimate's D(2h) included
+    finest: int = 1  # the smallest offset is h/finest
+    is_complex: bool = False
+
+    @property
+    def optimal_step(self) -> float:
+        """The step that minimises the model's error, for |x| <= 1.
+
+        For the complex step there is no minimum: every h below √(ε/K) is as good (the
+        truncation is below rounding), and this returns that bound.
+        """
+        if self.is_complex:
+            return math.sqrt(EPSILON / self.truncation)
+        return (self.roundoff * EPSILON / (self.order * self.truncation)) ** (1 / (self.order + 1))
+
+    @property
+    def default_step(self) -> float:
+        return COMPLEX_STEP if self.is_complex else self.optimal_step
+
+    def model_error(self, h: float) -> float:
+        """The relative error the model predicts at step h (f and its derivatives ~ 1)."""
+        if self.is_complex:
+            return self.truncation * h**self.order + EPSILON
+        return self.truncation * h**self.order + self.roundoff * EPSILON / h
+
+
+# Every constant comes from the stencil's Taylor expansion (K) and weights (R = NOISE·√(Σw²)):
+#   forward:    (f(x+h) - f(x))/h = f' + h/2·f'' + ...        w = (1, -1)           K = 1/2
+#   central:    (f(x+h) - f(x-h))/2h = f' + h²/6·f''' + ...   w = (1, -1)/2         K = 1/6
+#   five_point: f' - h⁴/30·f⁽⁵⁾ + ...                          w = (1, -8, 8, -1)/12  K = 1/30
+#   richardson: (D(h) - 20·D(h/2) + 64·D(h/4))/45 = f' + h⁶/64·f⁽⁷⁾/7! + ...
+#               w = ±(1/2, 20, 128)/45                        K = 1/(64·5040)
+#   complex:    Im f(x+ih)/h = f' - h²/6·f''' + ...                                 K = 1/6
+_RICHARDSON_WEIGHTS = (1 / 90, 20 / 45, 128 / 45)
+
+
+def _roundoff_constant(*weights: float) -> float:
+    return math.sqrt(sum(w * w for w in weights)) * NOISE
+
+
+SCHEMES: dict[str, Scheme] = {
+    s.name: s
+    for s in [
+        Scheme("forward", "(f(x+h) - f(x))/h", _forward, 1, 1 / 2, _roundoff_constant(1, 1)),
+        Scheme("backward", "(f(x) - f(x-h))/h", _backward, 1, 1 / 2, _roundoff_constant(1, 1)),
+        Scheme("central", "(f(x+h) - f(x-h))/2h", _central, 2, 1 / 6, _roundoff_constant(1 / 2, 1 / 2)),
+        Scheme("five_point", "(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h))/12h", _five_point,
+               4, 1 / 30, _roundoff_constant(1 / 12, 8 / 12, 8 / 12, 1 / 12), reach=4),
+        Scheme("richardson", "Richardson extrapolation of central differences at h, h/2, "
+               "h/4", _richardson, 2 * RICHARDSON_LEVELS, 1 / (64 * 5040),
+               _roundoff_constant(*_RICHARDSON_WEIGHTS, *_RICHARDSON_WEIGHTS),
+               finest=2 ** (RICHARDSON_LEVELS - 1)),
+        Scheme("complex_step", "Im f(x+ih)/h", _complex_step, 2, 1 / 6, 0.0, reach=2,
+               is_complex=True),
+    ]
+}
+DEFAULT_SCHEME = "central"
+
+
+def find_scheme(name: str) -> Scheme:
+    """The scheme called ``name``, or an InputError that lists them."""
+    if name not in SCHEMES:
+        raise InputError(f"unknown finite-difference scheme {name!r}; choose one of "
+                         + ", ".join(SCHEMES))
+    return SCHEMES[name]
+
+
+def check_analytic(expression: Expression, chosen: Scheme) -> None:
+    """Refuse the complex step for an expression with a non-analytic primitive."""
+    refused = non_analytic(expression) if chosen.is_complex else ()
+    if refused:
+        raise InputError(f"the complex step needs an analytic function, and "
+                         f"{', '.join(refused)} {'is' if len(refused) == 1 else 'are'} not "
+                         "(its slope is not determined by values off the real axis); "
+                         "choose another scheme, e.g. --fd richardson")
+
+
+def step_size(chosen: Scheme, x: float, step: float | None = None) -> float:
+    """The step used at x.
+
+    By default the scheme's optimum scaled by max(1, |x|), rounded to a power of two;
+    a forced ``step`` is rounded to the nearest multiple of the spacing of doubles near
+    x. Either way every stencil point x + k·h (|k| <= reach, k a multiple of 1/finest)
+    is a double exactly; a step below that spacing becomes the spacing. The complex
+    step is used as it is: x stays real.
+    """
+    if chosen.is_complex:
+        return step if step is not None else chosen.default_step * max(1.0, abs(x))
+    if step is None:
+        h = 2.0 ** round(math.log2(chosen.default_step * max(1.0, abs(x))))
+    else:
+        h = step
+    quantum = math.ulp(abs(x) + chosen.reach * h) * chosen.finest
+    return max(1, round(h / quantum)) * quantum
+
+
+class _Evaluations:
+    """f along one variable, each distinct point evaluated once and counted."""
+
+    def __init__(self, expression: Expression, floats: Mapping[str, float]):
+        self.expression = expression
+        self.floats = floats
+        self.values: dict[tuple, float | complex] = {}
+        self.count = 0
+
+    def at(self, point: Mapping[str, float | complex]):
+        key = tuple(point.values())
+        if key not in self.values:
+            self.count += 1
+            if any(isinstance(v, complex) for v in key):
+                self.values[key] = evaluate_complex(self.expression, point)
+            else:
+                self.values[key] = evaluate_float(self.expression, point)
+        return self.values[key]
+
+    def along(self, name: str) -> Callable:
+        def f(value):
+            return self.at({**self.floats, name: value})
+        return f
+
+
+def estimate_with_error(chosen: Scheme, f: Callable, x: float, h: float) -> tuple[float, float]:
+    """The scheme's estimate at step h and an estimate of its absolute error.
+
+    The truncation part is Richardson's: D(h) - D(2h) ≈ (2^p - 1)·(error of D(h)). The
+    round-off part is the model's R·ε·F/h, F the largest |f| the stencils touched; for
+    the complex step, whose round-off does not grow as h shrinks, ε·|D(h)|.
+    """
+    magnitudes: list[float] = []
+
+    def recorded(value):
+        out = f(value)
+        magnitudes.append(abs(out.real) if isinstance(out, complex) else abs(out))
+        return out
+
+    estimate = chosen.estimate(recorded, x, h)
+    coarser = chosen.estimate(recorded, x, 2 * h)
+    truncation = abs(estimate - coarser) / (2**chosen.order - 1)
+    if chosen.is_complex:
+        roundoff = EPSILON * abs(estimate)
+    else:
+        roundoff = chosen.roundoff * EPSILON * max(magnitudes) / h
+    return estimate, truncation + roundoff
+
+
+def differentiate(expression: Expression, point: Mapping[str, Fraction],
+                  scheme: str = DEFAULT_SCHEME, step: float | None = None) -> Derivatives:
+    """Value and gradient by a finite-difference scheme, one variable at a time.
+
+    ``step`` forces h (the same for every variable); by default each variable gets the
+    scheme's optimal step scaled by max(1, |x|).
+
+    >>> from diffcompare.parse import parse
+    >>> result = differentiate(parse("x**3"), {"x": Fraction(2)}, "five_point")
+    >>> round(result.gradient["x"], 9), result.cost.evaluations
+    (12.0, 7)
+    """
+    chosen = find_scheme(scheme)
+    check_analytic(expression, chosen)
     start = time.perf_counter()
     floats = {name: float(point[name]) for name in expression.variables}
+    evaluations = _Evaluations(expression, floats)
     reasons: dict[str, str] = {}
-    evaluations = 0
-
-    def f(at: Mapping[str, float]) -> float:
-        nonlocal evaluations
-        evaluations += 1
-        return evaluate_float(expression, at)
 
     try:
-        value = f(floats)
+        value = evaluations.at(floats)
     except ARITHMETIC_ERRORS as error:
         value = None
         reasons["value"] = f"the function cannot be evaluated here: {describe(error)}"
 
     gradient: dict[str, float | None] = {}
+    error_estimates: dict[str, float] = {}
     steps: dict[str, float] = {}
+    model_errors: dict[str, float] = {}
     for name, x in floats.items():
-        h = central_step(x)
+        h = step_size(chosen, x, step)
         steps[name] = h
+        model_errors[name] = chosen.model_error(h / max(1.0, abs(x)))
         try:
-            f_plus = f({**floats, name: x + h})
-            f_minus = f({**floats, name: x - h})
-            gradient[name] = (f_plus - f_minus) / (2 * h)
+            estimate, error = estimate_with_error(chosen, evaluations.along(name), x, h)
         except ARITHMETIC_ERRORS as error:
             gradient[name] = None
-            reasons[name] = f"f cannot be evaluated at {name}±h: {describe(error)}"
+            reasons[name] = f"f cannot be evaluated near {name} (step {h:.1e}): {describe(error)}"
             continue
-        if not math.isfinite(gradient[name]):
+        if not (math.isfinite(estimate) and math.isfinite(error)):
             gradient[name] = None
             reasons[name] = "the difference quotient is not finite"
+            continue
+        gradient[name] = estimate
+        error_estimates[name] = error
     return Derivatives(
         method=METHOD, value=value, gradient=gradient,
-        cost=Cost(evaluations=evaluations, seconds=time.perf_counter() - start),
-        reasons=reasons, details={"scheme": "central", "steps": steps},
+        cost=Cost(evaluations=evaluations.count, seconds=time.perf_counter() - start),
+        reasons=reasons, error_estimates=error_estimates,
+        details={"scheme": chosen.name, "order": chosen.order, "steps": steps,
+                 "step_forced": step is not None, "model_errors": model_errors},
     )
 
 
-# ---- the step sweep: the error of a scheme as the step shrinks ----
+def method(scheme: str = DEFAULT_SCHEME, step: float | None = None) -> Callable:
+    """``differentiate`` with a scheme and step fixed: a method for ``compare``.
 
-# Steps from 1e-1 down to 1e-16, a decade apart.
+    >>> from diffcompare import compare
+    >>> compare("sin(x)", at="x=1", methods={METHOD: method("richardson")}).agree
+    True
+    """
+    find_scheme(scheme)  # fail early on a bad name
+    return functools.partial(differentiate, scheme=scheme, step=step)
+
+
+# ---- the step sweep: the error of each scheme as the step shrinks ----
+
+# Steps from 1e-1 down to 1e-16, a decade apart (scaled by max(1, |x|)).
 SWEEP_STEPS = tuple(10.0 ** -k for k in range(1, 17))
+
+# A step's error counts as truncation when it is this many times the smallest error of
+# the sweep: the round-off there is at most about 1/ORDER_MARGIN of the error.
+ORDER_MARGIN = 100.0
+_EXACT_DIGITS = 50  # mpmath precision for errors against the reference's decimal text
 
 
 @dataclass(frozen=True)
@@ -78,7 +333,10 @@ class Sweep:
 
     ``errors[scheme][i]`` is the absolute error at ``steps[i]`` (None where f could not
     be evaluated); ``best_step`` is the step with the smallest error; ``theoretical_step``
-    the optimum predicted by balancing truncation and round-off.
+    the optimum predicted by balancing truncation and round-off (for the complex step,
+    the largest step at which the truncation falls below rounding). ``observed_order``
+    is the slope of log error against log h where truncation dominates (None when fewer
+    than two steps show it); ``order`` is the theory's.
     """
 
     variable: str
@@ -86,44 +344,85 @@ class Sweep:
     errors: Mapping[str, tuple[float | None, ...]]
     best_step: Mapping[str, float | None]
     theoretical_step: Mapping[str, float]
-
-
-def _central(f, x: float, h: float) -> float:
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
-def _forward(f, x: float, h: float) -> float:
-    return (f(x + h) - f(x)) / h
-
-
-# scheme name -> (estimate(f, x, h), theoretical optimal step for |x| <= 1)
-SCHEMES = {
-    "forward": (_forward, EPSILON ** (1 / 2)),
-    "central": (_central, EPSILON ** (1 / 3)),
-}
+    observed_order: Mapping[str, float | None] = field(default_factory=dict)
+    order: Mapping[str, int] = field(default_factory=dict)
+    exact: float | None = None
 
 
 def sweep(expression: Expression, point: Mapping[str, Fraction], variable: str,
-          exact: float, schemes=None, steps=SWEEP_STEPS) -> Sweep:
-    """The true error of every scheme for each step in ``steps``, against ``exact``."""
+          exact: float | str, schemes: Sequence[str] | None = None,
+          steps: Sequence[float] = SWEEP_STEPS) -> Sweep:
+    """The true error of every scheme for each step in ``steps``, against ``exact``
+    (a float, or the reference's decimal text to measure errors below one ulp).
+
+    Without ``schemes``, every scheme that applies (the complex step only for analytic
+    expressions). Each step is scaled by max(1, |x|) and rounded as in ``step_size``.
+
+    >>> from diffcompare.parse import parse
+    >>> result = sweep(parse("exp(x)"), {"x": Fraction(0)}, "x", 1.0, ["forward"])
+    >>> result.best_step["forward"], round(result.observed_order["forward"])
+    (1e-08, 1)
+    """
+    if schemes is None:
+        schemes = [name for name, s in SCHEMES.items()
+                   if not (s.is_complex and non_analytic(expression))]
     floats = {name: float(point[name]) for name in expression.variables}
     x = floats[variable]
+    scale = max(1.0, abs(x))
+    evaluations = _Evaluations(expression, floats)
+    f = evaluations.along(variable)
 
-    def f(value: float) -> float:
-        return evaluate_float(expression, {**floats, variable: value})
+    with mpmath.workdps(_EXACT_DIGITS):
+        reference = mpmath.mpf(exact)
 
-    errors, best = {}, {}
-    for name in schemes or SCHEMES:
-        estimate, _ = SCHEMES[name]
+    def error_of(estimate: float) -> float | None:
+        if not math.isfinite(estimate):
+            return None
+        with mpmath.workdps(_EXACT_DIGITS):
+            return float(abs(mpmath.mpf(estimate) - reference))
+
+    errors, best, orders = {}, {}, {}
+    for name in schemes:
+        chosen = find_scheme(name)
+        check_analytic(expression, chosen)
         row = []
-        for h in steps:
-            h = (x + h * max(1.0, abs(x))) - x
+        for nominal in steps:
             try:
-                row.append(abs(estimate(f, x, h) - exact) if h else None)
+                row.append(error_of(chosen.estimate(f, x, step_size(chosen, x, nominal * scale))))
             except ARITHMETIC_ERRORS:
                 row.append(None)
         errors[name] = tuple(row)
         finite = [(e, h) for e, h in zip(row, steps) if e is not None]
         best[name] = min(finite)[1] if finite else None
+        orders[name] = observed_order(steps, row)
     return Sweep(variable, tuple(steps), errors, best,
-                 {name: SCHEMES[name][1] * max(1.0, abs(x)) for name in errors})
+                 {name: SCHEMES[name].optimal_step * scale for name in errors},
+                 orders, {name: SCHEMES[name].order for name in errors}, float(reference))
+
+
+def observed_order(steps: Sequence[float], errors: Sequence[float | None]) -> float | None:
+    """The slope of log(error) against log(h) where truncation makes the error.
+
+    From the largest step down, the steps whose error keeps falling and stays at least
+    ORDER_MARGIN times the smallest error of the sweep: below that, round-off takes
+    over. Fitted by least squares; None with fewer than two such steps.
+
+    >>> observed_order([1e-1, 1e-2, 1e-3, 1e-4], [1e-2, 1e-4, 1e-6, 1e-5])
+    2.0
+    """
+    finite = [e for e in errors if e is not None and e > 0]
+    if not finite:
+        return None
+    threshold = ORDER_MARGIN * min(finite)
+    points: list[tuple[float, float]] = []
+    for h, e in sorted(zip(steps, errors), reverse=True):
+        if e is None or e < threshold or (points and math.log10(e) >= points[-1][1]):
+            break
+        points.append((math.log10(h), math.log10(e)))
+    if len(points) < 2:
+        return None
+    mean_h = sum(p[0] for p in points) / len(points)
+    mean_e = sum(p[1] for p in points) / len(points)
+    spread = sum((p[0] - mean_h) ** 2 for p in points)
+    slope = sum((p[0] - mean_h) * (p[1] - mean_e) for p in points) / spread
+    return round(slope, 2)

@@ -6,12 +6,15 @@ Only this module and the CLI format numbers; everything else returns data.
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, Sequence
 
 import mpmath
 from tabulate import tabulate
 
+from . import kinks
 from .compare import Comparison, Error
+from .finite_difference import Sweep
 from .results import Derivatives
 
 # Doubles need up to 17 significant digits to show where two of them part.
@@ -26,6 +29,12 @@ METHOD_TITLES = {
 
 def title(method: str) -> str:
     return METHOD_TITLES.get(method, method)
+
+
+def result_title(result: Derivatives) -> str:
+    """The column title of a method's result: a finite difference names its scheme."""
+    scheme = result.details.get("scheme")
+    return f"{title(result.method)} ({scheme})" if scheme else title(result.method)
 
 
 def label(quantity: str) -> str:
@@ -55,6 +64,8 @@ def format_number(number: float | None) -> str:
 def format_error(error: Error) -> str:
     if error.within is None:
         return ""
+    if error.kink:
+        return "kink"
     if error.absolute is None:
         return "missing"
     if error.relative is None:
@@ -62,23 +73,139 @@ def format_error(error: Error) -> str:
     return "0" if error.relative == 0 else f"{error.relative:.1e}"
 
 
+def format_digits(error: Error) -> str:
+    if error.within is None or error.kink or error.digits is None:
+        return ""
+    return f"{error.digits:.1f}"
+
+
+def format_estimate(result: Derivatives, quantity: str, error: Error, exact: str | None) -> str:
+    """A method's own error estimate, relative like the true error beside it."""
+    estimate = result.error_estimates.get(quantity)
+    if estimate is None or error.kink:
+        return ""
+    scale = abs(float(exact)) if exact is not None else 0.0
+    if scale == 0.0:
+        return f"abs {estimate:.1e}"
+    return f"{estimate / scale:.1e}"
+
+
 def table(comparison: Comparison, tablefmt: str = "simple") -> str:
-    """The side-by-side table: one row per quantity, a column per method and its error."""
-    headers = ["", title("symbolic")]
-    for result in comparison.methods:
-        headers += [title(result.method), "rel. error"]
+    """The side-by-side table: for each quantity, a row per method with its number (one
+    above the other, so the eye sees where they part), its relative error, its own error
+    estimate when it gives one, and its correct significant digits."""
+    headers = ["", "method", "value", "rel. error", "est. error", "digits"]
     rows = []
     for quantity in comparison.quantities:
-        row = [label(quantity), format_exact(comparison.reference.exact.get(quantity))]
+        exact = comparison.reference.exact.get(quantity)
+        rows.append([label(quantity), title("symbolic"), format_exact(exact), "", "",
+                     str(comparison.reference.digits) if exact is not None else ""])
         for result in comparison.methods:
-            row += [format_number(result.number(quantity)),
-                    format_error(comparison.errors[result.method][quantity])]
-        rows.append(row)
+            error = comparison.errors[result.method][quantity]
+            rows.append(["", result_title(result), format_number(result.number(quantity)),
+                         format_error(error), format_estimate(result, quantity, error, exact),
+                         format_digits(error)])
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
-def report(comparison: Comparison, tablefmt: str = "simple") -> str:
-    """Everything the terminal shows: formulas, point, table, reasons, costs, verdict."""
+TABLE_LEGEND = ("rel. error: against the exact value; est. error: the method's own estimate "
+                "of it; digits: correct significant digits")
+
+
+def kink_lines(comparison: Comparison) -> list[str]:
+    """In words: where f has a kink, its one-sided derivatives, and what each method
+    reports there and why."""
+    lines = []
+    for kink in comparison.kinks:
+        d = label(kink.variable)
+        at = ", ".join(kink.sources)
+        if not kink.defined:
+            lines.append(f"kink: {at} at 0 (its kink); the one-sided {d} are not finite here")
+            continue
+        if not kink.differs:
+            lines.append(f"note: {at} at 0 (its kink), but f is smooth in {kink.variable} here: "
+                         f"{d} = {_exact_short(kink.left)} from both sides; a method's "
+                         "convention at the kink can still make its number wrong")
+            continue
+        lines.append(f"kink in {kink.variable}: {at} at 0, so f has no derivative in "
+                     f"{kink.variable} here: from the left {d} = {_exact_short(kink.left)}, "
+                     f"from the right {d} = {_exact_short(kink.right)}")
+        for result in comparison.all_methods:
+            number = result.number(kink.variable)
+            shown = (_exact_short(comparison.reference.exact.get(kink.variable))
+                     if result is comparison.reference else format_number(number))
+            lines.append(f"  {result_title(result)} reports {shown}: "
+                         f"{_convention(result, kink)}")
+    return lines
+
+
+def _convention(result: Derivatives, kink: kinks.Kink) -> str:
+    if result.method == "symbolic":
+        return " and ".join(kinks.SYMBOLIC_CONVENTIONS[p] for p in kink.primitives)
+    if result.method == "autograd":
+        return ("its convention " + " and ".join(kinks.AUTOGRAD_CONVENTIONS[p]
+                                                 for p in kink.primitives) + ", as in PyTorch")
+    scheme = result.details.get("scheme")
+    if scheme:
+        return kinks.SCHEME_CONVENTIONS.get(scheme, kinks.SYMMETRIC_CONVENTION)
+    return "its own convention"
+
+
+def _exact_short(text: str | None) -> str:
+    if text is None:
+        return "—"
+    with mpmath.workdps(SIGNIFICANT_DIGITS + 5):
+        return mpmath.nstr(mpmath.mpf(text), SIGNIFICANT_DIGITS, min_fixed=-4, max_fixed=17)
+
+
+def sweep_table(sweep: Sweep, tablefmt: str = "simple") -> str:
+    """The error of each scheme at each step: one row per step, one column per scheme,
+    the best step marked *, the theory's optimum ^; then best, theory and order rows."""
+    schemes = list(sweep.errors)
+    scale = abs(sweep.exact) if sweep.exact else 0.0
+    rows = []
+    for i, h in enumerate(sweep.steps):
+        row = [f"{h:.0e}"]
+        for name in schemes:
+            error = sweep.errors[name][i]
+            cell = "—" if error is None else f"{error / scale if scale else error:.1e}"
+            marks = ("*" if sweep.best_step.get(name) == h else "") + \
+                    ("^" if _nearest(sweep.steps, sweep.theoretical_step[name]) == h else "")
+            row.append(f"{cell} {marks}".rstrip())
+        rows.append(row)
+    rows.append(["best h"] + [_step(sweep.best_step.get(n)) for n in schemes])
+    rows.append(["theory h"] + [_step(sweep.theoretical_step[n]) for n in schemes])
+    rows.append(["order"] + [_order(sweep.observed_order.get(n), sweep.order.get(n))
+                             for n in schemes])
+    return tabulate(rows, headers=["h", *schemes], tablefmt=tablefmt, disable_numparse=True)
+
+
+def sweep_lines(sweep: Sweep, tablefmt: str = "simple") -> list[str]:
+    kind = "relative" if sweep.exact else "absolute"
+    return [f"step sweep for {label(sweep.variable)}: {kind} error of each scheme at step "
+            f"h·max(1, |{sweep.variable}|); * best step, ^ theoretical optimum; order: the "
+            "slope of the error where truncation dominates (— when fewer than two steps "
+            "show it), the theory's in parentheses",
+            "", sweep_table(sweep, tablefmt), ""]
+
+
+def _nearest(steps, target: float) -> float:
+    return min(steps, key=lambda h: abs(math.log10(h) - math.log10(target)))
+
+
+def _step(h: float | None) -> str:
+    return "—" if h is None else f"{h:.1e}"
+
+
+def _order(observed: float | None, theory: int | None) -> str:
+    seen = "—" if observed is None else f"{observed:.1f}"
+    return seen if theory is None else f"{seen} ({theory})"
+
+
+def report(comparison: Comparison, tablefmt: str = "simple",
+           sweeps: Sequence[Sweep] = ()) -> str:
+    """Everything the terminal shows: formulas, point, table, reasons, kinks, step
+    sweeps, costs, verdict."""
     reference = comparison.reference
     names = ", ".join(comparison.expression.variables)
     lines = [f"f({names}) = {reference.formula}"]
@@ -87,10 +214,17 @@ def report(comparison: Comparison, tablefmt: str = "simple") -> str:
     chosen = "  (chosen for you; pass --at to pick another)" if comparison.point_chosen else ""
     if comparison.point:
         lines.append(f"at {format_point(comparison.point)}{chosen}")
-    lines += ["", table(comparison, tablefmt), ""]
+    lines += ["", table(comparison, tablefmt),
+              TABLE_LEGEND, ""]
     notes = [f"{title(result.method)}, {label(q)}: {reason}"
              for result in comparison.all_methods for q, reason in result.reasons.items()]
     lines += [f"note: {note}" for note in notes]
+    kinked = kink_lines(comparison)
+    lines += kinked + ([""] if kinked else [])
+    if sweeps and lines[-1]:
+        lines.append("")
+    for sweep in sweeps:
+        lines += sweep_lines(sweep, tablefmt)
     lines.append("cost: " + "; ".join(_cost(result) for result in comparison.all_methods))
     lines.append(comparison.verdict.text)
     return "\n".join(lines)
@@ -104,10 +238,14 @@ def _cost(result: Derivatives) -> str:
         spent = f"1 forward and backward pass, {cost.size} graph nodes"
     else:
         spent = f"{cost.evaluations} evaluation{'s' if cost.evaluations != 1 else ''}"
+    if "scheme" in result.details:
+        steps = ", ".join(f"h = {h:.2g} for {name}"
+                          for name, h in result.details.get("steps", {}).items())
+        spent += f" of f, the error estimates' included ({result.details['scheme']}; {steps})"
     return f"{result.method} {spent}, {cost.seconds * 1e3:.2f} ms"
 
 
-def document(comparison: Comparison) -> dict[str, Any]:
+def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, Any]:
     """The comparison as JSON-ready data (numbers or null, never NaN)."""
     everything = comparison.all_methods
     reference = comparison.reference
@@ -135,10 +273,30 @@ def document(comparison: Comparison) -> dict[str, Any]:
                             "seconds": result.cost.seconds, "size": result.cost.size}
             for result in everything
         },
+        "error_estimates": {result.method: dict(result.error_estimates)
+                            for result in everything if result.error_estimates},
+        "finite_difference": {
+            result.method: {"scheme": result.details["scheme"],
+                            "order": result.details.get("order"),
+                            "steps": dict(result.details.get("steps", {}))}
+            for result in comparison.methods if "scheme" in result.details
+        },
+        "kinks": [{"variable": k.variable, "left": k.left, "right": k.right,
+                   "sources": list(k.sources), "kink": k.differs}
+                  for k in comparison.kinks],
+        "sweeps": [_sweep_document(sweep) for sweep in sweeps],
         "agree": comparison.agree,
         "verdict": comparison.verdict.status,
         "verdict_text": comparison.verdict.text,
     }
+
+
+def _sweep_document(sweep: Sweep) -> dict[str, Any]:
+    return {"variable": sweep.variable, "exact": sweep.exact, "steps": list(sweep.steps),
+            "errors": {name: list(row) for name, row in sweep.errors.items()},
+            "best_step": dict(sweep.best_step),
+            "theoretical_step": dict(sweep.theoretical_step),
+            "observed_order": dict(sweep.observed_order), "order": dict(sweep.order)}
 
 
 def _error_document(error: Error) -> dict[str, Any]:
@@ -146,5 +304,5 @@ def _error_document(error: Error) -> dict[str, Any]:
             "tolerance": error.tolerance, "within": error.within}
 
 
-def to_json(comparison: Comparison) -> str:
-    return json.dumps(document(comparison), indent=2, allow_nan=False)
+def to_json(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> str:
+    return json.dumps(document(comparison, sweeps), indent=2, allow_nan=False)

@@ -13,10 +13,17 @@ by the symbolic method, which differentiates the sympy implementation itself.
 
 ``out`` is the primitive's value at the point, passed so that exp, tanh, sigmoid and
 sqrt can reuse it.
+
+``evaluate_complex`` is the primitive's analytic extension near the real axis, used by
+the complex-step method (``f'(x) = Im f(x + ih) / h``). It raises where the real
+function is not defined or not analytic (log and sqrt at 0 or below, division by a
+number whose real part is 0), and it is ``None`` for abs and relu, which are not
+analytic: their derivative is not determined by values near the real axis.
 """
 
 from __future__ import annotations
 
+import cmath
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -32,6 +39,7 @@ class Primitive:
     to_sympy: Callable  # sympy expressions in, sympy expression out
     derivative: Callable  # see the module docstring
     symbol: str = ""  # infix spelling for binary operators and negation, "" for calls
+    evaluate_complex: Callable | None = None  # analytic extension, None if not analytic
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -114,6 +122,51 @@ def _tan_derivative(x: float, out: float) -> float:
     return 1.0 + out * out
 
 
+# ---- complex implementations: the analytic extension near the real axis ----
+# The real part of an argument is the value the real function sees, so each domain check
+# is made on it; the imaginary part carries the complex step's perturbation.
+
+
+def _complex_divide(x: complex, y: complex) -> complex:
+    if complex(y).real == 0.0:
+        raise ZeroDivisionError("division by zero")
+    return x / y
+
+
+def _complex_power(x: complex, y: complex) -> complex:
+    x, y = complex(x), complex(y)
+    if x == 0:
+        if y.real > 0.0 and y.imag == 0.0:
+            return 0j
+        raise ZeroDivisionError("0 raised to a negative or varying power")
+    if x.real <= 0.0 and (y.imag != 0.0 or not y.real.is_integer()):
+        raise ValueError("a negative base with a non-integer exponent has no real value")
+    # Python's complex power multiplies repeatedly for small integer exponents and uses
+    # pow/atan2 otherwise: both keep the tiny imaginary part to full relative accuracy.
+    return x ** y
+
+
+def _complex_log(z: complex) -> complex:
+    if complex(z).real <= 0.0:
+        raise ValueError("log of a number that is not positive")
+    return cmath.log(z)
+
+
+def _complex_sqrt(z: complex) -> complex:
+    z = complex(z)
+    if z.real < 0.0 or (z.real == 0.0 and z.imag != 0.0):
+        raise ValueError("sqrt is not analytic at 0 nor real below it")
+    return cmath.sqrt(z)
+
+
+def _complex_sigmoid(z: complex) -> complex:
+    # The same two branches as the real one, chosen by the real part.
+    if complex(z).real >= 0.0:
+        return 1.0 / (1.0 + cmath.exp(-z))
+    t = cmath.exp(z)
+    return t / (1.0 + t)
+
+
 # ---- the table ----
 
 _x = sympy.Symbol("x")
@@ -123,25 +176,40 @@ PRIMITIVES: dict[str, Primitive] = {
     for p in [
         # arithmetic
         Primitive("add", 2, lambda x, y: x + y, lambda x, y: x + y,
-                  lambda x, y, out: (1.0, 1.0), symbol="+"),
+                  lambda x, y, out: (1.0, 1.0), symbol="+",
+                  evaluate_complex=lambda x, y: x + y),
         Primitive("sub", 2, lambda x, y: x - y, lambda x, y: x - y,
-                  lambda x, y, out: (1.0, -1.0), symbol="-"),
+                  lambda x, y, out: (1.0, -1.0), symbol="-",
+                  evaluate_complex=lambda x, y: x - y),
         Primitive("mul", 2, lambda x, y: x * y, lambda x, y: x * y,
-                  lambda x, y, out: (y, x), symbol="*"),
+                  lambda x, y, out: (y, x), symbol="*",
+                  evaluate_complex=lambda x, y: x * y),
         Primitive("div", 2, _divide, lambda x, y: x / y,
-                  lambda x, y, out: (_divide(1.0, y), _divide(-out, y)), symbol="/"),
-        Primitive("pow", 2, _power, lambda x, y: x**y, _power_derivative, symbol="**"),
-        Primitive("neg", 1, lambda x: -x, lambda x: -x, lambda x, out: -1.0, symbol="-"),
+                  lambda x, y, out: (_divide(1.0, y), _divide(-out, y)), symbol="/",
+                  evaluate_complex=_complex_divide),
+        Primitive("pow", 2, _power, lambda x, y: x**y, _power_derivative, symbol="**",
+                  evaluate_complex=_complex_power),
+        Primitive("neg", 1, lambda x: -x, lambda x: -x, lambda x, out: -1.0, symbol="-",
+                  evaluate_complex=lambda x: -x),
         # functions
-        Primitive("sin", 1, math.sin, sympy.sin, lambda x, out: math.cos(x)),
-        Primitive("cos", 1, math.cos, sympy.cos, lambda x, out: -math.sin(x)),
-        Primitive("tan", 1, math.tan, sympy.tan, _tan_derivative),
-        Primitive("exp", 1, math.exp, sympy.exp, lambda x, out: out),
-        Primitive("log", 1, _log, sympy.log, lambda x, out: _divide(1.0, x)),
-        Primitive("sqrt", 1, math.sqrt, sympy.sqrt, _sqrt_derivative),
-        Primitive("tanh", 1, math.tanh, sympy.tanh, _tanh_derivative),
+        Primitive("sin", 1, math.sin, sympy.sin, lambda x, out: math.cos(x),
+                  evaluate_complex=cmath.sin),
+        Primitive("cos", 1, math.cos, sympy.cos, lambda x, out: -math.sin(x),
+                  evaluate_complex=cmath.cos),
+        Primitive("tan", 1, math.tan, sympy.tan, _tan_derivative,
+                  evaluate_complex=cmath.tan),
+        Primitive("exp", 1, math.exp, sympy.exp, lambda x, out: out,
+                  evaluate_complex=cmath.exp),
+        Primitive("log", 1, _log, sympy.log, lambda x, out: _divide(1.0, x),
+                  evaluate_complex=_complex_log),
+        Primitive("sqrt", 1, math.sqrt, sympy.sqrt, _sqrt_derivative,
+                  evaluate_complex=_complex_sqrt),
+        Primitive("tanh", 1, math.tanh, sympy.tanh, _tanh_derivative,
+                  evaluate_complex=cmath.tanh),
         Primitive("sigmoid", 1, _sigmoid, lambda x: 1 / (1 + sympy.exp(-x)),
-                  lambda x, out: out * (1.0 - out)),
+                  lambda x, out: out * (1.0 - out),
+                  evaluate_complex=_complex_sigmoid),
+        # not analytic: no complex implementation
         Primitive("relu", 1, _relu, lambda x: sympy.Max(0, x), _relu_derivative),
         Primitive("abs", 1, abs, sympy.Abs, _abs_derivative),
     ]

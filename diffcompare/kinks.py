@@ -1,0 +1,204 @@
+"""Kinks: points where f has two different one-sided derivatives.
+
+abs and relu have no derivative where their argument is 0. There f's one-sided
+derivatives can differ (abs(x) at 0: -1 from the left, 1 from the right), so f has no
+derivative, and each method reports a value by its own convention:
+
+- symbolic: sympy differentiates Abs to sign, and sign(0) = 0; Max(0, x) to
+  Heaviside(x), and Heaviside(0) = 1/2;
+- autograd: our engine takes abs'(0) = 0 and relu'(0) = 0, as PyTorch does;
+- finite differences: a symmetric stencil gives the average of the left and right
+  derivatives, a forward difference the right one, a backward difference the left one.
+
+Each of these lies between the one-sided derivatives: a defensible answer (a
+generalized gradient), so a kink is reported as a kink, not as a disagreement. A value
+outside that interval is still a disagreement.
+
+Detection uses the tree: a relu or abs node whose argument is exactly 0 at the exact
+(rational) point, by sympy. The one-sided derivatives come from sympy too. On one side
+of the point, along one variable, every such node takes one branch (abs(a) is a or -a,
+relu(a) is a or 0, by the sign a takes there); f with those branches is smooth, and its
+derivative at the point is the one-sided derivative. Nothing here uses a method's answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping
+
+import sympy
+from sympy.printing.str import StrPrinter
+
+from .expression import Call, Expression, Interpretation, evaluate
+from .symbolic import _constant, _value_at, symbols
+
+# The primitives with a kink at 0, and the branch each takes where its argument a has
+# the given sign (+1 or -1).
+BRANCHES = {
+    "abs": lambda a, sign: a if sign > 0 else -a,
+    "relu": lambda a, sign: a if sign > 0 else sympy.Integer(0),
+}
+
+# How far to look for the side on which an argument is positive: the sign of its first
+# non-zero derivative along the variable, up to this order.
+_SIGN_ORDER = 4
+# Below this, a number evaluated to 60 digits from exact rationals counts as exactly 0
+# when sympy cannot decide.
+_ZERO = sympy.Float("1e-50")
+
+# What each method reports at a kink, by primitive and by finite-difference scheme.
+SYMBOLIC_CONVENTIONS = {"abs": "sympy's sign(0) = 0", "relu": "sympy's Heaviside(0) = 1/2"}
+AUTOGRAD_CONVENTIONS = {"abs": "abs'(0) = 0", "relu": "relu'(0) = 0"}
+SCHEME_CONVENTIONS = {
+    "forward": "the right derivative (a forward difference looks right)",
+    "backward": "the left derivative (a backward difference looks left)",
+}
+SYMMETRIC_CONVENTION = "the average of the left and right derivatives (a symmetric stencil)"
+
+
+@dataclass(frozen=True)
+class Kink:
+    """What f does along one variable at a point where abs or relu sits at its kink.
+
+    ``left`` and ``right`` are the one-sided derivatives as decimal text (None when
+    infinite or undefined); ``sources`` the nodes at their kink, e.g. "abs(x - 1)";
+    ``primitives`` their names.
+    """
+
+    variable: str
+    left: str | None
+    right: str | None
+    sources: tuple[str, ...]
+    primitives: tuple[str, ...]
+
+    @property
+    def differs(self) -> bool:
+        """True when f has a kink: both one-sided derivatives exist and differ."""
+        if self.left is None or self.right is None:
+            return False
+        return sympy.Float(self.left, 40) != sympy.Float(self.right, 40)
+
+    @property
+    def defined(self) -> bool:
+        return self.left is not None and self.right is not None
+
+    def contains(self, number: float | None, tolerance: float, scale: float) -> bool:
+        """Whether ``number`` lies between the one-sided derivatives, give or take
+        ``tolerance × scale``."""
+        if number is None or not self.defined:
+            return False
+        low, high = sorted((float(self.left), float(self.right)))
+        slack = tolerance * max(scale, abs(low), abs(high))
+        return low - slack <= number <= high + slack
+
+
+def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, ...]:
+    """One Kink per variable that moves the argument of an abs or relu sitting at 0.
+
+    >>> from diffcompare.parse import parse
+    >>> [(k.variable, float(k.left), float(k.right), k.sources)
+    ...  for k in find(parse("3*abs(x - 1)"), {"x": Fraction(1)})]
+    [('x', -3.0, 3.0, ('abs(x - 1)',))]
+    """
+    names = {node.primitive.name for node in expression.nodes if isinstance(node, Call)}
+    if not names & set(BRANCHES):
+        return ()
+    symbol_table = symbols(expression)
+    at = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
+          for name, value in point.items() if name in symbol_table}
+    if not _any_at_kink(expression, symbol_table, at):
+        return ()
+    kinks = []
+    for name, symbol in symbol_table.items():
+        right, moved = _one_sided(expression, symbol_table, at, symbol, +1)
+        if not moved:
+            continue
+        left, _ = _one_sided(expression, symbol_table, at, symbol, -1)
+        kinks.append(Kink(
+            variable=name, left=left, right=right,
+            sources=tuple(dict.fromkeys(f"{p}({_Printer().doprint(a)})" for p, a in moved)),
+            primitives=tuple(sorted({p for p, _ in moved})),
+        ))
+    return tuple(kinks)
+
+
+def _any_at_kink(expression: Expression, symbol_table, at) -> bool:
+    """Whether any abs or relu has its argument exactly at 0 (one sympy pass)."""
+    found = []
+
+    def record(primitive, *args):
+        if primitive.name in BRANCHES and _is_zero(args[0].xreplace(at)):
+            found.append(primitive.name)
+        return primitive.to_sympy(*args)
+
+    evaluate(expression, _interpretation(symbol_table, record))
+    return bool(found)
+
+
+def _interpretation(symbol_table, call) -> Interpretation:
+    return Interpretation(constant=_constant, variable=lambda name: symbol_table[name],
+                          call=call)
+
+
+def _one_sided(expression: Expression, symbol_table, at, symbol: sympy.Symbol,
+               side: int) -> tuple[str | None, list[tuple[str, sympy.Expr]]]:
+    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text,
+    and the kinked nodes whose argument moves along ``symbol`` (primitive, argument)."""
+    moved: list[tuple[str, sympy.Expr]] = []
+
+    def branch(primitive, *args):
+        if primitive.name not in BRANCHES or not _is_zero(args[0].xreplace(at)):
+            return primitive.to_sympy(*args)
+        # Children come first, so any kink inside the argument already took its branch.
+        sign = _side_sign(args[0], symbol, at, side)
+        if sign is None:
+            return primitive.to_sympy(*args)  # constant along symbol: no kink this way
+        moved.append((primitive.name, args[0]))
+        return BRANCHES[primitive.name](args[0], sign)
+
+    try:
+        smooth = evaluate(expression, _interpretation(symbol_table, branch))
+        number, _ = _value_at(sympy.diff(smooth, symbol), at)
+    except (ValueError, TypeError, ArithmeticError):
+        return None, moved
+    return number, moved
+
+
+def _side_sign(argument: sympy.Expr, symbol: sympy.Symbol, at, side: int) -> int | None:
+    """The sign ``argument`` (0 at the point) takes just to one side along ``symbol``:
+    that of its first non-zero derivative, times side^k for the k-th derivative; None
+    when it does not move along ``symbol``."""
+    derivative = argument
+    for order in range(1, _SIGN_ORDER + 1):
+        derivative = sympy.diff(derivative, symbol)
+        value = derivative.xreplace(at)
+        if not _is_zero(value):
+            positive = bool(value.evalf(30) > 0)
+            return (1 if positive else -1) * side**order
+    return None
+
+
+class _Printer(StrPrinter):
+    """sympy's printer, spelling Abs and Max(0, a) as our abs and relu."""
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        others = [a for a in expr.args if a != 0]
+        if len(expr.args) == 2 and len(others) == 1:
+            return f"relu({self._print(others[0])})"
+        return super()._print_Max(expr)
+
+
+def _is_zero(value: sympy.Expr) -> bool:
+    if value.is_zero is not None:
+        return bool(value.is_zero)
+    number = value.evalf(60)
+    if number.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not number.is_number:
+        return False
+    try:
+        return bool(abs(number) < _ZERO)
+    except TypeError:  # sympy cannot order it (e.g. it holds DiracDelta(0))
+        return False
