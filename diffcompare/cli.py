@@ -23,6 +23,7 @@ EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
 # Subcommands: name -> module with ``configure(parser)`` and ``run(args) -> int``.
 # Imported only when used, so the main job starts fast.
 SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS["check"] = "diffcompare.check_command"
 
 TABLE_FORMATS = ("simple", "plain", "github", "grid", "pipe", "orgtbl", "rst",
                  "latex", "latex_booktabs", "html", "tsv", "mediawiki", "psql")
@@ -33,6 +34,7 @@ examples:
   diffcompare "x**2*sin(y) + tanh(x*y)" --at x=1,y=2
   diffcompare "c = a + b; d = a*b + b**3; c += c + 1; e = c - d; f = e**2; f" --at a=-4,b=2
   diffcompare "x*exp(-x)" --at x=0.1 --json
+  diffcompare "x*tanh(x) + x" --at x=0.5 --engine path/to/engine.py:Value
 
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point
 """
@@ -58,6 +60,10 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--at", metavar="POINT",
                         help="the point, e.g. x=1,y=2 (default: a point chosen for you "
                              "where everything is finite)")
+    parser.add_argument("--engine", metavar="ENGINE",
+                        help="also run your own micrograd-style Value class, as a fourth "
+                             "column: path/to/engine.py:Value or package.module:Value. "
+                             "Importing it runs the file's code, as `python engine.py` would")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--format", default="simple", choices=TABLE_FORMATS, metavar="FMT",
@@ -76,14 +82,29 @@ def run_comparison(argv: Sequence[str]) -> int:
     from .compare import compare
 
     args = comparison_parser().parse_args(argv)
-    comparison = compare(args.expression, at=args.at)
+    comparison = compare(args.expression, at=args.at, methods=_methods(args.engine))
     if args.json:
         text = present.to_json(comparison)
     else:
         text = present.report(comparison, tablefmt=args.format)
     sys.stdout.write(text + "\n")
+    if args.engine and any(error.within is False for error in comparison.errors[
+            comparison.methods[-1].method].values()):
+        sys.stderr.write(f"hint: `diffcompare check {args.engine}` looks for the bug\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
+
+
+def _methods(engine: str | None):
+    """The methods to compare: ours, plus the user's engine when --engine names one."""
+    if engine is None:
+        return None
+    from .compare import METHODS
+    from .user_engine import check_shape, load, method, name_of
+
+    cls = load(engine)
+    check_shape(cls)
+    return {**METHODS, name_of(cls): method(cls)}
 
 
 def run_subcommand(name: str, argv: Sequence[str]) -> int:
