@@ -178,12 +178,14 @@ class _Facts:
         if len(self.assigning) > 2 and set(self.assigning) >= tried:
             return (f"every operation's _backward assigns the grad (=) instead of adding "
                     f"to it (+=), so a node used twice keeps only its last share")
-        names = " and ".join(f"{op}'s" for op in self.assigning)
-        verb = "assigns" if len(self.assigning) == 1 else "assign"
-        note = "".join(
-            f" ({op} is probably written with {base}: fix {base} first)"
-            for op in self.assigning for base in _WRITTEN_WITH.get(op, ())
-            if base in self.assigning)
+        derived = [op for op in self.assigning
+                   if any(base in self.assigning for base in _WRITTEN_WITH.get(op, ()))]
+        primary = [op for op in self.assigning if op not in derived]
+        names = " and ".join(f"{op}'s" for op in primary)
+        verb = "assigns" if len(primary) == 1 else "assign"
+        note = (f" ({' and '.join(derived)}, probably written with "
+                f"{' and '.join(primary)}, {'fails' if len(derived) == 1 else 'fail'} "
+                "for the same reason)" if derived else "")
         return (f"{names} _backward {verb} the grad (=) instead of adding to it (+=), so "
                 f"a node used twice keeps only its last share{note}")
 

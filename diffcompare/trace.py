@@ -177,9 +177,10 @@ def _render_node(node, texts) -> tuple[str, int]:
     if name == "neg":
         return f"-{_wrap(texts[id(node.args[0])], precedence)}", precedence
     left, right = (texts[id(arg)] for arg in node.args)
-    # Parenthesize an equal-precedence right operand of - and /, and the left one of **.
+    # The text parses back to the same tree: + - * / group to the left, ** to the right,
+    # so an operand of equal precedence on the other side keeps its parentheses.
     left_text = _wrap(left, precedence + (name == "pow"))
-    right_text = _wrap(right, precedence + (name in ("sub", "div")) - (name == "pow"))
+    right_text = _wrap(right, precedence + (name != "pow") - (name == "pow"))
     symbol = node.primitive.symbol
     spaced = f" {symbol} " if precedence == 1 else symbol
     return f"{left_text}{spaced}{right_text}", precedence

@@ -411,9 +411,11 @@ class Run:
 
 
 # How a run calls backward(): once; twice on the same graph (grads should add up, as
-# in micrograd and PyTorch); or once, then zero the leaves' grads, build the graph again
-# on the same leaves and call backward() on the new graph (a training loop's step).
-MODES = ("once", "twice", "fresh")
+# in micrograd and PyTorch); once, then zero the leaves' grads, build the graph again
+# on the same leaves and call backward() on the new graph (a training loop's step); or
+# not at all ("forward": only build the graph, to see which operations exist).
+MODES = ("once", "twice", "fresh", "forward")
+_BACKWARD_CALLS = {"once": 1, "twice": 2, "fresh": 2, "forward": 0}
 
 
 def run(cls: type, expression: Expression, point: Mapping[str, Fraction | float],
@@ -435,7 +437,7 @@ def run(cls: type, expression: Expression, point: Mapping[str, Fraction | float]
             if isinstance(out, float):  # no variable in the expression: a constant
                 out = cls(out)
             value = _number(out, "data", "the output")
-            for call in range(2 if mode != "once" else 1):
+            for call in range(_BACKWARD_CALLS[mode]):
                 if call == 1 and mode == "fresh":
                     for leaf in leaves.values():
                         leaf.grad = 0.0
