@@ -85,7 +85,7 @@ def render(report: EngineReport) -> str:
     if failures:
         lines.append("diagnoses:")
         for cause in report.causes:
-            with_cause = [r for r in failures if r.cause == cause]
+            with_cause = sorted((r for r in failures if r.cause == cause), key=_secondary)
             for result in with_cause[:SHOWN_PER_CAUSE]:
                 lines.append(f"  - {result.diagnosis}")
             if len(with_cause) > SHOWN_PER_CAUSE:
@@ -100,6 +100,14 @@ def render(report: EngineReport) -> str:
                      + ", ".join(report.unsupported))
     lines.append(summary(report))
     return "\n".join(lines)
+
+
+def _secondary(result) -> bool:
+    """Whether a diagnosis only refers to another check: those are shown last."""
+    return any(words in result.diagnosis for words in _REFERRING)
+
+
+_REFERRING = ("explained by", "already wrong", "(as in ")
 
 
 def table(report: EngineReport) -> str:

@@ -54,6 +54,12 @@ _REFLECTED = {
                                "out.data * log(other)"),
 }
 
+# How to compute a function that the lecture computes through exp without overflow.
+_OVERFLOW_FIXES = {
+    "tanh": "use math.tanh(x)",
+    "sigmoid": "use 1/(1 + exp(-x)) for x ≥ 0 and exp(x)/(1 + exp(x)) for x < 0",
+}
+
 # Operations a lecture-style engine usually writes with others (micrograd: a - b is
 # a + (-b), a / b is a * b**-1, -a is a * -1).
 _WRITTEN_WITH = {"sub": ("add", "neg"), "div": ("mul", "pow"), "neg": ("mul",)}
@@ -329,11 +335,10 @@ def _exception(result, facts: _Facts) -> tuple[str, str]:
         return _recursion(result, facts)
     if failure.exception == "OverflowError" and check.role == "edge":
         function = check.expression.split("(")[0]
-        if function in ("tanh", "sigmoid"):
+        if function in _OVERFLOW_FIXES:
             return (f"{function} overflows for large |x| (computed through exp)",
                     f"{failure.message}: {function} computed through exp overflows once "
-                    f"exp's argument passes 709; use math.tanh, and for sigmoid "
-                    "1/(1 + exp(-x)) when x ≥ 0 and exp(x)/(1 + exp(x)) when x < 0")
+                    f"exp's argument passes 709; {_OVERFLOW_FIXES[function]}")
     wrong = facts.wrong_part(result)
     if wrong is not None and wrong.failure is not None:
         return wrong.cause, f"{failure.message} (as in {wrong.name})"

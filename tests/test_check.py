@@ -153,6 +153,25 @@ def test_check_engine_that_raises_fails_with_the_exception_named(tmp_path):
     assert _result(report, "tanh(x)", "x=0.5").status == "pass"
 
 
+def test_check_lecture_tanh_through_exp_overflows_at_1000(tmp_path):
+    cls = _write_engine(tmp_path, "lecture_tanh", """
+        def _tanh(self):
+            x = self.data
+            t = (math.exp(2*x) - 1)/(math.exp(2*x) + 1)
+            out = Value(t, (self, ), 'tanh')
+            def _backward():
+                self.grad += (1 - t**2) * out.grad
+            out._backward = _backward
+            return out
+        Value.tanh = _tanh
+    """)
+    report = check_engine(cls)
+    assert [(r.name, r.check.at) for r in report.failures] == [("tanh(x)", "x=1000")]
+    assert report.failures[0].failure.exception == "OverflowError"
+    assert report.causes == ("tanh overflows for large |x| (computed through exp)",)
+    assert "use math.tanh(x)" in report.failures[0].diagnosis
+
+
 def test_check_engine_that_hangs_is_stopped(tmp_path):
     cls = _write_engine(tmp_path, "hangs", """
         def _backward_forever(self):
