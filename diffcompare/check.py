@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
-from . import finite_difference, symbolic, user_engine
+from . import finite_difference, symbolic, user_engine, user_graph
 from .compare import DEFAULT_TOLERANCE, measure
 from .corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
 from .expression import Call, Const, Expression, Var
@@ -29,7 +29,7 @@ from .primitives import PRIMITIVES
 from .parse import parse
 from .point import parse_point
 from .results import Derivatives, SymbolicDerivatives
-from .user_engine import FORMS, Failure
+from .user_graph import FORMS, Failure, Run
 
 # The deep-graph check: a chain of this many operations. Python's default recursion
 # limit is 1000 nested calls, so a recursive topological sort fails well before it,
@@ -241,7 +241,7 @@ def _reference(text: str, at: str, build: Callable[[], Expression] | None = None
     point = parse_point(at, expression)
     return _Reference(expression, point, symbolic.differentiate(expression, point),
                       finite_difference.differentiate(expression, point),
-                      user_engine.operations(expression))
+                      user_graph.operations(expression))
 
 
 def probe(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT) -> dict[str, str]:
@@ -251,7 +251,7 @@ def probe(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT) -> dic
     timeouts = 0
     for key, form in FORMS.items():
         reference = _reference(form, "x=1.5,y=0.5" if "y" in form else "x=1.5")
-        outcome = user_engine.run(cls, reference.expression, reference.point, "forward",
+        outcome = user_graph.run(cls, reference.expression, reference.point, "forward",
                                   timeout)
         failure = outcome.failure
         if failure is not None and failure.kind == "unsupported":
@@ -312,7 +312,7 @@ def _run_check(cls: type, check: Check, missing: Mapping[str, str],
         failure = Failure("unsupported", FORMS[lacking[0]],
                           f"{FORMS[lacking[0]]} is not supported: {missing[lacking[0]]}")
         return CheckResult(check, "unsupported", (), point, reference.operations, failure)
-    outcome = user_engine.run(cls, reference.expression, reference.point, check.mode, timeout)
+    outcome = user_graph.run(cls, reference.expression, reference.point, check.mode, timeout)
     if outcome.failure is not None and outcome.failure.kind == "unsupported":
         return CheckResult(check, "unsupported", (), point, reference.operations,
                            outcome.failure, seconds=outcome.seconds)
@@ -328,7 +328,7 @@ def _run_check(cls: type, check: Check, missing: Mapping[str, str],
                        reference.operations, outcome.failure, first, seconds=outcome.seconds)
 
 
-def _observe(quantity: str, outcome: user_engine.Run, reference: _Reference,
+def _observe(quantity: str, outcome: Run, reference: _Reference,
              factor: float) -> Observation:
     got = outcome.value if quantity == "value" else outcome.gradient.get(quantity)
     exact = reference.exact.number(quantity)

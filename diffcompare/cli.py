@@ -100,7 +100,8 @@ def _methods(engine: str | None):
     if engine is None:
         return None
     from .compare import METHODS
-    from .user_engine import check_shape, load, method, name_of
+    from .user_engine import check_shape, load, name_of
+    from .user_graph import method
 
     cls = load(engine)
     check_shape(cls)

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from .expression import evaluate_float
 from .parse import parse
-from .user_engine import FORMS, base_operation
+from .user_graph import FORMS, base_operation
 
 # Two numbers are "the same" for a diagnosis when they agree to this relative
 # tolerance: far looser than the verdict's 1e-9, far tighter than a coincidence.
@@ -182,8 +182,8 @@ class _Facts:
         tried = {_operation(r) for r in self.with_role_prefix("reused:")
                  if r.status != "unsupported"}
         if len(self.assigning) > 2 and set(self.assigning) >= tried:
-            return (f"every operation's _backward assigns the grad (=) instead of adding "
-                    f"to it (+=), so a node used twice keeps only its last share")
+            return ("every operation's _backward assigns the grad (=) instead of adding "
+                    "to it (+=), so a node used twice keeps only its last share")
         derived = [op for op in self.assigning
                    if any(base in self.assigning for base in _WRITTEN_WITH.get(op, ()))]
         primary = [op for op in self.assigning if op not in derived]

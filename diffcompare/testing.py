@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Mapping
 
-from . import present, user_engine
+from . import present, user_engine, user_graph
 from .compare import METHODS, Comparison, compare
 from .errors import InputError
 from .expression import Expression
@@ -39,7 +39,7 @@ def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | 
     methods = None
     if engine is not None:
         user_engine.check_shape(engine)
-        methods = {**METHODS, user_engine.name_of(engine): user_engine.method(engine)}
+        methods = {**METHODS, user_engine.name_of(engine): user_graph.method(engine)}
     comparison = compare(expression, at=_exact_point(point), methods=methods)
     if not comparison.agree:
         raise AssertionError("the methods do not agree\n\n" + present.report(comparison))

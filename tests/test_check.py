@@ -11,7 +11,8 @@ from diffcompare import InputError, Value, check_engine, compare
 from diffcompare.check import BATTERY, DEEP_OPERATIONS
 from diffcompare.cli import main
 from diffcompare.diagnose import NO_TOPOLOGICAL_SORT, RECURSIVE_SORT, SEED
-from diffcompare.user_engine import check_shape, load, method
+from diffcompare.user_engine import check_shape, load
+from diffcompare.user_graph import method
 from helpers import ROOT, run_cli
 
 ENGINES = ROOT / "tests" / "engines"
@@ -217,6 +218,10 @@ def test_load_file_that_fails_to_import_names_the_error(tmp_path, capsys):
     load(f"{path}:Value")
     captured = capsys.readouterr()
     assert captured.out == "" and "hello from the engine" in captured.err
+    waits = tmp_path / "waits_for_input.py"
+    waits.write_text("name = input('your name? ')\n")
+    with pytest.raises(InputError, match="EOFError"):
+        load(f"{waits}:Value")
 
 
 def test_check_shape_refuses_a_class_that_is_not_a_value():
