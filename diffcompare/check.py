@@ -75,10 +75,12 @@ _ALONE = [
 def _reused(operation: str, expression: str, at: str) -> Check:
     # OP's input x is used again by the operation above it. That operation's backward
     # runs first, so an OP whose backward assigns (=) overwrites its share.
+    operand = f"({expression})" if " " in expression or expression.startswith("-") \
+        else expression
     if operation == "mul":
-        return Check(f"({expression}) + x", "node reuse", f"({expression}) + x", at,
+        return Check(f"{operand} + x", "node reuse", f"{operand} + x", at,
                      f"reused:{operation}", share="1")
-    return Check(f"({expression}) * x", "node reuse", f"({expression}) * x", at,
+    return Check(f"{operand} * x", "node reuse", f"{operand} * x", at,
                  f"reused:{operation}", share=expression)
 
 
