@@ -25,6 +25,7 @@ EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
 # Subcommands: name -> module with ``configure(parser)`` and ``run(args) -> int``.
 # Imported only when used, so the main job starts fast.
 SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS["check"] = "diffcompare.check_command"
 
 TABLE_FORMATS = ("simple", "plain", "github", "grid", "pipe", "orgtbl", "rst",
                  "latex", "latex_booktabs", "html", "tsv", "mediawiki", "psql")
@@ -38,6 +39,7 @@ examples:
   diffcompare "exp(x)/sqrt(sin(x)**3 + cos(x)**3)" --at x=1.5 --fd complex_step
   diffcompare "sin(x)*exp(x)" --at x=1.3 --sweep
   diffcompare "abs(x - 1)" --at x=1
+  diffcompare "x*tanh(x) + x" --at x=0.5 --engine path/to/engine.py:Value
 
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a kink)
 """
@@ -76,6 +78,10 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep", action="store_true",
                         help="also print each scheme's true error for h = 1e-1 ... 1e-16, "
                              "with the best step, the theoretical one and the observed order")
+    parser.add_argument("--engine", metavar="ENGINE",
+                        help="also run your own micrograd-style Value class, as a fourth "
+                             "column: path/to/engine.py:Value or package.module:Value. "
+                             "Importing it runs the file's code, as `python engine.py` would")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--format", default="simple", choices=TABLE_FORMATS, metavar="FMT",
@@ -107,7 +113,8 @@ def run_comparison(argv: Sequence[str]) -> int:
     args = comparison_parser().parse_args(argv)
     expression = parse(args.expression)
     finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
-    methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step)}
+    methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step),
+               **_engine_methods(args.engine)}
     comparison = compare(expression, at=args.at, methods=methods)
     kinked = {kink.variable for kink in comparison.kinks if kink.differs}
     sweeps = [finite_difference.sweep(expression, comparison.point, name,
@@ -119,8 +126,23 @@ def run_comparison(argv: Sequence[str]) -> int:
     else:
         text = present.report(comparison, tablefmt=args.format, sweeps=sweeps)
     sys.stdout.write(text + "\n")
+    if args.engine and any(error.within is False for error in comparison.errors[
+            comparison.methods[-1].method].values()):
+        sys.stderr.write(f"hint: `diffcompare check {args.engine}` looks for the bug\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
+
+
+def _engine_methods(engine: str | None) -> dict:
+    """The user's engine as a method, when --engine names one."""
+    if engine is None:
+        return {}
+    from .user_engine import check_shape, load, name_of
+    from .user_graph import method
+
+    cls = load(engine)
+    check_shape(cls)
+    return {name_of(cls): method(cls)}
 
 
 def run_subcommand(name: str, argv: Sequence[str]) -> int:

@@ -1,0 +1,207 @@
+"""``diffcompare check ENGINE``: run the battery against a learner's Value class.
+
+Exit status: 0 every check passes (unsupported operations are not failures), 1 a check
+fails, 2 bad input (no such file, module, attribute or class).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from tabulate import tabulate
+
+from . import user_engine
+from .check import EngineReport, check_engine
+from .compare import DEFAULT_TOLERANCE
+
+EXIT_PASS, EXIT_FAIL = 0, 1
+
+# Per cause, the failures printed in full; the rest are counted.
+SHOWN_PER_CAUSE = 3
+_LONGEST_DETAIL = 64
+_LONGEST_POINT = 16
+
+DESCRIPTION = f"""\
+Check your own micrograd-style Value class: build small graphs with it (each operation
+alone, numbers as operands, reused nodes, operand order, repeated backward(), a deep
+graph, edge cases), call backward(), and compare every number with the exact value
+(sympy) and a finite difference. Failures come with a diagnosis of the likely bug.
+
+ENGINE is {user_engine.SPEC_HELP} (the class name defaults to Value).
+Importing it runs the file's code, just as `python engine.py` would (but not its
+`if __name__ == "__main__":` block): check only code you trust.
+"""
+
+EPILOG = """\
+examples:
+  diffcompare check engine.py
+  diffcompare check path/to/engine.py:Value
+  diffcompare check micrograd.engine:Value --json
+
+exit status: 0 every check passes, 1 a check fails, 2 bad input
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("engine", metavar="ENGINE",
+                        help=f"your Value class: {user_engine.SPEC_HELP}")
+    parser.add_argument("--timeout", type=float, default=user_engine.DEFAULT_TIMEOUT,
+                        metavar="SECONDS",
+                        help="time allowed for each check (default "
+                             f"{user_engine.DEFAULT_TIMEOUT:g}; 0 for no limit)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    cls = user_engine.load(args.engine)
+    progress = _progress if sys.stderr.isatty() else None
+    report = check_engine(cls, timeout=args.timeout or None, progress=progress)
+    if progress is not None:
+        sys.stderr.write("\r\033[K")
+    text = json.dumps(document(report), indent=2, allow_nan=False) if args.json \
+        else render(report)
+    sys.stdout.write(text + "\n")
+    return EXIT_PASS if report.ok else EXIT_FAIL
+
+
+def _progress(done: int, total: int) -> None:
+    sys.stderr.write(f"\rchecking: {done}/{total}")
+    sys.stderr.flush()
+
+
+# ---- the terminal report ----
+
+
+def render(report: EngineReport) -> str:
+    lines = [f"checking {report.engine}: every number against the exact one (sympy), "
+             f"within {DEFAULT_TOLERANCE:g}", "", table(report), ""]
+    failures = report.failures
+    if failures:
+        lines.append("diagnoses:")
+        for cause in report.causes:
+            with_cause = sorted((r for r in failures if r.cause == cause), key=_secondary)
+            for result in with_cause[:SHOWN_PER_CAUSE]:
+                lines.append(f"  - {result.diagnosis}")
+            if len(with_cause) > SHOWN_PER_CAUSE:
+                lines.append(f"  - ... and {len(with_cause) - SHOWN_PER_CAUSE} more "
+                             "with the same cause")
+        lines.append("")
+        lines.append("likely cause" + ("s:" if len(report.causes) > 1 else ":"))
+        lines += [f"  {number}. {cause}" for number, cause in enumerate(report.causes, 1)]
+        lines.append("")
+    if report.unsupported:
+        lines.append("not supported by this class (not counted as failures): "
+                     + ", ".join(report.unsupported))
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def _secondary(result) -> bool:
+    """Whether a diagnosis only refers to another check: those are shown last."""
+    return any(words in result.diagnosis for words in _REFERRING)
+
+
+_REFERRING = ("explained by", "already wrong", "(as in ")
+
+
+def table(report: EngineReport) -> str:
+    rows = []
+    previous_group = None
+    for result in report.results:
+        group = result.group if result.group != previous_group else ""
+        previous_group = result.group
+        status = {"pass": "pass", "fail": "FAIL", "unsupported": "unsupported"}[result.status]
+        rows.append([group, result.name, _clip(result.check.at, _LONGEST_POINT), status,
+                     _detail(result)])
+    return tabulate(rows, headers=["group", "check", "at", "result", "detail"],
+                    tablefmt="simple", disable_numparse=True)
+
+
+def _detail(result) -> str:
+    if result.status == "unsupported":
+        failure = result.failure
+        if failure.operation.replace(" ", "") != result.name.replace(" ", ""):
+            return f"needs {failure.operation}"
+        return _clip(failure.message.split(" is not supported: ", 1)[-1])
+    if result.failure is not None:
+        failure = result.failure
+        if failure.kind == "exception":
+            where = f" in {failure.where.split(' in ')[-1]}" if failure.where else ""
+            return _clip(f"{failure.operation}: {failure.exception}{where}")
+        return _clip(failure.message)
+    wrong = [o for o in result.observations if o.within is False]
+    if wrong:
+        o = wrong[0]
+        label = "f" if o.quantity == "value" else f"df/d{o.quantity}"
+        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, "
+                     f"finite diff. {_number(o.finite_difference)}")
+    worst = _worst_error(result)
+    return "exact" if not worst else f"error {worst:.1e}"
+
+
+def _worst_error(result) -> float:
+    """The largest error relative to the verdict's scale, max(|exact|, |f|)."""
+    value = result.observation("value")
+    f_scale = abs(value.exact) if value is not None and value.exact is not None else 0.0
+    worst = 0.0
+    for o in result.observations:
+        if o.got is not None and o.exact is not None and math.isfinite(o.got):
+            scale = max(abs(o.exact), f_scale)
+            if scale > 0:
+                worst = max(worst, abs(o.got - o.exact) / scale)
+    return worst
+
+
+def _number(number: float | None) -> str:
+    return "none" if number is None else f"{number:.6g}"
+
+
+def _clip(text: str, longest: int = _LONGEST_DETAIL) -> str:
+    return text if len(text) <= longest else text[:longest - 1] + "…"
+
+
+def summary(report: EngineReport) -> str:
+    counts = report.counts
+    verdict = "PASS" if report.ok else "FAIL"
+    return (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
+            f"{counts['unsupported']} unsupported, of {len(report.results)} checks "
+            f"({report.seconds:.2f} s)")
+
+
+# ---- JSON ----
+
+
+def document(report: EngineReport) -> dict:
+    """The report as JSON-ready data (non-finite numbers become null)."""
+    return {
+        "engine": report.engine,
+        "ok": report.ok,
+        "counts": report.counts,
+        "causes": list(report.causes),
+        "unsupported": dict(report.unsupported),
+        "checks": [
+            {
+                "name": result.name, "group": result.group, "status": result.status,
+                "expression": result.check.expression, "at": result.check.at,
+                "diagnosis": result.diagnosis or None, "cause": result.cause or None,
+                "failure": None if result.failure is None else str(result.failure),
+                "numbers": {
+                    o.quantity: {"got": _finite(o.got), "exact": _finite(o.exact),
+                                 "finite_difference": _finite(o.finite_difference),
+                                 "within": o.within}
+                    for o in result.observations
+                },
+            }
+            for result in report.results
+        ],
+    }
+
+
+def _finite(number: float | None) -> float | None:
+    return number if number is not None and math.isfinite(number) else None

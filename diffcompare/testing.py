@@ -1,0 +1,78 @@
+"""A pytest helper: assert that every method agrees on a function's derivatives.
+
+>>> from diffcompare.testing import assert_gradients_agree
+>>> from diffcompare.functions import sin, tanh
+>>> def f(x, y):
+...     return x**2 * sin(y) + tanh(x * y)
+>>> assert_gradients_agree(f, x=1.0, y=2.0).agree
+True
+>>> assert_gradients_agree("x*exp(-x)", x=0.1).agree
+True
+
+On disagreement it raises ``AssertionError`` whose message is the side-by-side table
+of the command line (formulas, each method's numbers and errors, the verdict).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable, Mapping
+
+from . import present, user_engine, user_graph
+from .compare import METHODS, Comparison, compare
+from .errors import InputError
+from .expression import Expression
+from .parse import parse
+from .trace import trace
+
+
+def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | None = None,
+                           **point: float) -> Comparison:
+    """Compare f's value and gradient at ``point`` by every method; fail unless they agree.
+
+    ``f`` is an expression string (``"x**2*sin(y)"``), or a Python function of the
+    variables, written with operators and ``diffcompare.functions`` (or micrograd-style
+    methods such as ``x.tanh()``). ``engine``: your own Value class, compared as well.
+    Returns the ``Comparison`` when the methods agree.
+    """
+    expression = _expression(f, point)
+    methods = None
+    if engine is not None:
+        user_engine.check_shape(engine)
+        methods = {**METHODS, user_engine.name_of(engine): user_graph.method(engine)}
+    comparison = compare(expression, at=_exact_point(point), methods=methods)
+    if not comparison.agree:
+        raise AssertionError("the methods do not agree\n\n" + present.report(comparison))
+    return comparison
+
+
+def _expression(f, point: Mapping[str, float]) -> Expression:
+    if isinstance(f, Expression):
+        return f
+    if isinstance(f, str):
+        return parse(f)
+    if not callable(f):
+        raise InputError(f"f must be an expression string or a function, "
+                         f"not {type(f).__name__}")
+    _check_arguments(f, point)
+    return trace(f, list(point))
+
+
+def _check_arguments(f: Callable, point: Mapping[str, float]) -> None:
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return  # a builtin or C function: let the call say what is wrong
+    required = [p.name for p in parameters if p.default is p.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    missing = [name for name in required if name not in point]
+    if missing:
+        example = ", ".join(f"{name}=1.0" for name in missing)
+        raise InputError(f"{getattr(f, '__name__', 'f')} takes {', '.join(missing)} but "
+                         f"no value was given; add e.g. {example}")
+
+
+def _exact_point(point: Mapping[str, float]) -> dict[str, str]:
+    # The decimal a float prints as (0.1, not its binary expansion): the point the user wrote.
+    return {name: repr(float(value)) if not isinstance(value, (int, str)) else str(value)
+            for name, value in point.items()}
