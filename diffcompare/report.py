@@ -15,6 +15,7 @@ before any file is replaced, so a run that fails leaves the previous report inta
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import shutil
@@ -28,6 +29,7 @@ import mpmath
 import sympy
 
 from . import autograd, draw, finite_difference, report_studies, symbolic
+from . import report_content as content
 from .compare import Comparison, compare, correct_digits
 from .corpus import REPORT
 from .corpus_file import Entry, Problem, read
@@ -227,22 +229,23 @@ def rounding_error(exact_text: str) -> float:
 # ---- writing ----
 
 
-def render(report: Report) -> dict[str, bytes]:
+def render(report: Report, tick: Callable[[str], None] = lambda what: None) -> dict[str, bytes]:
     """Every file of the report, by path relative to the report folder."""
     from . import report_html, report_markdown, report_plots
 
-    figures = report_plots.figures(report)
+    figures = report_plots.figures(report, tick)
     files = {f"{FIGURES}/{name}": svg.encode("utf-8") for name, svg in figures.items()}
     files["index.html"] = report_html.render(report, figures).encode("utf-8")
     files["README.md"] = report_markdown.render(report, figures, FIGURES).encode("utf-8")
     return files
 
 
-def write(report: Report, out: str | Path) -> Path:
+def write(report: Report, out: str | Path,
+          tick: Callable[[str], None] = lambda what: None) -> Path:
     """Render ``report`` into the folder ``out`` and swap it in; returns index.html's path."""
     out = Path(out)
     _check_target(out)
-    files = render(report)
+    files = render(report, tick)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:
@@ -320,24 +323,27 @@ def run(args: argparse.Namespace) -> int:
         what = f"none of its {len(problems)} expression lines could be read" if problems \
             else "it has no expression lines"
         raise InputError(f"nothing to report from {corpus}: {what}")
+    _check_target(Path(args.out))  # before the long part, not after
     sizes = tuple(n for n in report_studies.COST_SIZES if n <= args.max_n)
+    from .report_plots import plot_count
+
     with _progress(len(entries) + len(sizes) * (2 if args.timings else 1)
-                   + len(report_studies.SWELL_FAMILIES)) as tick:
+                   + len(report_studies.SWELL_FAMILIES)) as progress:
         report = build(entries, problems, title=args.title or "", corpus=corpus,
-                       timings=args.timings, sizes=sizes, time_cap=args.time_cap, tick=tick)
-    index = write(report, args.out)
+                       timings=args.timings, sizes=sizes, time_cap=args.time_cap,
+                       tick=progress.tick)
+        progress.grow(plot_count(report))
+        index = write(report, args.out, progress.tick)
     skipped = f"; {len(problems)} corpus line(s) refused, listed in the report" if problems else ""
     sys.stdout.write(f"wrote {index} and {index.parent / 'README.md'} "
-                     f"({len(report.cases)} expressions{skipped})\n")
+                     f"({content.count(len(report.cases), 'expression')}{skipped})\n")
     return EXIT_BAD_LINES if problems else EXIT_OK
 
 
 def _require_plotting() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:
         raise InputError("the report command needs matplotlib; install the extra: "
-                         "pip install 'diffcompare[report]'") from None
+                         "pip install 'diffcompare[report]'")
 
 
 class _progress:
@@ -347,19 +353,25 @@ class _progress:
         self.total = total
         self.bar = None
 
-    def __enter__(self) -> Callable[[str], None]:
+    def __enter__(self) -> "_progress":
         try:
             from tqdm import tqdm
         except ImportError:
-            return lambda what: None
+            return self
         self.bar = tqdm(total=self.total, file=sys.stderr, disable=None, unit="step",
                         desc="report", leave=False)
+        return self
 
-        def tick(what: str) -> None:
+    def tick(self, what: str) -> None:
+        if self.bar is not None:
             shown = "".join(ch for ch in what[:30] if ch.isprintable())
             self.bar.set_postfix_str(shown, refresh=False)
             self.bar.update(1)
-        return tick
+
+    def grow(self, steps: int) -> None:
+        if self.bar is not None:
+            self.bar.total += steps
+            self.bar.refresh()
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -133,6 +133,15 @@ def note(case: "CaseResult") -> str:
     return NOTES.get(case.title, "")
 
 
+SCALING_TITLES = {"finite_difference": "finite differences", "autograd": "autograd",
+                  "symbolic": "symbolic"}
+
+
+def count(number: int, noun: str) -> str:
+    """``count(1, "expression")`` is "1 expression", ``count(2, ...)`` "2 expressions"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def method_title(method: str) -> str:
     return METHODS_TEXT.get(method, method)
 
@@ -281,7 +290,7 @@ def scaling_table(scaling: Scaling) -> Table:
         rows.append(tuple(row))
     headers = ["n", "one evaluation"]
     for method in methods:
-        headers += [method_title(method), "×"]
+        headers += [SCALING_TITLES.get(method, method), "×"]
     return Table(tuple(headers), tuple(rows), numeric=frozenset(range(len(headers))))
 
 

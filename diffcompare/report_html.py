@@ -21,8 +21,10 @@ from .report_content import Table
 if TYPE_CHECKING:
     from .report import CaseResult, Report
 
-# A formula with more operations than this is folded away (it still shows, on a click).
+# A formula with more operations than this is folded away (it still shows, on a click);
+# past MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
 MAX_SHOWN_OPERATIONS = 40
+MAX_RENDERED_OPERATIONS = 1500
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -170,7 +172,8 @@ def _badge(status: str) -> str:
 def _header(report: "Report") -> str:
     return (f"<header><h1>{escape(report.title)}</h1>"
             f'<p class="lede">{escape(content.INTRO)}</p>'
-            f'<p class="meta">{len(report.cases)} expressions from {escape(report.corpus)}'
+            f'<p class="meta">{content.count(len(report.cases), "expression")} from '
+            f"{escape(report.corpus)}"
             " · made by <code>diffcompare report</code></p></header>")
 
 
@@ -284,6 +287,12 @@ def _formulas(case: "CaseResult") -> str:
                                   for name in variables)
     blocks = []
     for quantity, formula in case.formulas.items():
+        operations = int(sympy.count_ops(formula))
+        label = content.quantity_label(quantity)
+        if operations > MAX_RENDERED_OPERATIONS:
+            blocks.append(f'<p class="meta">{escape(label)}: {operations:,} operations, too '
+                          "long to show.</p>")
+            continue
         if quantity == "value":
             left = f"<mi>f</mi><mo>(</mo>{arguments}<mo>)</mo>" if variables else "<mi>f</mi>"
         else:
@@ -292,9 +301,7 @@ def _formulas(case: "CaseResult") -> str:
         # Inline math in a block of its own: display="block" would centre it.
         math = (f'<div class="formula"><math displaystyle="true"><mrow>{left}<mo>=</mo>'
                 f"{mathml(formula, printer='presentation')}</mrow></math></div>")
-        operations = int(sympy.count_ops(formula))
         if operations > MAX_SHOWN_OPERATIONS:
-            label = content.quantity_label(quantity)
             blocks.append(_details(f"{label}: {operations} operations, folded (show)", math))
         else:
             blocks.append(math)

@@ -21,23 +21,27 @@ if TYPE_CHECKING:
 
 # Markdown's inline punctuation; text never starts a line, so # - + . need no escape.
 _PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
-# Same fold as the HTML page: a longer formula is shown in a collapsed block.
+# Same limits as the HTML page: a longer formula is folded, a very long one only counted.
 MAX_SHOWN_OPERATIONS = 40
+MAX_RENDERED_OPERATIONS = 1500
 
 
 def text(value: str) -> str:
     """Plain text, safe anywhere in Markdown: escaped HTML, escaped punctuation."""
-    return _PUNCTUATION.sub(r"\\\1", escape(" ".join(value.split()))).replace("|", "&#124;")
+    plain = escape(" ".join(value.split()), quote=False)  # quotes are safe outside tags
+    return _PUNCTUATION.sub(r"\\\1", plain).replace("|", "&#124;")
 
 
 def code(value: str) -> str:
     """Inline code that survives any content: an HTML <code> element."""
-    return "<code>" + escape(" ".join(value.split())).replace("|", "&#124;") + "</code>"
+    return ("<code>" + escape(" ".join(value.split()), quote=False).replace("|", "&#124;")
+            + "</code>")
 
 
 def render(report: "Report", figures: Mapping[str, str], folder: str) -> str:
     lines = [f"# {text(report.title)}", "", text(content.INTRO), "",
-             f"{len(report.cases)} expressions from {text(report.corpus)}. The same page, "
+             f"{content.count(len(report.cases), 'expression')} from {text(report.corpus)}. "
+             "The same page, "
              "self-contained, is [index.html](index.html).", ""]
     lines += _overview(report)
     lines += _summary(report, figures, folder)
@@ -158,14 +162,17 @@ def _formulas(case: "CaseResult") -> list[str]:
     arguments = ", ".join(sympy.latex(symbols[name]) for name in variables)
     lines = []
     for quantity, formula in case.formulas.items():
+        operations = int(sympy.count_ops(formula))
+        label = content.quantity_label(quantity)
+        if operations > MAX_RENDERED_OPERATIONS:
+            lines += [f"{text(label)}: {operations:,} operations, too long to show.", ""]
+            continue
         if quantity == "value":
             left = f"f({arguments})" if variables else "f"
         else:
             left = rf"\frac{{\partial f}}{{\partial {sympy.latex(symbols[quantity])}}}"
         block = ["$$", f"{left} = {sympy.latex(formula)}", "$$", ""]
-        operations = int(sympy.count_ops(formula))
         if operations > MAX_SHOWN_OPERATIONS:
-            label = content.quantity_label(quantity)
             lines += _details(f"{label}: {operations} operations, folded (show)", block)
         else:
             lines += block

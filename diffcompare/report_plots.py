@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -52,12 +52,16 @@ SWEEP_COLUMNS = 3
 LABEL_LENGTH = 38
 
 
-def figures(report: "Report") -> dict[str, str]:
-    """Every figure of the report as SVG text, by file name, in a fixed order."""
+def figures(report: "Report", tick: Callable[[str], None] = lambda what: None) -> dict[str, str]:
+    """Every figure of the report as SVG text, by file name, in a fixed order.
+
+    ``tick`` is called after each plot that matplotlib draws (``plot_count`` of them).
+    """
     out = {}
     for case in report.cases:
         if case.sweeps:
             out[f"{case.number:02d}-steps.svg"] = sweep_figure(case)
+            tick(f"plot {case.number}")
         if case.graph is not None:
             out[f"{case.number:02d}-graph.svg"] = case.graph
     out["accuracy.svg"] = accuracy_figure(report)
@@ -65,7 +69,13 @@ def figures(report: "Report") -> dict[str, str]:
     if report.timed_scaling is not None:
         out["cost-scaling-seconds.svg"] = scaling_figure(report.timed_scaling)
     out["swell.svg"] = swell_figure(report.swell)
+    tick("summary plots")
     return out
+
+
+def plot_count(report: "Report") -> int:
+    """How many times ``figures`` calls its ``tick``."""
+    return sum(1 for case in report.cases if case.sweeps) + 1
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

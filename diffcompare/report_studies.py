@@ -225,16 +225,29 @@ class _OverCap(Exception):
     pass
 
 
+# A run shorter than this is repeated and the fastest kept, as timeit does: one short
+# run is mostly noise (caches, the first call of a code path).
+_SHORT_RUN = 0.01
+_REPEATS = 5
+
+
 def _seconds(work: Callable[[], object], cap: float) -> float | None:
     """Wall-clock seconds of ``work()``, or None when it passed ``cap``."""
-    start = time.perf_counter()
-    try:
-        with _alarm(cap):
-            work()
-    except _OverCap:
-        return None
-    seconds = time.perf_counter() - start
-    return seconds if seconds <= cap else None
+    best = None
+    for _ in range(_REPEATS):
+        start = time.perf_counter()
+        try:
+            with _alarm(cap):
+                work()
+        except _OverCap:
+            return None
+        seconds = time.perf_counter() - start
+        if seconds > cap:
+            return None
+        best = seconds if best is None else min(best, seconds)
+        if seconds >= _SHORT_RUN:
+            break
+    return best
 
 
 @contextmanager

@@ -1,4 +1,5 @@
 import functools
+import html
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -48,6 +49,7 @@ def test_report_html_injection_is_shown_as_text():
     page = (small_report().first / "index.html").read_text()
     assert "<script" not in page and "<img src=x" not in page
     assert "<b>" not in page and "<i>" not in page
+    assert html.escape(INJECTION) in page  # the title, from the comment above its line
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;" in page
     assert "&lt;img src=x onerror=alert(2)&gt;" in page  # the comment in the expression
     assert "&lt;i&gt;not an expression&lt;/i&gt;" in page  # the refused line

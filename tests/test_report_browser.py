@@ -38,7 +38,7 @@ def inked_share(png: bytes, sample: int = 20000) -> float:
 def decode_png(png: bytes):
     """Width, height and rows of RGB(A) pixel tuples of an 8-bit, non-interlaced PNG."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    stream, offset, idat = io.BytesIO(png[8:]), 8, b""
+    stream, idat = io.BytesIO(png[8:]), b""
     width = height = channels = 0
     while True:
         length, kind = struct.unpack(">I4s", stream.read(8))
