@@ -38,6 +38,10 @@ from .errors import InputError
 from .report_studies import GraphWork, Scaling, Swell
 
 DEFAULT_OUT = "reports"
+# The pages a report writes, each with the mark near its top that shows a report made it:
+# a folder's own README.md or index.html is never replaced.
+PAGES = {"README.md": f"<!-- {content.MARK}",
+         "index.html": f'<meta name="generator" content="{content.MARK}">'}
 FIGURES = "figures"  # the report's own folder of SVG files, used by README.md
 MAX_GRAPH_NODES = 120  # larger graphs are counted, not drawn: the picture would not read
 PLAIN_METHODS = ("autograd", "finite_difference")
@@ -246,8 +250,12 @@ def write(report: Report, out: str | Path,
     out = Path(out)
     _check_target(out)
     files = render(report, tick)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
+    except OSError as error:
+        raise InputError(f"cannot write the report to {str(out)!r}: "
+                         f"{error.strerror or error}") from None
     try:
         for name, data in files.items():
             path = staging / name
@@ -257,23 +265,40 @@ def write(report: Report, out: str | Path,
         if figures.exists():
             figures.rename(staging / "previous-figures")
         (staging / FIGURES).rename(figures)
-        for name in ("README.md", "index.html"):
+        for name in PAGES:
             os.replace(staging / name, out / name)
+    except OSError as error:
+        raise InputError(f"cannot write the report to {str(out)!r}: "
+                         f"{error.strerror or error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out / "index.html"
 
 
 def _check_target(out: Path) -> None:
+    """Refuse a target whose files a report would replace but did not make."""
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file; give a folder for the report")
+    for name, mark in PAGES.items():
+        page = out / name
+        if page.exists() and not _made_by_us(page, mark):
+            raise InputError(f"{str(page)!r} exists and was not made by diffcompare report; "
+                             "choose another --out (a report would replace it)")
     figures = out / FIGURES
     if figures.exists():
-        foreign = [p.name for p in figures.iterdir() if not (p.is_file() and p.suffix == ".svg")]
-        if not figures.is_dir() or foreign:
+        foreign = [p.name for p in figures.iterdir() if not (p.is_file() and p.suffix == ".svg")] \
+            if figures.is_dir() else [figures.name]
+        if foreign:
             raise InputError(f"{str(figures)!r} holds files that are not a report's figures "
-                             f"(e.g. {foreign[0] if foreign else figures.name!r}); "
-                             "choose another --out")
+                             f"(e.g. {foreign[0]!r}); choose another --out")
+
+
+def _made_by_us(page: Path, mark: str) -> bool:
+    try:
+        with page.open("r", encoding="utf-8", errors="replace") as handle:
+            return mark in handle.read(4096)
+    except OSError:
+        return False
 
 
 # ---- the command ----

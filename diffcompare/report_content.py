@@ -16,6 +16,8 @@ from .report_studies import SWELL_FAMILIES, Scaling, Swell
 if TYPE_CHECKING:
     from .report import CaseResult, Report
 
+MARK = "made by diffcompare report"  # near the top of every page a report writes
+
 INTRO = (
     "Each expression below is differentiated three ways: symbolically by sympy, whose "
     "formulas evaluated exactly (to 40 digits) are the reference; by reverse-mode "

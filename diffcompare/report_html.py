@@ -90,6 +90,7 @@ def render(report: "Report", figures: Mapping[str, str]) -> str:
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="{content.MARK}">',
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">',
         '<link rel="icon" href="data:,">',
         f"<title>{escape(report.title)}</title>",

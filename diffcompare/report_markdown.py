@@ -39,7 +39,8 @@ def code(value: str) -> str:
 
 
 def render(report: "Report", figures: Mapping[str, str], folder: str) -> str:
-    lines = [f"# {text(report.title)}", "", text(content.INTRO), "",
+    lines = [f"<!-- {content.MARK}: regenerate it, do not edit it -->", "",
+             f"# {text(report.title)}", "", text(content.INTRO), "",
              f"{content.count(len(report.cases), 'expression')} from {text(report.corpus)}. "
              "The same page, "
              "self-contained, is [index.html](index.html).", ""]

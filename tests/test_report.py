@@ -300,3 +300,18 @@ def test_swell_symbolic_outgrows_the_graph_and_cse_helps():
     assert nested[1].symbolic_cse < nested[1].symbolic / 5
     for points in swell.families.values():
         assert points[1].graph_nodes > points[0].graph_nodes
+
+
+def test_report_never_replaces_pages_it_did_not_make(tmp_path):
+    (tmp_path / "README.md").write_text("# My project\n")
+    with pytest.raises(InputError, match="was not made by diffcompare report"):
+        report.write(tiny_report(), tmp_path)
+    assert (tmp_path / "README.md").read_text() == "# My project\n"
+    assert not (tmp_path / "index.html").exists()
+
+
+def test_report_replaces_its_own_pages(tmp_path):
+    report.write(tiny_report(), tmp_path)
+    (tmp_path / "index.html").write_text((tmp_path / "index.html").read_text() + "edited")
+    report.write(tiny_report(), tmp_path)
+    assert not (tmp_path / "index.html").read_text().endswith("edited")
