@@ -126,7 +126,7 @@ def _case(case: "CaseResult", figures: Mapping[str, str], folder: str) -> list[s
     from .report_plots import MAX_SWEEP_PANELS
 
     comparison = case.comparison
-    lines = [f"## {case.number}. {text(case.title)} {comparison.verdict.status}", "",
+    lines = [f"## {case.number}. {text(case.title)} ({comparison.verdict.status})", "",
              f"{text(case.entry.origin)} · at {text(content.point_text(case))}", "",
              "```", comparison.expression.text.replace("```", "` ` `"), "```", ""]
     lines += _formulas(case)
