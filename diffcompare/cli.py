@@ -26,6 +26,7 @@ EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
 # Imported only when used, so the main job starts fast.
 SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["check"] = "diffcompare.check_command"
+SUBCOMMANDS["report"] = "diffcompare.report"  # HTML/Markdown comparison reports
 
 TABLE_FORMATS = ("simple", "plain", "github", "grid", "pipe", "orgtbl", "rst",
                  "latex", "latex_booktabs", "html", "tsv", "mediawiki", "psql")

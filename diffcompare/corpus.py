@@ -2,6 +2,9 @@
 
 Used by the tests (every method must agree on each), by the benchmarks and by reports.
 Every primitive appears; every point is away from kinks and singularities.
+
+``NASTY`` and ``KINKED`` are the hard cases a report shows on purpose (the methods need
+not agree on them); ``REPORT`` is the built-in report's corpus.
 """
 
 from __future__ import annotations
@@ -27,10 +30,20 @@ MICROGRAD_README = (
 TANH_NEURON = "n = x1*w1 + x2*w2 + b; tanh(n)"
 TANH_NEURON_POINT = "x1=2,x2=0,w1=-3,w2=1,b=6.8813735870195432"
 
+# A small MLP's loss, as in the lecture: one input (2.0), two tanh neurons, a tanh
+# output neuron and the squared error against the target 1.0. The parameters are the
+# variables.
+MLP_LOSS = (
+    "x = 2.0; h1 = tanh(w1*x + b1); h2 = tanh(w2*x + b2); "
+    "y = tanh(v1*h1 + v2*h2 + c); (y - 1.0)**2"
+)
+MLP_LOSS_POINT = "w1=0.5,b1=-0.3,w2=-0.8,b2=0.1,v1=1.2,v2=-0.7,c=0.2"
+
 LECTURE = [
     Case("lecture quadratic", "3*x**2 - 4*x + 5", "x=3"),
     Case("micrograd README", MICROGRAD_README, "a=-4,b=2"),
     Case("tanh neuron", TANH_NEURON, TANH_NEURON_POINT),
+    Case("MLP loss", MLP_LOSS, MLP_LOSS_POINT),
 ]
 
 SMOOTH = [
@@ -79,3 +92,29 @@ SMOOTH = [
 ]
 
 CORPUS = LECTURE + SMOOTH
+
+# Smooth but hard on purpose: a pole or a domain edge close by, cancellation, a large
+# dynamic range, saturation, high frequency.
+NASTY = [
+    Case("pole nearby", "1/(x - 1)", "x=1.001"),
+    Case("log near its domain edge", "log(x)", "x=1e-8"),
+    Case("cancellation", "(1 - cos(x))/x**2", "x=1e-4"),
+    Case("large dynamic range", "exp(x) + 1e-10*sin(y)", "x=1,y=1"),
+    Case("saturated tanh", "tanh(20*x)", "x=1"),
+    Case("high frequency", "sin(1000*x)", "x=0.1"),
+]
+
+# Exactly at a kink, where the derivative does not exist and each method has a convention.
+KINKED = [
+    Case("abs at its kink", "abs(x)", "x=0"),
+    Case("relu at its kink", "relu(x)", "x=0"),
+    Case("relu neuron at its kink", "relu(w*x + b)", "w=0.5,x=2,b=-1"),
+    Case("square root of a square at 0", "sqrt(x**2)", "x=0"),
+]
+
+REPORT = LECTURE + [
+    Case("product with sine", "x**2*sin(y) + tanh(x*y)", "x=1,y=2"),
+    Case("gaussian", "exp(-x**2/2)/sqrt(2*pi)", "x=0.75"),
+    Case("shared node", "u = sin(x)*y; u*u + u/y", "x=0.6,y=1.4"),
+    Case("tanh chain", "tanh(tanh(tanh(x)))", "x=0.9"),
+] + NASTY + KINKED

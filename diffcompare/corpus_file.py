@@ -1,0 +1,116 @@
+"""Corpus files: one expression per line, optionally followed by ``@`` and its point.
+
+::
+
+    # The lecture's quadratic         <- a comment directly above a line titles it
+    3*x**2 - 4*x + 5 @ x=3
+    x**2*sin(y) + tanh(x*y)           <- no point: one is chosen, as on the command line
+    c = a*b; c + a @ a=2, b=-1        <- a program, its statements separated by ;
+
+Blank lines and lines starting with ``#`` are allowed anywhere. ``@`` is not part of the
+expression language, so the last ``@`` on a line always starts the point.
+
+A line that does not parse becomes a ``Problem`` naming its line number; the other
+lines are still read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpus import Case
+from .errors import InputError
+from .parse import parse
+from .point import parse_point
+
+SEPARATOR = "@"
+COMMENT = "#"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One expression of a corpus, with its title and where it came from."""
+
+    case: Case  # ``case.at`` is "" when the line gives no point
+    origin: str  # e.g. "built-in" or "my.txt line 4"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A corpus line that could not be read."""
+
+    line: int
+    text: str
+    message: str  # one line: "my.txt line 4: unknown function 'foo' ..."
+
+
+def read(path: str | Path) -> tuple[list[Entry], list[Problem]]:
+    """The entries of a corpus file and the lines that could not be read.
+
+    Raises ``InputError`` when the file cannot be read at all.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"corpus file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"corpus {str(path)!r} is a directory; give a text file "
+                         "with one expression per line") from None
+    except UnicodeDecodeError:
+        raise InputError(f"corpus file {str(path)!r} is not UTF-8 text") from None
+    except OSError as error:
+        raise InputError(f"cannot read corpus file {str(path)!r}: "
+                         f"{error.strerror or error}") from None
+    return parse_corpus(text, path.name)
+
+
+def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[Problem]]:
+    """Entries and problems from the text of a corpus.
+
+    >>> entries, problems = parse_corpus("# square\\nx**2 @ x=3\\n\\nfoo(x)\\n", "my.txt")
+    >>> [(e.case.name, e.case.expression, e.case.at, e.origin) for e in entries]
+    [('square', 'x**2', 'x=3', 'my.txt line 2')]
+    >>> problems[0].line, problems[0].message.startswith("my.txt line 4: unknown function")
+    (4, True)
+    """
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    title = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            title = ""
+            continue
+        if line.startswith(COMMENT):
+            title = line.lstrip(COMMENT).strip()
+            continue
+        try:
+            case = _case(line, title)
+        except InputError as error:
+            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}"))
+        else:
+            entries.append(Entry(case, f"{source} line {number}"))
+        title = ""
+    return entries, problems
+
+
+def _case(line: str, title: str) -> Case:
+    expression_text, separator, point_text = line.rpartition(SEPARATOR)
+    if not separator:
+        expression_text, point_text = line, ""
+    expression_text, point_text = expression_text.strip(), point_text.strip()
+    if not expression_text:
+        raise InputError(f"no expression before '{SEPARATOR}'; write e.g. x**2 @ x=3")
+    expression = parse(expression_text)
+    if separator and not point_text:
+        raise InputError(f"no point after '{SEPARATOR}'; write e.g. x**2 @ x=3, "
+                         "or leave out the @ to have a point chosen")
+    if point_text:
+        try:
+            parse_point(point_text, expression)
+        except InputError as error:
+            # point.py speaks of the command line's --at; in a corpus the point follows @
+            raise InputError(error.message.replace("--at", "the point")) from None
+    return Case(title or expression_text, expression_text, point_text)
