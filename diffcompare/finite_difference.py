@@ -334,7 +334,8 @@ class Sweep:
     ``errors[scheme][i]`` is the absolute error at ``steps[i]`` (None where f could not
     be evaluated); ``best_step`` is the step with the smallest error; ``theoretical_step``
     the optimum predicted by balancing truncation and round-off (for the complex step,
-    the largest step at which the truncation falls below rounding). ``observed_order``
+    the largest step at which the truncation falls below rounding), in the units of
+    ``steps``: both are multiplied by max(1, |x|) before use. ``observed_order``
     is the slope of log error against log h where truncation dominates (None when fewer
     than two steps show it); ``order`` is the theory's.
     """
@@ -396,7 +397,8 @@ def sweep(expression: Expression, point: Mapping[str, Fraction], variable: str,
         best[name] = min(finite)[1] if finite else None
         orders[name] = observed_order(steps, row)
     return Sweep(variable, tuple(steps), errors, best,
-                 {name: SCHEMES[name].optimal_step * scale for name in errors},
+                 # in the units of ``steps``: relative to max(1, |x|)
+                 {name: SCHEMES[name].optimal_step for name in errors},
                  orders, {name: SCHEMES[name].order for name in errors}, float(reference))
 
 

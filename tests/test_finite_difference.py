@@ -436,3 +436,10 @@ def test_cli_default_remains_central_with_scaled_step(capsys):
     ratio = details["steps"]["x"] / (100 * SCHEMES["central"].optimal_step)
     assert 2 ** -0.5 <= ratio <= 2 ** 0.5  # scaled by |x|, rounded to a power of two
 
+
+
+def test_sweep_theoretical_step_is_in_the_units_of_steps_when_x_is_large():
+    # Regression: the theoretical step was scaled by max(1, |x|) while steps were not.
+    at_one = sweep(parse("x**3"), {"x": Fraction(1)}, "x", "3", ["central"])
+    at_ten = sweep(parse("x**3"), {"x": Fraction(10)}, "x", "300", ["central"])
+    assert at_one.theoretical_step == at_ten.theoretical_step
