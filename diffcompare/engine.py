@@ -312,12 +312,13 @@ class Value:
         if self.grad:
             stale_nodes.append(self)
             stale_grads.append(self.grad)
+        # (stack.append and stack.pop, not bound methods kept in locals: Python 3.11
+        # specializes the method calls, which is faster.)
         stack = [self]
-        push, pop = stack.append, stack.pop
         try:
             # Pass 1: count each node's parents inside this graph; zero its grad.
             while stack:
-                node = pop()
+                node = stack.pop()
                 child = node._a
                 if child is None:
                     continue
@@ -325,7 +326,7 @@ class Value:
                     child._pending += 1
                 else:
                     child._pending = 1
-                    push(child)
+                    stack.append(child)
                     if child.grad:
                         stale_nodes.append(child)
                         stale_grads.append(child.grad)
@@ -337,33 +338,35 @@ class Value:
                     child._pending += 1
                 else:
                     child._pending = 1
-                    push(child)
+                    stack.append(child)
                     if child.grad:
                         stale_nodes.append(child)
                         stale_grads.append(child.grad)
                         child.grad = 0.0
             # Pass 2: a node's grad is complete once all its parents have added theirs.
             self.grad = 1.0
-            push(self)
+            stack.append(self)
             while stack:
-                node = pop()
+                node = stack.pop()
                 child = node._a
                 if child is None:
                     continue
                 grad = node.grad
                 child.grad += node._da * grad
-                pending = child._pending - 1
-                child._pending = pending
-                if not pending:
-                    push(child)
+                if child._pending == 1:
+                    child._pending = 0
+                    stack.append(child)
+                else:
+                    child._pending -= 1
                 child = node._b
                 if child is None:
                     continue
                 child.grad += node._db * grad
-                pending = child._pending - 1
-                child._pending = pending
-                if not pending:
-                    push(child)
+                if child._pending == 1:
+                    child._pending = 0
+                    stack.append(child)
+                else:
+                    child._pending -= 1
         except BaseException:  # e.g. KeyboardInterrupt: leave the counts at zero
             for node in _reachable(self):
                 node._pending = 0

@@ -23,16 +23,22 @@ Layer of [TanhNeuron(4), TanhNeuron(4), TanhNeuron(4), TanhNeuron(4)], Layer of 
 from __future__ import annotations
 
 import random
+from operator import methodcaller
 from typing import Sequence
 
 from .engine import Value
 
-# activation name -> what it does to a neuron's weighted sum. Written with the
-# operations of ``Value`` only, so that ``unroll`` can run them on expression nodes too.
+
+def _linear(act):
+    return act
+
+
+# activation name -> what it does to a neuron's weighted sum: a call of the ``Value``
+# method of that name (so ``gradcheck`` can run it on expression nodes too).
 ACTIVATIONS = {
-    "tanh": lambda act: act.tanh(),
-    "relu": lambda act: act.relu(),
-    "linear": lambda act: act,
+    "tanh": methodcaller("tanh"),
+    "relu": methodcaller("relu"),
+    "linear": _linear,
 }
 
 
