@@ -113,8 +113,9 @@ def _check(model: MLP, steps: int, tablefmt: str) -> int:
     sys.stderr.flush()
     comparison = check(model, XS, YS)
     sys.stdout.write(
-        f"gradient check of the squared error at {where}, to {TOLERANCE:g} relative\n"
-        "finite differences: central, Richardson-extrapolated twice (error O(h^6))\n\n"
+        f"gradient check of the squared error at {where}: each method within "
+        f"{TOLERANCE:g} of the exact value,\nrelative to it (or to the loss, where that is "
+        "larger); finite differences: central, Richardson-extrapolated twice (O(h^6))\n\n"
         + present.table(comparison, tablefmt) + "\n\n"
         + "cost: " + "; ".join(_cost(result) for result in comparison.all_methods)
         + "\n" + comparison.verdict.text + "\n")
