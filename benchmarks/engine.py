@@ -14,13 +14,19 @@ Engines:
                 sort (recursion limit raised), and the lecture's nn;
   torch         0-dim float64 tensors, op by op (only when torch is installed).
 
-Times are per operation of the workload (the same count for every engine), the best of
-several runs, each started after gc.collect(). Memory is what tracemalloc sees allocated
-by the graph (after backward, grads included), per operation; torch's C++ memory is
-invisible to it. The targets, as ratios from this run:
+Each engine runs in a fresh Python process of its own, with only what it needs
+imported, as in a user's program: our engine with diffcompare (which loads sympy),
+micrograd with nothing, PyTorch with torch. (In one shared process, torch's 200,000
+objects would slow every engine's garbage collections.) Times are per operation of the
+workload (the same count for every engine), from the run with the best total time of
+several, each started after gc.collect(). Memory is what tracemalloc sees allocated by
+one forward pass and held by its graph, per operation (torch's C++ memory is invisible
+to it). The targets, as ratios from this run:
   speed:    diffcompare at least 2x faster (total time) than the faster other engine;
   flatness: diffcompare's time per operation at N=1e5 at most 1.5x that at N=1e3;
   memory:   diffcompare's bytes per operation at most 1/3 of micrograd's.
+The row "diffcompare, GC paused" is our engine inside engine.gc_paused(): it shows what
+Python's cyclic garbage collector costs while a large graph is built.
 """
 
 from __future__ import annotations
@@ -28,26 +34,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib.metadata
+import importlib.util
+import json
 import math
 import platform
 import random
+import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from tabulate import tabulate  # noqa: E402
-
-from diffcompare import engine  # noqa: E402
-from diffcompare.engine import Value, _topological_order  # noqa: E402
-from diffcompare import nn  # noqa: E402
-
-try:
-    import torch
-except ImportError:  # the benchmark still runs, against the baseline only
-    torch = None
+# Loaded by _load(), in the worker process of the engine that needs them.
+engine = nn = Value = _topological_order = torch = None
 
 CHAIN_SIZES = (1_000, 10_000, 100_000)
 MEMORY_CHAIN_SIZE = 10_000
@@ -236,8 +239,6 @@ class Chain:
         y.backward()
         return _number(self.x.grad)
 
-    def operations(self) -> int:
-        return 3 * self.size
 
 
 class Wide:
@@ -258,8 +259,6 @@ class Wide:
         total.backward()
         return _number(self.ws[-1].grad)
 
-    def operations(self) -> int:
-        return 2 * len(self.ws) - 1
 
 
 class Training:
@@ -315,11 +314,6 @@ class Training:
             backward += time.perf_counter() - middle
         return forward, backward, _number(loss.data if self.engine_name != "torch" else loss)
 
-    def operations(self) -> int:
-        """Nodes our engine makes per step, without the parameters, times the steps."""
-        model = nn.MLP(3, MLP_SIZES, rng=random.Random(SEED))
-        loss = nn.squared_error([model(x) for x in XS], YS)
-        return self.size * (len(_topological_order(loss)) - len(model.parameters()))
 
 
 WORKLOADS = {"chain": Chain, "wide": Wide, "mlp": Training}
@@ -337,7 +331,16 @@ def _number(x) -> float:
     return x.item() if torch is not None and isinstance(x, torch.Tensor) else float(x)
 
 
-# ---- measuring ----
+def _load(engine_name: str) -> None:
+    global engine, nn, Value, _topological_order, torch
+    if engine_name.startswith("diffcompare"):
+        from diffcompare import engine, nn
+        from diffcompare.engine import Value, _topological_order
+    elif engine_name == "torch":
+        import torch
+
+
+# ---- the worker: one engine, one workload, in its own process ----
 
 
 def run_once(workload: str, size: int, engine_name: str) -> tuple[float, float, float]:
@@ -356,16 +359,6 @@ def run_once(workload: str, size: int, engine_name: str) -> tuple[float, float, 
     return middle - start, end - middle, check
 
 
-def best_times(workload: str, size: int, engines: list[str], repeats: int) -> dict:
-    """The run with the best total time of ``repeats`` per engine, runs interleaved."""
-    runs = {name: [] for name in engines}
-    for _ in range(repeats):
-        for name in engines:
-            forward, backward, check = run_once(workload, size, name)
-            runs[name].append((forward + backward, forward, backward, check))
-    return {name: min(times) for name, times in runs.items()}
-
-
 def bytes_per_operation(workload: str, size: int, engine_name: str) -> float:
     """Bytes allocated by one forward pass and held by its graph, per operation (the
     leaves and the model exist before; the grads a backward pass adds, one float per
@@ -378,45 +371,97 @@ def bytes_per_operation(workload: str, size: int, engine_name: str) -> float:
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     del out
-    return held / (job.operations() // job.size if workload == "mlp" else job.operations())
+    return held / operations(workload, size if workload != "mlp" else 1)
+
+
+def worker(engine_name: str, workload: str, size: int, repeats: int, memory: bool) -> None:
+    _load(engine_name)
+    # The baseline's recursive sort goes as deep as the graph: about 5 frames per step.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 6 * size + 1000))
+    runs = []
+    for _ in range(repeats):
+        forward, backward, check = run_once(workload, size, engine_name)
+        runs.append((forward + backward, forward, backward, check))
+    total, forward, backward, check = min(runs)
+    print(json.dumps({"total": total, "forward": forward, "backward": backward,
+                      "check": check,
+                      "bytes": bytes_per_operation(workload, size, engine_name)
+                      if memory else None}))
+
+
+def operations(workload: str, size: int) -> int:
+    """Operations the workload performs: nodes our engine makes (the same program)."""
+    if workload == "chain":
+        return 3 * size
+    if workload == "wide":
+        return 2 * size - 1
+    from diffcompare import nn
+    from diffcompare.engine import _topological_order
+
+    model = nn.MLP(3, MLP_SIZES, rng=random.Random(SEED))
+    loss = nn.squared_error([model(x) for x in XS], YS)
+    return size * (len(_topological_order(loss)) - len(model.parameters()))
+
+
+# ---- the run: every engine on every workload, then the table and the targets ----
+
+
+def measure(engine_name: str, workload: str, size: int, repeats: int, memory: bool) -> dict:
+    command = [sys.executable, __file__, "--worker", engine_name, workload, str(size),
+               str(repeats)] + (["--memory"] if memory else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmarks/engine.py: the {engine_name} worker failed on "
+                         f"{workload}:\n{done.stderr}")
+    return json.loads(done.stdout)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one run each: rough figures")
+    parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "WORKLOAD", "SIZE", "RUNS"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    # The baseline's recursive sort goes as deep as the graph: about 5 frames per step.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 6 * max(CHAIN_SIZES + (WIDE_SIZE,))))
-    others = ["micrograd"] + (["torch"] if torch is not None else [])
-    engines = ["diffcompare", PAUSED] + others
+    if args.worker:
+        name, workload, size, repeats = args.worker
+        worker(name, workload, int(size), int(repeats), args.memory)
+        return 0
 
+    from tabulate import tabulate
+
+    has_torch = importlib.util.find_spec("torch") is not None
+    others = ["micrograd"] + (["torch"] if has_torch else [])
+    engines = ["diffcompare", PAUSED] + others
     plan = [("chain", n, 1 if args.quick else max(3, 30_000 // n)) for n in CHAIN_SIZES]
     plan += [("wide", WIDE_SIZE, 1 if args.quick else 3),
              ("mlp", MLP_STEPS, 1 if args.quick else 5)]
 
     rows, speedups, per_op, memory = [], {}, {}, {}
     for workload, size, repeats in plan:
-        count = WORKLOADS[workload]("diffcompare", size).operations()
+        count = operations(workload, size)
         label = f"{workload} {_size_text(workload, size)}"
-        _progress(f"{label}: {repeats} run{'s' if repeats > 1 else ''} per engine")
-        timed = best_times(workload, size, engines, repeats)
-        ours = timed["diffcompare"][0]
-        speedups[label] = min(timed[name][0] for name in others) / ours
-        if workload != "chain" or size == MEMORY_CHAIN_SIZE:
-            for name in ("diffcompare", "micrograd"):
-                memory[(label, name)] = bytes_per_operation(workload, size, name)
-        for name in engines:
-            total, forward, backward, check = timed[name]
-            per_op[(label, name)] = total / count
+        _progress(f"{label}: best of {repeats} run{'s' if repeats > 1 else ''} per engine")
+        with_memory = workload != "chain" or size == MEMORY_CHAIN_SIZE
+        results = {name: measure(name, workload, size, repeats,
+                                 with_memory and name in ("diffcompare", "micrograd"))
+                   for name in engines}
+        ours = results["diffcompare"]["total"]
+        speedups[label] = min(results[name]["total"] for name in others) / ours
+        for name, result in results.items():
+            per_op[(label, name)] = result["total"] / count
+            if result["bytes"] is not None:
+                memory[(label, name)] = result["bytes"]
             rows.append([label if name == engines[0] else "", name, f"{count:,}",
-                         f"{forward / count * 1e9:,.0f}", f"{backward / count * 1e9:,.0f}",
-                         f"{total / count * 1e9:,.0f}",
-                         _memory_text(memory.get((label, name))),
-                         f"{total / ours:.2f}", f"{check:.12g}"])
-    torch_text = f"torch {torch.__version__}" if torch is not None else \
+                         f"{result['forward'] / count * 1e9:,.0f}",
+                         f"{result['backward'] / count * 1e9:,.0f}",
+                         f"{result['total'] / count * 1e9:,.0f}",
+                         "" if result["bytes"] is None else f"{result['bytes']:,.0f}",
+                         f"{result['total'] / ours:.2f}", f"{result['check']:.12g}"])
+    torch_text = f"torch {importlib.metadata.version('torch')}" if has_torch else \
         "torch not installed: compared with the micrograd baseline only"
     print(f"python {platform.python_version()} ({platform.machine()}), {torch_text}; "
-          f"best of several runs{' (--quick: one run)' if args.quick else ''}")
+          f"{'one run each (--quick)' if args.quick else 'best of several runs'}")
     print(tabulate(rows, headers=["workload", "engine", "operations", "forward ns/op",
                                   "backward ns/op", "total ns/op", "bytes/op",
                                   "time / ours", "check (same in all)"],
@@ -461,10 +506,6 @@ def _size_text(workload: str, size: int) -> str:
     if workload == "mlp":
         return f"{size} steps"
     return f"N=1e{round(math.log10(size))}" if workload == "chain" else f"n=1e{round(math.log10(size))}"
-
-
-def _memory_text(value) -> str:
-    return "" if value is None else f"{value:,.0f}"
 
 
 if __name__ == "__main__":

@@ -113,9 +113,10 @@ def _check(model: MLP, steps: int, tablefmt: str) -> int:
     sys.stderr.flush()
     comparison = check(model, XS, YS)
     sys.stdout.write(
-        f"gradient check of the squared error at {where}: each method within "
-        f"{TOLERANCE:g} of the exact value,\nrelative to it (or to the loss, where that is "
-        "larger); finite differences: central, Richardson-extrapolated twice (O(h^6))\n\n"
+        f"gradient check of the squared error at {where}\n"
+        f"each method must be within {TOLERANCE:g} of the exact value, relative to it "
+        "(or to the loss where that is larger)\n"
+        "finite differences: central, Richardson-extrapolated twice (error O(h^6))\n\n"
         + present.table(comparison, tablefmt) + "\n\n"
         + "cost: " + "; ".join(_cost(result) for result in comparison.all_methods)
         + "\n" + comparison.verdict.text + "\n")
@@ -141,10 +142,14 @@ class _Progress:
 
 
 def _cost(result) -> str:
-    from .present import title
-
-    return (f"{title(result.method)} {result.cost.evaluations} evaluation"
-            f"{'s' if result.cost.evaluations != 1 else ''}, {result.cost.seconds:.2f} s")
+    cost = result.cost
+    if result.method == "symbolic":
+        spent = f"{cost.evaluations} formulas"
+    elif cost.size is not None:
+        spent = f"1 forward and backward pass, {cost.size} nodes"
+    else:
+        spent = f"{cost.evaluations} evaluations"
+    return f"{result.method.replace('_', ' ')} {spent}, {cost.seconds:.2f} s"
 
 
 def _point(x) -> str:
