@@ -21,6 +21,7 @@ import sys
 from tabulate import tabulate
 
 from .cli import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED, TABLE_FORMATS
+from .errors import InputError
 from .nn import ACTIVATIONS, MLP, sgd_step, squared_error
 
 # The lecture's dataset: four points in 3-d with targets ±1.
@@ -34,6 +35,9 @@ DEFAULT_SEED = 1337  # micrograd's demo seed
 TARGET_LOSS = 0.01  # what the lecture calls trained; reported, not enforced
 MAX_SIZE = 1000  # neurons per layer; beyond this a scalar engine is the wrong tool
 PROGRESS_LINES = 10  # lines of progress when the output is not a terminal
+# sympy's time grows faster than the network: 11 parameters take a second, the lecture's
+# 41 about 15-35 s, 73 about a minute. Beyond this, --check would seem to hang.
+MAX_CHECK_PARAMETERS = 100
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +69,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model = MLP(len(XS[0]), list(args.sizes), args.activation, rng=random.Random(args.seed))
+    if args.check and len(model.parameters()) > MAX_CHECK_PARAMETERS:
+        raise InputError(f"--check on {len(model.parameters())} parameters would keep sympy "
+                         f"busy for many minutes; give --sizes with at most "
+                         f"{MAX_CHECK_PARAMETERS} parameters, e.g. --sizes 4,4,1")
     steps = args.steps if args.steps is not None else (0 if args.check else DEFAULT_STEPS)
     out = sys.stdout
     out.write(f"MLP({len(XS[0])}, {list(args.sizes)}), {args.activation} in every neuron, "
@@ -77,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"final loss {loss!r} ({verdict} {TARGET_LOSS:g})\n\n")
     if args.check:
         return _check(model, steps, args.format)
-    out.write(predictions_table(model, args.format) + "\n")
+    out.write(("" if steps else "\n") + predictions_table(model, args.format) + "\n")
     return 0
 
 
@@ -131,11 +139,13 @@ class _Progress:
         self.out, self.steps = out, steps
         self.live = out.isatty()
         self.every = max(1, steps // PROGRESS_LINES)
+        self.width = 0  # of the longest line so far: a shorter one must cover it
 
     def __call__(self, step: int, loss: float) -> None:
         text = f"step {step:>{len(str(self.steps))}}/{self.steps}  loss {loss:.6g}"
         if self.live:
-            self.out.write("\r" + text + ("\n" if step == self.steps else ""))
+            self.width = max(self.width, len(text))
+            self.out.write(f"\r{text:<{self.width}}" + ("\n" if step == self.steps else ""))
             self.out.flush()
         elif step % self.every == 0 or step == self.steps:
             self.out.write(text + "\n")

@@ -55,7 +55,7 @@ def test_train_check_prints_every_parameter_by_three_methods_and_exits_0():
 @pytest.mark.parametrize("args", [
     ["--steps", "-1"], ["--steps", "many"], ["--sizes", "4,2"], ["--sizes", "4,,1"],
     ["--sizes", "0,1"], ["--learning-rate", "0"], ["--lr", "nan"], ["--activation", "gelu"],
-    ["--seed", "x"], ["--format", "nope"], ["--bogus"],
+    ["--seed", "x"], ["--format", "nope"], ["--bogus"], ["--check", "--sizes", "20,1"],
 ])
 def test_train_bad_options_are_one_line_and_exit_2(args, capsys):
     assert main(["train", *args]) == 2
@@ -76,6 +76,11 @@ def test_train_progress_is_a_live_line_on_a_terminal_and_lines_otherwise():
         progress(step, 1.0 / step)
     assert terminal.getvalue() == ("\rstep 1/3  loss 1\rstep 2/3  loss 0.5"
                                    "\rstep 3/3  loss 0.333333\n")
+    terminal = _Terminal()
+    progress = _Progress(terminal, 2)
+    progress(1, 0.123456)
+    progress(2, 0.5)  # shorter: padded so that no digit of the line before is left
+    assert terminal.getvalue() == "\rstep 1/2  loss 0.123456\rstep 2/2  loss 0.5     \n"
     log = io.StringIO()
     progress = _Progress(log, 100)
     for step in range(1, 101):
