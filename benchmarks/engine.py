@@ -505,7 +505,8 @@ def _verdict(met: bool) -> str:
 def _size_text(workload: str, size: int) -> str:
     if workload == "mlp":
         return f"{size} steps"
-    return f"N=1e{round(math.log10(size))}" if workload == "chain" else f"n=1e{round(math.log10(size))}"
+    letter = "N" if workload == "chain" else "n"
+    return f"{letter}=1e{round(math.log10(size))}"
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 Each node is a box with its name (a leaf's label, or the operation), its data and its
 grad. Data flows left to right, as in the lecture's graphviz pictures: a node sits in
-the column of its longest path from a leaf (a leaf just before its first use), and within a column nodes are ordered by the
-mean position of their neighbours (a few sweeps of the barycentre heuristic), which
-keeps most edges from crossing. Output is deterministic: same graph, same bytes.
+the column of its longest path from a leaf (a leaf just before its first use), and
+within a column nodes are ordered by the mean position of their neighbours (a few
+sweeps of the barycentre heuristic), which keeps most edges from crossing. Output is
+deterministic: same graph, same bytes.
 
 ``svg(root)`` returns the document; ``write_svg(root, path)`` (and ``Value.draw(path)``)
 writes it atomically; ``expression_svg(expression, point)`` draws an expression's graph
@@ -45,7 +46,7 @@ def svg(root: Value, labels: Mapping[int, str] | None = None) -> str:
     3
     """
     order = _topological_order(root)
-    column, rows = _layout(order)
+    rows = _layout(order)
     height_rows = max(len(nodes) for nodes in rows)
     width = _MARGIN * 2 + len(rows) * (_BOX_WIDTH + _COLUMN_GAP) - _COLUMN_GAP
     height = _MARGIN * 2 + height_rows * (_BOX_HEIGHT + _ROW_GAP) - _ROW_GAP
@@ -85,8 +86,8 @@ def svg(root: Value, labels: Mapping[int, str] | None = None) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _layout(order: list) -> tuple[dict[int, int], list[list]]:
-    """Each node's column, and the nodes of each column from top to bottom."""
+def _layout(order: list) -> list[list]:
+    """The nodes of each column, from top to bottom."""
     column: dict[int, int] = {}
     for node in order:  # children come first, so their columns are known
         column[id(node)] = 1 + max((column[id(c)] for c in node._prev), default=-1)
@@ -108,7 +109,7 @@ def _layout(order: list) -> tuple[dict[int, int], list[list]]:
             _sort_by_neighbours(rows[c], lambda node: node._prev, position)
         for c in range(len(rows) - 2, -1, -1):  # right to left: by the parents'
             _sort_by_neighbours(rows[c], lambda node: parents[id(node)], position)
-    return column, rows
+    return rows
 
 
 def _place(nodes: list, position: dict) -> None:
@@ -164,7 +165,8 @@ def write_expression_svg(expression, point: Mapping, path) -> str | None:
     from .errors import InputError
 
     if expression.size > MAX_NODES:
-        return f"the graph has {expression.size} nodes, more than the {MAX_NODES} a picture can show"
+        return (f"the graph has {expression.size} nodes, more than the {MAX_NODES} "
+                "a picture can show")
     try:
         text = expression_svg(expression, point)
     except ARITHMETIC_ERRORS as error:
