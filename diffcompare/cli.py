@@ -27,6 +27,7 @@ EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
 SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["check"] = "diffcompare.check_command"
 SUBCOMMANDS["report"] = "diffcompare.report"  # HTML/Markdown comparison reports
+SUBCOMMANDS["train"] = "diffcompare.train"
 
 TABLE_FORMATS = ("simple", "plain", "github", "grid", "pipe", "orgtbl", "rst",
                  "latex", "latex_booktabs", "html", "tsv", "mediawiki", "psql")
@@ -87,6 +88,9 @@ def comparison_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--format", default="simple", choices=TABLE_FORMATS, metavar="FMT",
                         help="table format: " + ", ".join(TABLE_FORMATS) + " (default simple)")
+    parser.add_argument("--graph", metavar="FILE.svg",
+                        help="also write the autograd graph as an SVG picture: each node "
+                             "with its op, data and gradient")
     return parser
 
 
@@ -122,6 +126,12 @@ def run_comparison(argv: Sequence[str]) -> int:
                                       comparison.reference.exact[name])
               for name in expression.variables
               if args.sweep and name in comparison.reference.exact and name not in kinked]
+    if args.graph:
+        from .draw import write_expression_svg
+
+        why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
+        if why_not:
+            _fail(f"no graph written: {why_not}")
     if args.json:
         text = present.to_json(comparison, sweeps)
     else:

@@ -1,28 +1,86 @@
 """A scalar reverse-mode autograd engine with micrograd's public API.
 
-``Value(data)``, ``.data``, ``.grad``, ``.backward()``, the arithmetic operators with
-their reversed forms, ``.exp()``, ``.tanh()``, ``.relu()`` and every other primitive of
-``primitives.PRIMITIVES``. Code written while watching the lecture runs unchanged.
+``Value(data)``, ``.data``, ``.grad``, ``.backward()``, ``.zero_grad()``, the operators
+``+ - * / **`` with their reversed forms and unary minus, ``.exp()``, ``.log()``,
+``.sqrt()``, ``.tanh()``, ``.sigmoid()``, ``.relu()``, ``.sin()``, ``.cos()``, ``.tan()``,
+``.abs()``, ``._prev``, ``._op`` and the lecture's ``label``. Code written while watching
+the lecture runs unchanged.
 
-Inside, it differs from micrograd where that is faster or safer:
+What each operation means at its edges
+---------------------------------------
 
-- no closure per operation: each node keeps its children (``_prev``, a tuple) and the
-  local derivative with respect to each child (``_local``), computed in the forward
-  pass from the primitive table;
+- Every local derivative is the primitive table's (``primitives.PRIMITIVES``). The hot
+  operators (``+ - *``, negation, ``tanh``) are written out inline for speed; a test
+  checks that they equal the table's rules.
+- Kinks take the value PyTorch and micrograd use: relu'(0) = 0, abs'(0) = 0. The slope
+  of sqrt at 0 is +inf.
+- ``tanh`` never overflows: tanh(±1000) is ±1.0, and its slope there, sech²(1000) ≈
+  1e-868, underflows to 0.0: finite, not an OverflowError or NaN.
+- ``x ** y`` works for a ``Value`` exponent and a number base (``2 ** x``). A negative
+  base with a non-integer exponent has no real value: the result and its gradients are
+  NaN, as in PyTorch, rather than an exception in the middle of a model.
+- Outside a function's domain (``log`` of a number <= 0, ``sqrt`` of a negative,
+  division by 0, ``exp`` of more than 709.78) the operation raises ``ValueError``,
+  ``ZeroDivisionError`` or ``OverflowError``, as Python's ``math`` module does.
+
+backward()
+----------
+
+``backward()`` sets, on every node the output depends on, ``grad += d output / d node``.
+Gradients accumulate, as in micrograd and PyTorch: call it twice and every grad is
+doubled. (Precisely: each call adds one gradient to every node, intermediate nodes
+included; micrograd instead re-propagates the accumulated grads of intermediate nodes,
+which over-counts.) Call ``zero_grad()`` on the output, or on an ``nn`` module, between
+steps.
+
+Inside, it differs from micrograd where that is faster, leaner or safer:
+
+- a node stores at most two children (``_a``, ``_b``) and the local derivative with
+  respect to each (``_da``, ``_db``), computed in the forward pass. There is no closure
+  per operation, no set per node, no ``__dict__`` (``__slots__``): about 130 bytes per
+  operation instead of 700 to 1,000 (``benchmarks/engine.py``);
 - a number operand is not wrapped in a node of its own (``x * 2.0`` is one node);
-- ``backward()`` sorts the graph with an explicit stack, so depth is no limit.
+- ``backward()`` orders the graph by Kahn's algorithm with an explicit stack: first it
+  counts, on each node, its parents inside the graph (``_pending``), then it hands a
+  node's gradient to its children once all its parents have handed theirs. No recursion
+  (no depth limit), no dict or set (the counts live on the nodes and are back to zero
+  when it returns), and no allocation of objects the garbage collector tracks, so the
+  cyclic GC never runs during a backward pass.
+
+A graph of ``Value`` nodes never contains a reference cycle (children exist before their
+parents), so reference counting frees it as soon as the last reference goes: the cyclic
+garbage collector has nothing to find in it, yet it still walks every node of a large
+graph while it is being built. ``gc_paused()`` switches it off for a block of code; the
+engine never does so on its own, since that would change the user's whole program.
+
+Not thread-safe: two threads must not run ``backward()`` on graphs that share nodes.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import numbers
+from contextlib import contextmanager
 
 from .primitives import PRIMITIVES
 
-_ONE = (1.0,)
-_ONE_ONE = (1.0, 1.0)
-_ONE_MINUS_ONE = (1.0, -1.0)
-_MINUS_ONE = (-1.0,)
+# Rows of the primitive table the methods below use, looked up once.
+_ADD, _SUB, _DIV, _POW, _NEG = (PRIMITIVES[name] for name in
+                                ("add", "sub", "div", "pow", "neg"))
+_EXP, _LOG, _SQRT, _TANH, _SIGMOID = (PRIMITIVES[name] for name in
+                                      ("exp", "log", "sqrt", "tanh", "sigmoid"))
+_RELU, _SIN, _COS, _TAN, _ABS = (PRIMITIVES[name] for name in
+                                 ("relu", "sin", "cos", "tan", "abs"))
+
+# The constant local derivatives of + and - and of negation, read from the table.
+_ADD_DX, _ADD_DY = _ADD.derivative(0.0, 0.0, 0.0)
+_SUB_DX, _SUB_DY = _SUB.derivative(0.0, 0.0, 0.0)
+_NEG_DX = _NEG.derivative(0.0, 0.0)
+
+_new = object.__new__
+_tanh = _TANH.evaluate
+_exp = math.exp
 
 
 class Value:
@@ -33,183 +91,405 @@ class Value:
     >>> c.backward()
     >>> (c.data, a.grad, b.grad)
     (-4.0, -2.0, 2.0)
+    >>> c.backward()        # gradients accumulate, as in micrograd and PyTorch
+    >>> (a.grad, b.grad)
+    (-4.0, 4.0)
     """
 
-    __slots__ = ("data", "grad", "_prev", "_local", "_op", "label")
+    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "_op", "_pending", "label")
 
     def __init__(self, data, _children=(), _op="", label="", _local=()):
+        children, local = tuple(_children), tuple(_local)
+        if len(children) > 2 or len(local) != len(children):
+            raise ValueError("a Value node has at most two children and one local "
+                             "derivative per child (_children and _local)")
         self.data = float(data)
         self.grad = 0.0
-        self._prev = tuple(_children)
-        self._local = _local
+        self._a, self._da = (children[0], local[0]) if children else (None, 0.0)
+        self._b, self._db = (children[1], local[1]) if len(children) == 2 else (None, 0.0)
         self._op = _op
+        self._pending = 0
         self.label = label
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    # ---- arithmetic ----
+    @property
+    def _prev(self) -> tuple:
+        """The children this value was computed from (each once), as micrograd's ``_prev``."""
+        if self._a is None:
+            return ()
+        if self._b is None or self._b is self._a:
+            return (self._a,)
+        return (self._a, self._b)
+
+    # ---- arithmetic: + - * inline (the hot path), the rest through the table ----
 
     def __add__(self, other):  # self + other
+        out = _new(Value)
         if isinstance(other, Value):
-            return _node(self.data + other.data, (self, other), _ONE_ONE, "+")
-        return _node(self.data + other, (self,), _ONE, "+")
+            out.data = self.data + other.data
+            out._b = other
+            out._db = _ADD_DY
+        else:
+            if type(other) is not float:
+                other = _number(other)
+                if other is None:
+                    return NotImplemented
+            out.data = self.data + other
+            out._b = None
+            out._db = 0.0
+        out.grad = 0.0
+        out._a = self
+        out._da = _ADD_DX
+        out._op = "+"
+        out._pending = 0
+        out.label = ""
+        return out
 
-    def __radd__(self, other):  # other + self
-        return _node(other + self.data, (self,), _ONE, "+")
+    def __radd__(self, other):  # other + self, other a number
+        if type(other) is not float:
+            other = _number(other)
+            if other is None:
+                return NotImplemented
+        out = _new(Value)
+        out.data = other + self.data
+        out.grad = 0.0
+        out._a = self
+        out._da = _ADD_DY
+        out._b = None
+        out._db = 0.0
+        out._op = "+"
+        out._pending = 0
+        out.label = ""
+        return out
 
     def __sub__(self, other):  # self - other
+        out = _new(Value)
         if isinstance(other, Value):
-            return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, "-")
-        return _node(self.data - other, (self,), _ONE, "-")
+            out.data = self.data - other.data
+            out._b = other
+            out._db = _SUB_DY
+        else:
+            if type(other) is not float:
+                other = _number(other)
+                if other is None:
+                    return NotImplemented
+            out.data = self.data - other
+            out._b = None
+            out._db = 0.0
+        out.grad = 0.0
+        out._a = self
+        out._da = _SUB_DX
+        out._op = "-"
+        out._pending = 0
+        out.label = ""
+        return out
 
-    def __rsub__(self, other):  # other - self
-        return _node(other - self.data, (self,), _MINUS_ONE, "-")
+    def __rsub__(self, other):  # other - self, other a number
+        if type(other) is not float:
+            other = _number(other)
+            if other is None:
+                return NotImplemented
+        return _node(other - self.data, self, _SUB_DY, None, 0.0, "-")
 
     def __mul__(self, other):  # self * other
+        out = _new(Value)
         if isinstance(other, Value):
-            return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
-        return _node(self.data * other, (self,), (float(other),), "*")
+            # d(xy)/dx = y and d(xy)/dy = x: the table's rule, (y, x)
+            out.data = self.data * other.data
+            out._da = other.data
+            out._b = other
+            out._db = self.data
+        else:
+            if type(other) is not float:
+                other = _number(other)
+                if other is None:
+                    return NotImplemented
+            out.data = self.data * other
+            out._da = other
+            out._b = None
+            out._db = 0.0
+        out.grad = 0.0
+        out._a = self
+        out._op = "*"
+        out._pending = 0
+        out.label = ""
+        return out
 
-    def __rmul__(self, other):  # other * self
-        return _node(other * self.data, (self,), (float(other),), "*")
+    def __rmul__(self, other):  # other * self, other a number
+        if type(other) is not float:
+            other = _number(other)
+            if other is None:
+                return NotImplemented
+        out = _new(Value)
+        out.data = other * self.data
+        out.grad = 0.0
+        out._a = self
+        out._da = other
+        out._b = None
+        out._db = 0.0
+        out._op = "*"
+        out._pending = 0
+        out.label = ""
+        return out
 
     def __truediv__(self, other):  # self / other
-        return _binary(PRIMITIVES["div"], self, other)
+        return _binary(_DIV, self, other)
 
     def __rtruediv__(self, other):  # other / self
-        return _binary(PRIMITIVES["div"], other, self)
+        return _binary(_DIV, other, self)
 
     def __pow__(self, other):  # self ** other
-        return _binary(PRIMITIVES["pow"], self, other)
+        return _binary(_POW, self, other)
 
     def __rpow__(self, other):  # other ** self
-        return _binary(PRIMITIVES["pow"], other, self)
+        return _binary(_POW, other, self)
 
     def __neg__(self):  # -self
-        return _node(-self.data, (self,), _MINUS_ONE, "neg")
+        return _node(-self.data, self, _NEG_DX, None, 0.0, "neg")
 
-    def __pos__(self):
+    def __pos__(self):  # +self
         return self
 
     # ---- functions: each takes its local derivative from the primitive table ----
 
+    def tanh(self):
+        x = self.data
+        out = _new(Value)
+        out.data = _tanh(x)  # math.tanh: ±1.0 at ±1000, no overflow
+        # The table's rule (primitives._tanh_derivative), inlined because a Python call
+        # costs as much as the rest of this method: sech²(x) = 4t/(1+t)², t = exp(-2|x|).
+        t = _exp(-2.0 * abs(x))
+        out._da = 4.0 * t / ((1.0 + t) * (1.0 + t))
+        out.grad = 0.0
+        out._a = self
+        out._b = None
+        out._db = 0.0
+        out._op = "tanh"
+        out._pending = 0
+        out.label = ""
+        return out
+
     def exp(self):
-        return _unary(PRIMITIVES["exp"], self)
+        return _unary(_EXP, self)
 
     def log(self):
-        return _unary(PRIMITIVES["log"], self)
+        return _unary(_LOG, self)
 
     def sqrt(self):
-        return _unary(PRIMITIVES["sqrt"], self)
-
-    def tanh(self):
-        return _unary(PRIMITIVES["tanh"], self)
+        return _unary(_SQRT, self)
 
     def sigmoid(self):
-        return _unary(PRIMITIVES["sigmoid"], self)
+        return _unary(_SIGMOID, self)
 
     def relu(self):
-        return _unary(PRIMITIVES["relu"], self)
+        return _unary(_RELU, self)
 
     def sin(self):
-        return _unary(PRIMITIVES["sin"], self)
+        return _unary(_SIN, self)
 
     def cos(self):
-        return _unary(PRIMITIVES["cos"], self)
+        return _unary(_COS, self)
 
     def tan(self):
-        return _unary(PRIMITIVES["tan"], self)
+        return _unary(_TAN, self)
 
     def abs(self):
-        return _unary(PRIMITIVES["abs"], self)
+        return _unary(_ABS, self)
 
     __abs__ = abs
 
     # ---- backpropagation ----
 
     def backward(self) -> None:
-        """Fill ``.grad`` of every node this value depends on with d self / d node.
+        """Add d self / d node to ``.grad`` of every node this value depends on.
 
         Gradients accumulate, as in micrograd and PyTorch: calling ``backward()`` twice
-        without ``zero_grad`` doubles every grad. The output's own grad is seeded with 1.
+        without ``zero_grad()`` doubles every grad. Works on graphs of any depth.
         """
-        order = _topological_order(self)
-        saved = [node.grad for node in order]
-        for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
-        for node in reversed(order):
-            grad = node.grad
-            for child, local in zip(node._prev, node._local):
-                child.grad += local * grad
-        for node, previous in zip(order, saved):
-            if previous:
-                node.grad += previous
+        stale_nodes, stale_grads = [], []  # grads left by earlier passes, added back at the end
+        if self.grad:
+            stale_nodes.append(self)
+            stale_grads.append(self.grad)
+        # (stack.append and stack.pop, not bound methods kept in locals: Python 3.11
+        # specializes the method calls, which is faster.)
+        stack = [self]
+        try:
+            # Pass 1: count each node's parents inside this graph; zero its grad.
+            while stack:
+                node = stack.pop()
+                child = node._a
+                if child is None:
+                    continue
+                if child._pending:
+                    child._pending += 1
+                else:
+                    child._pending = 1
+                    stack.append(child)
+                    if child.grad:
+                        stale_nodes.append(child)
+                        stale_grads.append(child.grad)
+                        child.grad = 0.0
+                child = node._b
+                if child is None:
+                    continue
+                if child._pending:
+                    child._pending += 1
+                else:
+                    child._pending = 1
+                    stack.append(child)
+                    if child.grad:
+                        stale_nodes.append(child)
+                        stale_grads.append(child.grad)
+                        child.grad = 0.0
+            # Pass 2: a node's grad is complete once all its parents have added theirs.
+            self.grad = 1.0
+            stack.append(self)
+            while stack:
+                node = stack.pop()
+                child = node._a
+                if child is None:
+                    continue
+                grad = node.grad
+                child.grad += node._da * grad
+                if child._pending == 1:
+                    child._pending = 0
+                    stack.append(child)
+                else:
+                    child._pending -= 1
+                child = node._b
+                if child is None:
+                    continue
+                child.grad += node._db * grad
+                if child._pending == 1:
+                    child._pending = 0
+                    stack.append(child)
+                else:
+                    child._pending -= 1
+        except BaseException:  # e.g. KeyboardInterrupt: leave the counts at zero
+            for node in _reachable(self):
+                node._pending = 0
+            raise
+        for node, grad in zip(stale_nodes, stale_grads):
+            node.grad += grad
 
     def zero_grad(self) -> None:
-        """Set ``.grad`` to 0 on this value and everything it depends on."""
-        for node in _topological_order(self):
+        """Set ``.grad`` to 0 on this value and on everything it depends on."""
+        for node in _reachable(self):
             node.grad = 0.0
 
+    # ---- the picture ----
 
-def _node(data, children, local, op):
-    out = Value.__new__(Value)
+    def draw(self, path) -> None:
+        """Write an SVG picture of the graph to ``path``: op, data and grad of each node.
+
+        Needs no program outside Python. The file is replaced atomically.
+        """
+        from .draw import write_svg
+
+        write_svg(self, path)
+
+
+def _number(other) -> float | None:
+    """A number operand as a float; None when it is not a real number."""
+    if type(other) is int or isinstance(other, numbers.Real):
+        return float(other)
+    return None
+
+
+def _node(data, a, da, b, db, op) -> Value:
+    """A new node: its value, its children and their local derivatives, its op."""
+    out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._prev = children
-    out._local = local
+    out._a = a
+    out._da = da
+    out._b = b
+    out._db = db
     out._op = op
+    out._pending = 0
     out.label = ""
     return out
 
 
 def _unary(primitive, x: Value) -> Value:
-    out = primitive.evaluate(x.data)
-    return _node(out, (x,), (primitive.derivative(x.data, out),), primitive.name)
+    data = x.data
+    out = primitive.evaluate(data)
+    return _node(out, x, primitive.derivative(data, out), None, 0.0, primitive.name)
 
 
-def _binary(primitive, x, y) -> Value:
-    x_data = x.data if isinstance(x, Value) else float(x)
-    y_data = y.data if isinstance(y, Value) else float(y)
-    out = _power_or_nan(primitive, x_data, y_data)
-    if primitive.name == "pow" and math.isnan(out):
-        d_x, d_y = math.nan, math.nan
+def _binary(primitive, x, y):
+    """``x op y`` for a row of arity 2, where either operand may be a number."""
+    x_is_value, y_is_value = isinstance(x, Value), isinstance(y, Value)
+    x_data = x.data if x_is_value else _number(x)
+    y_data = y.data if y_is_value else _number(y)
+    if x_data is None or y_data is None:
+        return NotImplemented
+    if primitive is _POW and x_data < 0.0 and not y_data.is_integer():
+        # No real value: NaN, as in PyTorch and NumPy, rather than an exception.
+        out = d_x = d_y = math.nan
     else:
+        out = primitive.evaluate(x_data, y_data)
         d_x, d_y = primitive.derivative(x_data, y_data, out)
-    children, local = [], []
-    if isinstance(x, Value):
-        children.append(x)
-        local.append(d_x)
-    if isinstance(y, Value):
-        children.append(y)
-        local.append(d_y)
-    return _node(out, tuple(children), tuple(local), primitive.symbol)
+    op = primitive.symbol
+    if x_is_value and y_is_value:
+        return _node(out, x, d_x, y, d_y, op)
+    if x_is_value:
+        return _node(out, x, d_x, None, 0.0, op)
+    return _node(out, y, d_y, None, 0.0, op)
 
 
-def _power_or_nan(primitive, x: float, y: float) -> float:
-    # A negative base with a non-integer exponent has no real value: like PyTorch and
-    # NumPy, the engine answers NaN rather than raising in the middle of a model.
-    if primitive.name == "pow" and x < 0.0 and not y.is_integer():
-        return math.nan
-    return primitive.evaluate(x, y)
+def _reachable(root: Value) -> list:
+    """Every node ``root`` depends on, itself included, each once, in no useful order."""
+    seen = {id(root)}
+    nodes = [root]
+    for node in nodes:  # the list grows while we walk it
+        for child in (node._a, node._b):
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                nodes.append(child)
+    return nodes
 
 
 def _topological_order(root: Value) -> list:
-    """Nodes reachable from ``root``, children first, with an explicit stack."""
-    order: list = []
-    visited: set = set()
-    stack = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
+    """Every node ``root`` depends on, children before parents, without recursion."""
+    parents: dict[int, int] = {}
+    for node in _reachable(root):
         for child in node._prev:
-            if child not in visited:
-                stack.append((child, False))
+            parents[id(child)] = parents.get(id(child), 0) + 1
+    order = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for child in node._prev:
+            parents[id(child)] -= 1
+            if not parents[id(child)]:
+                stack.append(child)
+    order.reverse()
     return order
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector inside a ``with`` block, then restore it.
+
+    Building a large graph makes the collector walk every live node again and again
+    although a graph of ``Value`` nodes has no cycles for it to find; reference counting
+    still frees everything as usual. Use it around a forward and backward pass on a big
+    graph::
+
+        with gc_paused():
+            loss = model_loss()
+            loss.backward()
+
+    Cycles created by other code inside the block are collected after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

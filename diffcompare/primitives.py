@@ -118,6 +118,13 @@ def _tanh_derivative(x: float, out: float) -> float:
     return 4.0 * t / ((1.0 + t) * (1.0 + t))
 
 
+def _sigmoid_derivative(x: float, out: float) -> float:
+    # σ'(x) = t/(1+t)² with t = exp(-|x|). The usual out·(1 - out) loses every digit
+    # for x > 37 (out rounds to 1) and many from x ≈ 20 on; this keeps full accuracy.
+    t = math.exp(-abs(x))
+    return t / ((1.0 + t) * (1.0 + t))
+
+
 def _tan_derivative(x: float, out: float) -> float:
     return 1.0 + out * out
 
@@ -207,8 +214,7 @@ PRIMITIVES: dict[str, Primitive] = {
         Primitive("tanh", 1, math.tanh, sympy.tanh, _tanh_derivative,
                   evaluate_complex=cmath.tanh),
         Primitive("sigmoid", 1, _sigmoid, lambda x: 1 / (1 + sympy.exp(-x)),
-                  lambda x, out: out * (1.0 - out),
-                  evaluate_complex=_complex_sigmoid),
+                  _sigmoid_derivative, evaluate_complex=_complex_sigmoid),
         # not analytic: no complex implementation
         Primitive("relu", 1, _relu, lambda x: sympy.Max(0, x), _relu_derivative),
         Primitive("abs", 1, abs, sympy.Abs, _abs_derivative),
