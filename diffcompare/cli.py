@@ -1,17 +1,20 @@
 """The command line: a thin layer over the library.
 
     diffcompare EXPRESSION [--at x=1,y=2] [--json | --format FMT]
+                [--timeout SECONDS] [--simplify] [--limit NAME=N,...]
     diffcompare COMMAND ...      (see SUBCOMMANDS)
 
 Exit status: 0 the methods agree, 1 they disagree, 2 bad input (usage, parse or point
-error), 3 the function or a derivative is not defined at the point (every method says
-why). Errors are one line on stderr, never a traceback.
+error, or an input beyond a limit), 3 the function or a derivative is not defined at the
+point or not representable in floats (every method says why), 70 a bug in diffcompare,
+130 interrupted. Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from typing import Sequence
 
@@ -36,6 +39,11 @@ examples:
 
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point
 """
+
+LIMITS_HELP = ("raise a limit, e.g. depth=500,nodes=100000; limits (defaults): "
+               "length (100000 characters), nodes (20000), depth (200), digits (1000 per "
+               "number), exponent (10000), exact_digits (100000), memory (2048 MiB for sympy), "
+               "work (10000000 nodes x variables)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +70,25 @@ def comparison_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--format", default="simple", choices=TABLE_FORMATS, metavar="FMT",
                         help="table format: " + ", ".join(TABLE_FORMATS) + " (default simple)")
+    parser.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="time budget of the symbolic method (default 5; 0: none); when "
+                             "it runs out the other methods still report")
+    parser.add_argument("--simplify", action="store_true",
+                        help="show the symbolic formulas simplified (slower)")
+    parser.add_argument("--limit", action="append", default=[], metavar="NAME=N",
+                        help=LIMITS_HELP)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds "
+                                         "(give e.g. 5, 0.5, or 0 for no budget)")
+    return seconds
 
 
 def _subcommand_help() -> str:
@@ -74,9 +100,13 @@ def _subcommand_help() -> str:
 def run_comparison(argv: Sequence[str]) -> int:
     from . import present
     from .compare import compare
+    from .limits import Limits
+    from .symbolic import DEFAULT_TIMEOUT
 
     args = comparison_parser().parse_args(argv)
-    comparison = compare(args.expression, at=args.at)
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    comparison = compare(args.expression, at=args.at, timeout=timeout,
+                         simplify=args.simplify, limits=Limits.from_spec(args.limit))
     if args.json:
         text = present.to_json(comparison)
     else:
@@ -114,4 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write("diffcompare: " + " ".join(message.split("\n")[:1]) + "\n")
+    line = message.split("\n")[0]
+    # Whatever the user typed may be quoted back: no control character may break the line.
+    line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
+    sys.stderr.write("diffcompare: " + line + "\n")

@@ -81,24 +81,37 @@ def report(comparison: Comparison, tablefmt: str = "simple") -> str:
     """Everything the terminal shows: formulas, point, table, reasons, costs, verdict."""
     reference = comparison.reference
     names = ", ".join(comparison.expression.variables)
-    lines = [f"f({names}) = {reference.formula}"]
+    unavailable = reference.details.get("unavailable")
+    lines = [f"f({names}) = {reference.formula or f'(no formula: {unavailable})'}"]
     for name, formula in reference.gradient_formulas.items():
         lines.append(f"df/d{name} = {formula}")
     chosen = "  (chosen for you; pass --at to pick another)" if comparison.point_chosen else ""
     if comparison.point:
         lines.append(f"at {format_point(comparison.point)}{chosen}")
     lines += ["", table(comparison, tablefmt), ""]
-    notes = [f"{title(result.method)}, {label(q)}: {reason}"
-             for result in comparison.all_methods for q, reason in result.reasons.items()]
+    notes = [note for result in comparison.all_methods for note in _notes(result)]
+    if comparison.measured_against != reference.method:
+        notes.append(f"no exact reference: errors are measured against "
+                     f"{title(comparison.measured_against)}")
     lines += [f"note: {note}" for note in notes]
     lines.append("cost: " + "; ".join(_cost(result) for result in comparison.all_methods))
     lines.append(comparison.verdict.text)
     return "\n".join(lines)
 
 
+def _notes(result: Derivatives) -> list[str]:
+    """One note per reason; a reason shared by every quantity is said once."""
+    reasons = list(result.reasons.values())
+    if len(reasons) > 1 and len(set(reasons)) == 1 and len(reasons) == 1 + len(result.gradient):
+        return [f"{title(result.method)}: {reasons[0]}"]
+    return [f"{title(result.method)}, {label(q)}: {reason}" for q, reason in result.reasons.items()]
+
+
 def _cost(result: Derivatives) -> str:
     cost = result.cost
-    if result.method == "symbolic":
+    if result.details.get("unavailable"):
+        spent = "no result"
+    elif result.method == "symbolic":
         spent = f"{cost.evaluations} formulas, {cost.size} operations in the derivatives"
     elif cost.size is not None:
         spent = f"1 forward and backward pass, {cost.size} graph nodes"
@@ -135,6 +148,7 @@ def document(comparison: Comparison) -> dict[str, Any]:
                             "seconds": result.cost.seconds, "size": result.cost.size}
             for result in everything
         },
+        "measured_against": comparison.measured_against,
         "agree": comparison.agree,
         "verdict": comparison.verdict.status,
         "verdict_text": comparison.verdict.text,
