@@ -93,7 +93,8 @@ def _finite(number: float, quantity: str, reasons: dict) -> float | None:
     if math.isnan(number):
         reasons[quantity] = "the engine gave NaN (not a number): no real derivative here"
     else:
-        reasons[quantity] = "the engine gave infinity: the slope is infinite here"
+        reasons[quantity] = ("the engine gave infinity: the slope is infinite here, or a "
+                             "product overflowed in the backward pass")
     return None
 
 

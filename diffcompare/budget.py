@@ -15,6 +15,7 @@ in the background until the process exits.
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
 import pickle
@@ -102,6 +103,7 @@ def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None) 
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+        _silence()
         _limit_memory(memory_mib)
         try:
             outcome = ("result", function())
@@ -123,6 +125,20 @@ def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None) 
         status = 1
     finally:
         os._exit(status)
+
+
+def _silence() -> None:
+    """Nothing the child does may reach the user's terminal (a crash report would add
+    lines to stderr): its stdout and stderr go to /dev/null, and the fault handler,
+    which may write to a copy of stderr, is off."""
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+    os.close(devnull)
 
 
 def _limit_memory(memory_mib: int | None) -> None:

@@ -21,6 +21,7 @@ import ast
 import math
 import re
 import sys
+import warnings
 from contextlib import contextmanager
 from fractions import Fraction
 
@@ -111,7 +112,10 @@ def parse(text: str, limits: Limits = DEFAULT) -> Expression:
     _check_literals(text, limits)
     with integer_digits(limits.digits + 1):
         try:
-            with _recursion_limit(_AST_RECURSION_LIMIT):
+            # Python's SyntaxWarnings ("invalid decimal literal") would be extra lines
+            # on stderr; the text is either refused with one message or accepted.
+            with _recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 module = ast.parse(text, mode="exec")
         except SyntaxError as error:
             raise _syntax_error(text, error) from None

@@ -82,6 +82,7 @@ def differentiate_within(expression: Expression, point: Mapping[str, Fraction],
     """
     if not seconds:
         return differentiate(expression, point, simplify, limits)
+    _warm_up_before_second_child()
     start = time.perf_counter()
     try:
         return budget.run(lambda: differentiate(expression, point, simplify, limits),
@@ -90,6 +91,27 @@ def differentiate_within(expression: Expression, point: Mapping[str, Fraction],
         return unavailable(expression, str(error), time.perf_counter() - start)
     except budget.Failed as error:
         return unavailable(expression, f"sympy failed: {error}", time.perf_counter() - start)
+
+
+# sympy initialises much of itself lazily, on first use (printers, evalf tables, ...).
+# Work done in a child is lost to the parent, so every child would pay for it again,
+# and a run of many comparisons gets four times slower. The second call therefore
+# does that first use here, once (about 0.1 s); a single comparison (the command line)
+# does not pay for it.
+_WARM_UP = ("sin(a)*cos(b)/tan(c) + exp(d)*log(f) - sqrt(g)**h + tanh(i)*sigmoid(j) "
+            "+ relu(k) + abs(l)")
+_children = 0
+
+
+def _warm_up_before_second_child() -> None:
+    global _children
+    _children += 1
+    if _children != 2:
+        return
+    from .parse import parse
+
+    warm_up = parse(_WARM_UP)
+    differentiate(warm_up, {name: Fraction(1, 3) for name in warm_up.variables})
 
 
 def unavailable(expression: Expression, reason: str, seconds: float) -> SymbolicDerivatives:
