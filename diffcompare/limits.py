@@ -186,7 +186,6 @@ class Exact:
     constant: bool = False
 
 
-UNKNOWN = Exact(None)
 _IRRATIONAL_CONSTANT_BITS = 2  # pi and e: symbols to sympy, no digits of their own
 
 
@@ -266,11 +265,11 @@ def _power(base: Exact, exponent: Exact, max_bits: float) -> tuple[int, Fraction
     if exponent.value is not None:
         multiplier = abs(exponent.value)
     elif exponent.number is not None:
+        # Irrational to us; sympy may still find it rational (exp(log(y)) is y).
         multiplier = abs(exponent.number)
     else:
-        multiplier = math.inf  # an exponent beyond floats: treat as huge
-    if math.isinf(multiplier):
-        return 1 << 62, None
+        # Beyond floats and irrational (exp(exp(y))): sympy leaves the power unevaluated.
+        return max(base.bits, exponent.bits), None
     bits = base.bits * max(1, math.ceil(multiplier)) + exponent.bits
     if bits > max_bits:
         return bits, None  # refused by the caller; never computed
@@ -287,16 +286,21 @@ def _arithmetic(name: str, args: Sequence[Exact]) -> tuple[int, Fraction | None]
         value = -args[0].value if args[0].value is not None else None
         return args[0].bits, value
     a, b = args
-    if a.value is not None and b.value is not None:
-        if name == "div" and b.value == 0:
-            return max(a.bits, b.bits), None
-        value = {"add": a.value + b.value, "sub": a.value - b.value,
-                 "mul": a.value * b.value,
-                 "div": a.value / b.value if b.value else None}[name]
-        return bits_of(value), value
-    if name in ("mul", "div"):
-        return a.bits + b.bits, None
-    return max(a.bits, b.bits) + 1, None
+    if a.value is None or b.value is None or (name == "div" and b.value == 0):
+        # Not both rational: sympy keeps the operands apart in a sum, multiplies out
+        # their rational parts in a product.
+        if name in ("mul", "div"):
+            return a.bits + b.bits, None
+        return max(a.bits, b.bits) + 1, None
+    if name == "add":
+        value = a.value + b.value
+    elif name == "sub":
+        value = a.value - b.value
+    elif name == "mul":
+        value = a.value * b.value
+    else:
+        value = a.value / b.value
+    return bits_of(value), value
 
 
 def _function(name: str, arg: Exact) -> tuple[int, Fraction | None]:

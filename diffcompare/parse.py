@@ -74,9 +74,10 @@ _ALLOWED_SUMMARY = ("use numbers, variables, + - * / **, parentheses and "
                     + " ".join(FUNCTIONS) + ", pi, e")
 
 # Python's own parser builds its tree recursively; a flat sum of a few thousand terms
-# is legitimate input, so it gets more room than the default limit of 1000. (It checks
-# this limit as it goes, and the C stack holds 20,000 of its frames with room to spare:
-# the length limit keeps a flat sum well below that.)
+# is legitimate input, so it gets more room than the default limit of 1000. (Python
+# checks a limit derived from this one as it builds the tree: in CPython 3.11 a flat sum
+# of some 55,000 terms raises RecursionError, an InputError to us; the default length
+# limit keeps any input below that.)
 _AST_RECURSION_LIMIT = 20_000
 
 # A number literal as Python's tokenizer sees it, roughly: enough to count its digits
@@ -119,6 +120,9 @@ def parse(text: str, limits: Limits = DEFAULT) -> Expression:
                 module = ast.parse(text, mode="exec")
         except SyntaxError as error:
             raise _syntax_error(text, error) from None
+        except UnicodeEncodeError as error:  # undecodable bytes from the command line
+            raise InputError(f"the expression is not text: it has undecodable bytes at "
+                             f"character {error.start + 1}") from None
         except (ValueError, RecursionError, MemoryError) as error:
             raise InputError(f"cannot parse the expression: {_reason(error)}") from None
         return _Builder(text, limits).program(module)
@@ -206,8 +210,9 @@ class _Builder:
                 (arg.primitive.name if isinstance(arg, Call) else None, self.info[id(arg)][1])
                 for arg in node.args])
             if depth > self.limits.depth:
-                raise refuse(f"the expression is nested more than {self.limits.depth} "
-                             "levels deep", "depth", self.limits).at(self.text, *self.place(source))
+                error = refuse(f"the expression is nested more than {self.limits.depth} "
+                               "levels deep", "depth", self.limits)
+                raise error.at(self.text, *self.place(source))
             try:
                 exact = exact_call(node.primitive, [self.info[id(arg)][2] for arg in node.args],
                                    self.limits)

@@ -263,3 +263,15 @@ def test_cli_leaves_no_child_process_behind(capsys):
     _run(capsys, "exp(exp(exp(exp(exp(x)))))", "--at", "x=1", "--timeout", "0.2")
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_cli_ascii_terminal_gets_escapes_not_an_internal_error(monkeypatch):
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    done = run_cli("exp(x)", "--at", "x=1000")
+    assert done.returncode == EXIT_UNDEFINED and done.stderr == ""
+
+
+def test_cli_undecodable_bytes_are_a_one_line_error(capsys):
+    # What Python makes of bytes that are not text in the locale's encoding.
+    status, _, err = _run(capsys, "\udcce\udcbb*2")
+    assert status == EXIT_BAD_INPUT and "undecodable bytes" in err
