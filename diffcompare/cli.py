@@ -50,6 +50,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, like every other error."""
 
     def error(self, message: str):
+        if "required: expression" in message:
+            message += " (an expression starting with - goes first, e.g. diffcompare \"-x**2\"" \
+                       " --at x=1)"
         raise InputError(f"{message} (see {self.prog} --help)")
 
 
@@ -103,7 +106,7 @@ def run_comparison(argv: Sequence[str]) -> int:
     from .limits import Limits
     from .symbolic import DEFAULT_TIMEOUT
 
-    args = comparison_parser().parse_args(argv)
+    args = comparison_parser().parse_args(_expression_last(argv))
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     comparison = compare(args.expression, at=args.at, timeout=timeout,
                          simplify=args.simplify, limits=Limits.from_spec(args.limit))
@@ -114,6 +117,15 @@ def run_comparison(argv: Sequence[str]) -> int:
     sys.stdout.write(text + "\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
+
+
+def _expression_last(argv: Sequence[str]) -> list[str]:
+    """An expression may start with a minus ("-x**2"), which argparse would take for an
+    option: such a first argument moves behind "--", after the options."""
+    argv = list(argv)
+    if argv and argv[0].startswith("-") and not argv[0].startswith("--") and argv[0] != "-h":
+        return [*argv[1:], "--", argv[0]]
+    return argv
 
 
 def run_subcommand(name: str, argv: Sequence[str]) -> int:

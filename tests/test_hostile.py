@@ -275,3 +275,8 @@ def test_cli_undecodable_bytes_are_a_one_line_error(capsys):
     # What Python makes of bytes that are not text in the locale's encoding.
     status, _, err = _run(capsys, "\udcce\udcbb*2")
     assert status == EXIT_BAD_INPUT and "undecodable bytes" in err
+
+
+def test_cli_expression_may_start_with_a_minus(capsys):
+    status, out, _ = _run(capsys, "-x**2", "--at", "x=3")
+    assert status == 0 and "df/dx = -2*x" in out
