@@ -7,6 +7,7 @@ import time
 from fractions import Fraction
 from typing import Mapping
 
+from . import faults
 from .engine import Value, _topological_order
 from .expression import Expression, Interpretation, evaluate
 from .results import Cost, Derivatives
@@ -34,14 +35,21 @@ _VALUE_RULES = {
 }
 
 # What an arithmetic fault means, in words.
-ARITHMETIC_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+ARITHMETIC_ERRORS = faults.ARITHMETIC_ERRORS
 
 
 def _call(primitive, *args):
-    if any(isinstance(arg, Value) for arg in args):
-        return _VALUE_RULES[primitive.name](*args)
-    # Constants only: plain float arithmetic, no node.
-    return primitive.evaluate(*args)
+    if not any(isinstance(arg, Value) for arg in args):
+        # Constants only: plain float arithmetic, no node.
+        return faults.call(primitive, *args)
+    numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
+    try:
+        out = _VALUE_RULES[primitive.name](*args)
+    except ARITHMETIC_ERRORS as error:
+        raise faults.explain_engine(primitive, numbers, error) from None
+    # The engine answers NaN or inf quietly, as PyTorch does; the method says where.
+    faults.check_finite(primitive, numbers, out.data)
+    return out
 
 
 def build_graph(expression: Expression, leaves: Mapping[str, Value]) -> Value:
@@ -82,7 +90,11 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Deri
 def _finite(number: float, quantity: str, reasons: dict) -> float | None:
     if math.isfinite(number):
         return number
-    reasons[quantity] = "the engine gave NaN" if math.isnan(number) else "the engine gave infinity"
+    if math.isnan(number):
+        reasons[quantity] = "the engine gave NaN (not a number): no real derivative here"
+    else:
+        reasons[quantity] = ("the engine gave infinity: the slope is infinite here, or a "
+                             "product overflowed in the backward pass")
     return None
 
 

@@ -1,12 +1,16 @@
 """The command line: a thin layer over the library.
 
     diffcompare EXPRESSION [--at x=1,y=2] [--fd SCHEME] [--step H] [--sweep]
+                [--graph FILE.svg] [--engine FILE.py:Value]
+                [--timeout SECONDS] [--simplify] [--limit NAME=N,...]
                 [--json | --format FMT]
     diffcompare COMMAND ...      (see SUBCOMMANDS)
 
 Exit status: 0 the methods agree, 1 they disagree, 2 bad input (usage, parse or point
-error), 3 the function or a derivative is not defined at the point (every method says
-why), including a kink such as abs(x) at 0. Errors are one line on stderr, never a traceback.
+error, or an input beyond a limit), 3 the function or a derivative is not defined at the
+point (every method says why), including a kink such as abs(x) at 0, or not representable
+in floats; 70 a bug in diffcompare, 130 interrupted. Errors are one line on stderr, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -46,11 +50,19 @@ examples:
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a kink)
 """
 
+LIMITS_HELP = ("raise a limit, e.g. depth=500,nodes=100000; limits (defaults): "
+               "length (100000 characters), nodes (20000), depth (200), digits (1000 per "
+               "number), exponent (10000), exact_digits (100000), memory (2048 MiB for sympy), "
+               "work (10000000 nodes x variables)")
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, like every other error."""
 
     def error(self, message: str):
+        if "required: expression" in message:
+            message += " (an expression starting with - goes first, e.g. diffcompare \"-x**2\"" \
+                       " --at x=1)"
         raise InputError(f"{message} (see {self.prog} --help)")
 
 
@@ -91,6 +103,13 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--graph", metavar="FILE.svg",
                         help="also write the autograd graph as an SVG picture: each node "
                              "with its op, data and gradient")
+    parser.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="time budget of the symbolic method (default 5; 0: none); when "
+                             "it runs out the other methods still report")
+    parser.add_argument("--simplify", action="store_true",
+                        help="show the symbolic formulas simplified (slower)")
+    parser.add_argument("--limit", action="append", default=[], metavar="NAME=N",
+                        help=LIMITS_HELP)
     return parser
 
 
@@ -104,6 +123,17 @@ def _step(text: str) -> float:
     return h
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds "
+                                         "(give e.g. 5, 0.5, or 0 for no budget)")
+    return seconds
+
+
 def _subcommand_help() -> str:
     if not SUBCOMMANDS:
         return ""
@@ -113,14 +143,19 @@ def _subcommand_help() -> str:
 def run_comparison(argv: Sequence[str]) -> int:
     from . import finite_difference, present
     from .compare import METHODS, compare
+    from .limits import Limits
     from .parse import parse
+    from .symbolic import DEFAULT_TIMEOUT
 
-    args = comparison_parser().parse_args(argv)
-    expression = parse(args.expression)
+    args = comparison_parser().parse_args(_expression_last(argv))
+    limits = Limits.from_spec(args.limit)
+    expression = parse(args.expression, limits)
     finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
     methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step),
                **_engine_methods(args.engine)}
-    comparison = compare(expression, at=args.at, methods=methods)
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    comparison = compare(expression, at=args.at, methods=methods, timeout=timeout,
+                         simplify=args.simplify, limits=limits)
     kinked = {kink.variable for kink in comparison.kinks if kink.differs}
     sweeps = [finite_difference.sweep(expression, comparison.point, name,
                                       comparison.reference.exact[name])
@@ -156,6 +191,15 @@ def _engine_methods(engine: str | None) -> dict:
     return {name_of(cls): method(cls)}
 
 
+def _expression_last(argv: Sequence[str]) -> list[str]:
+    """An expression may start with a minus ("-x**2"), which argparse would take for an
+    option: such a first argument moves behind "--", after the options."""
+    argv = list(argv)
+    if argv and argv[0].startswith("-") and not argv[0].startswith("--") and argv[0] != "-h":
+        return [*argv[1:], "--", argv[0]]
+    return argv
+
+
 def run_subcommand(name: str, argv: Sequence[str]) -> int:
     module = importlib.import_module(SUBCOMMANDS[name])
     parser = _Parser(prog=f"diffcompare {name}")
@@ -165,6 +209,10 @@ def run_subcommand(name: str, argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A terminal that cannot show a character (an ASCII locale and a "—") gets an escape,
+    # not an error halfway through the output.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         if argv and argv[0] in SUBCOMMANDS:
             return run_subcommand(argv[0], argv[1:])
@@ -184,4 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write("diffcompare: " + " ".join(message.split("\n")[:1]) + "\n")
+    line = message.split("\n")[0]
+    # Whatever the user typed may be quoted back: no control character may break the line.
+    line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
+    sys.stderr.write("diffcompare: " + line + "\n")

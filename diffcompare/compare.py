@@ -14,6 +14,11 @@ number is near zero (a finite difference's round-off scales with |f|, not with f
 At a kink (abs or relu at 0, see ``kinks``) f has two one-sided derivatives and no
 derivative; there a method passes when its number lies between them, and the verdict is
 "kink" rather than "agree" or "disagree".
+
+When the symbolic method gives no reference at all (it timed out, sympy failed, or the
+exact numbers would be too large), the other methods are measured against the first
+one, autograd, with their own tolerances: the verdict then reads "AGREE WITHOUT EXACT
+REFERENCE" (or "DISAGREE WITHOUT EXACT REFERENCE") and never claims exact agreement.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import mpmath
 
 from . import autograd, finite_difference, kinks, symbolic
 from .expression import Expression
+from .limits import DEFAULT as DEFAULT_LIMITS, Limits, check_work
 from .parse import parse
 from .point import default_point, parse_point
 from .results import Derivatives, SymbolicDerivatives
@@ -109,6 +115,9 @@ class Comparison:
     errors: Mapping[str, Mapping[str, Error]]  # method -> quantity -> Error
     verdict: Verdict
     kinks: tuple[kinks.Kink, ...] = ()  # abs or relu at 0 here, one entry per variable
+    # The method the errors are measured against: "symbolic" (exact), or, when it gave
+    # no reference, the first other method (autograd).
+    measured_against: str = symbolic.METHOD
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -126,25 +135,37 @@ class Comparison:
 
 def compare(expression: str | Expression, at: str | Mapping | None = None,
             methods: Mapping[str, Method] | None = None,
-            tolerances: Mapping[str, float] | None = None) -> Comparison:
+            tolerances: Mapping[str, float] | None = None, *,
+            timeout: float | None = symbolic.DEFAULT_TIMEOUT, simplify: bool = False,
+            limits: Limits | None = None) -> Comparison:
     """Differentiate ``expression`` at ``at`` by every method and compare.
+
+    ``timeout`` is the symbolic method's budget in seconds (None or 0: no budget),
+    ``simplify`` shows simplified formulas, ``limits`` bounds what the input may cost.
 
     >>> result = compare("3*x**2 - 4*x + 5", at="x=3")
     >>> result.reference.gradient["x"], result.agree
     (14.0, True)
     """
+    limits = limits or DEFAULT_LIMITS
     if isinstance(expression, str):
-        expression = parse(expression)
+        expression = parse(expression, limits)
+    check_work(expression, limits)
     point_chosen = at is None
-    point = default_point(expression) if at is None else parse_point(at, expression)
+    point = default_point(expression) if at is None else parse_point(at, expression, limits)
     methods = METHODS if methods is None else methods
 
-    reference = symbolic.differentiate(expression, point)
+    reference = symbolic.differentiate_within(expression, point, timeout, simplify, limits)
     results = tuple(method(expression, point) for method in methods.values())
     quantities = ("value", *expression.variables)
+    standard = reference
+    if reference.details.get("unavailable") and results:
+        standard = _stand_in(results[0])
     errors = {
         result.method: {
-            q: measure(result.number(q), reference, q, tolerance_for(result, q, tolerances))
+            q: measure(result.number(q), standard, q, tolerance_for(result, q, tolerances))
+            if result.method != standard.method
+            else Error(None, None, None, tolerance_for(result, q, tolerances), None)
             for q in quantities
         }
         for result in results
@@ -152,7 +173,8 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     found = kinks.find(expression, point)
     errors = judge_kinks(found, results, errors, reference)
     return Comparison(expression, point, point_chosen, reference, results, errors,
-                      judge(reference, results, errors, quantities, found), found)
+                      judge(reference, results, errors, quantities, found, standard),
+                      found, standard.method)
 
 
 def tolerance_for(result: Derivatives, quantity: str,
@@ -185,6 +207,16 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
     return judged
 
 
+
+def _stand_in(result: Derivatives) -> SymbolicDerivatives:
+    """A method's numbers in the place of the exact reference, which is missing."""
+    numbers = {q: result.number(q) for q in ("value", *result.gradient)}
+    return SymbolicDerivatives(
+        method=result.method, value=result.value, gradient=result.gradient, cost=result.cost,
+        reasons=result.reasons, exact={q: repr(n) for q, n in numbers.items() if n is not None},
+        digits=17)
+
+
 def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: str,
             tolerance: float) -> Error:
     """The error of ``estimate`` against the exact value of ``quantity``."""
@@ -215,7 +247,12 @@ def correct_digits(relative) -> float | None:
 
 def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
           errors: Mapping[str, Mapping[str, Error]], quantities: Sequence[str],
-          found: Sequence[kinks.Kink] = ()) -> Verdict:
+          found: Sequence[kinks.Kink] = (),
+          standard: SymbolicDerivatives | None = None) -> Verdict:
+    """The verdict. ``standard`` is what the errors were measured against, when it is not
+    the exact ``reference`` (which then has ``details["unavailable"]``)."""
+    standard = standard or reference
+    exact = standard is reference
     failures = []
     checked = 0
     for result in results:
@@ -225,9 +262,10 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
                 continue
             checked += 1
             if not error.within:
-                failures.append(_failure_text(result, quantity, error, reference, found))
+                failures.append(_failure_text(result, quantity, error, standard, found))
+    missing = "" if exact else f" WITHOUT EXACT REFERENCE (symbolic: {_unavailable(reference)})"
     if failures:
-        return Verdict("disagree", "DISAGREE: " + "; ".join(failures))
+        return Verdict("disagree", f"DISAGREE{missing}: " + "; ".join(failures))
     kinked = [kink for kink in found if kink.differs]
     if kinked:
         return Verdict("kink", "KINK: " + "; ".join(
@@ -236,24 +274,38 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
             for kink in kinked) + "; every method reports a value between them and the "
             "other numbers agree. f has no derivative there: a kink, not a disagreement")
     if checked == 0:
-        why = "; ".join(f"{_label(q)}: {reason}" for q, reason in reference.reasons.items())
+        reasons = reference.reasons if exact else {**standard.reasons}
+        why = "; ".join(f"{_label(q)}: {reason}" for q, reason in reasons.items())
+        if not exact:
+            why = f"symbolic: {_unavailable(reference)}" + (f"; {standard.method}, {why}"
+                                                             if why else "")
         return Verdict("undefined", f"UNDEFINED: no exact value to compare against ({why})")
     parts = []
     for result in results:
-        worst = max((e.relative for e in errors[result.method].values()
-                     if e.within and e.relative is not None and not e.kink), default=0.0)
-        tolerance = max(e.tolerance for e in errors[result.method].values())
+        measured = [e for e in errors[result.method].values() if e.within is not None]
+        if not measured:
+            continue
+        worst = max((e.relative for e in measured if e.relative is not None and not e.kink),
+                    default=0.0)
+        tolerance = max(e.tolerance for e in measured)
         scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
         parts.append(f"{result.method}{scheme} within {tolerance:g}"
                      f" (worst relative error {_short(worst)})")
-    skipped = [q for q in quantities if reference.exact.get(q) is None]
-    note = f"; not defined here: {', '.join(map(_label, skipped))}" if skipped else ""
-    return Verdict("agree", "AGREE: " + ", ".join(parts)
-                   + " of the exact values" + note)
+    skipped = [q for q in quantities if standard.exact.get(q) is None]
+    if exact:
+        note = f"; not defined here: {', '.join(map(_label, skipped))}" if skipped else ""
+        return Verdict("agree", "AGREE: " + ", ".join(parts) + " of the exact values" + note)
+    note = f"; {standard.method} gives no {', '.join(map(_label, skipped))}" if skipped else ""
+    return Verdict("agree", f"AGREE{missing}: " + ", ".join(parts)
+                   + f" of {standard.method}'s values" + note)
+
+
+def _unavailable(reference: SymbolicDerivatives) -> str:
+    return str(reference.details.get("unavailable", "no reference"))
 
 
 def _failure_text(result: Derivatives, quantity: str, error: Error,
-                  reference: SymbolicDerivatives, found: Sequence[kinks.Kink] = ()) -> str:
+                  standard: SymbolicDerivatives, found: Sequence[kinks.Kink] = ()) -> str:
     label = _label(quantity)
     if error.absolute is None:
         reason = result.reasons.get(quantity, "no number")
@@ -265,8 +317,9 @@ def _failure_text(result: Derivatives, quantity: str, error: Error,
     smooth = [k for k in found if k.variable == quantity and not k.differs]
     note = (f"; {', '.join(smooth[0].sources)} at 0 here, where the method's convention "
             "for the kink applies although f is smooth") if smooth else ""
-    return (f"{result.method} {label} = {result.number(quantity)!r} but exact is "
-            f"{float(reference.exact[quantity])!r} (relative error "
+    against = "exact is" if standard.method == symbolic.METHOD else f"{standard.method} gives"
+    return (f"{result.method} {label} = {result.number(quantity)!r} but {against} "
+            f"{float(standard.exact[quantity])!r} (relative error "
             f"{_short(error.relative) if error.relative is not None else 'inf'}"
             f" > {error.tolerance:g}{note})")
 

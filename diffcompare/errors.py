@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+# Python's parser counts lines at \n, \r\n and \r only (str.splitlines also splits at
+# form feeds and other separators, which would put carets on the wrong line).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# How much of the offending line ``one_line`` quotes on each side of the offending part.
+_CONTEXT = 40
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as Python's parser numbers them."""
+    return _LINE_BREAK.split(text) if text else [""]
+
 
 class InputError(ValueError):
     """Bad input: an expression we refuse, a bad point, a bad option.
@@ -21,8 +35,8 @@ class InputError(ValueError):
         super().__init__(self.__str__())
 
     def _source_line(self) -> str:
-        lines = (self.text or "").splitlines() or [""]
-        return lines[min(self.line, len(lines)) - 1]
+        lines = source_lines(self.text or "")
+        return lines[max(1, min(self.line, len(lines))) - 1]
 
     def caret(self) -> str:
         """The offending line and a caret line under the offending part."""
@@ -44,6 +58,22 @@ class InputError(ValueError):
         where = f"line {self.line}, column {self.column + 1}" if "\n" in self.text.strip() \
             else f"column {self.column + 1}"
         end = self.end_column if self.end_column is not None else self.column + 1
-        part = source[self.column:end]
+        part = _shorten(source[self.column:end], 2 * _CONTEXT)
         shown = f" ({part!r})" if part.strip() else ""
-        return f"{self.message} at {where}{shown} in {source.strip()!r}"
+        return f"{self.message} at {where}{shown} in {_excerpt(source, self.column, end)!r}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit // 2] + "…" + text[-(limit // 2):]
+
+
+def _excerpt(source: str, column: int, end: int) -> str:
+    """The offending line, or the part of a long line around the offending part."""
+    source = source.rstrip()
+    stripped = source.lstrip()
+    if len(stripped) <= 3 * _CONTEXT:
+        return stripped
+    start = max(0, column - _CONTEXT)
+    stop = min(len(source), max(end, column + 1) + _CONTEXT)
+    middle = _shorten(source[start:stop], 4 * _CONTEXT)
+    return ("…" if start > 0 else "") + middle.lstrip() + ("…" if stop < len(source) else "")

@@ -124,11 +124,14 @@ def evaluate(expression: Expression, interpretation: Interpretation) -> Any:
 
 
 def float_interpretation(point: Mapping[str, float]) -> Interpretation:
-    """Plain float evaluation, the interpreter that finite differences use."""
+    """Plain float evaluation, the interpreter that finite differences use. A fault
+    (log(-1), overflow, ...) raises with a message naming the operation."""
+    from .faults import call
+
     return Interpretation(
         constant=lambda node: node.value,
         variable=lambda name: float(point[name]),
-        call=lambda primitive, *args: primitive.evaluate(*args),
+        call=call,
     )
 
 

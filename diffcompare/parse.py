@@ -9,18 +9,26 @@ The language: numbers, variables, ``+ - * / **``, unary minus, parentheses, call
 functions in ``primitives.FUNCTIONS``, the constants ``pi`` and ``e``. A program is
 assignments (``=``, ``+=``, ``-=``, ``*=``, ``/=``, ``**=``) separated by ``;`` or
 newlines, and ends with the expression to differentiate.
+
+Every cost is bounded by ``limits.Limits`` (length, nodes, depth, digits of a number,
+constant exponents, size of exact numbers); each refusal names the limit and how to
+raise it. Python's parser recurses, so the input's length is checked before it runs.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 import sys
+import warnings
 from contextlib import contextmanager
 from fractions import Fraction
 
-from .errors import InputError
+from .errors import InputError, source_lines
 from .expression import Call, Const, Expression, Var
+from .limits import (DEFAULT, Exact, LimitExceeded, Limits, call_depth, exact_call,
+                     exact_constant, exact_number, integer_digits, refuse)
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 _BINARY_OPERATORS = {
@@ -66,8 +74,16 @@ _ALLOWED_SUMMARY = ("use numbers, variables, + - * / **, parentheses and "
                     + " ".join(FUNCTIONS) + ", pi, e")
 
 # Python's own parser builds its tree recursively; a flat sum of a few thousand terms
-# is legitimate input, so it gets more room than the default limit of 1000.
+# is legitimate input, so it gets more room than the default limit of 1000. (Python
+# checks a limit derived from this one, or its own C limit, as it builds the tree: a
+# flat sum of about 55,000 terms on CPython 3.11, 3,000 on 3.12, 10,000 on 3.13 raises
+# RecursionError, which becomes an InputError.)
 _AST_RECURSION_LIMIT = 20_000
+
+# A number literal as Python's tokenizer sees it, roughly: enough to count its digits
+# before Python converts it (Python refuses integers of more than 4300 digits itself).
+_LITERAL = re.compile(r"(?<!\w)(?:0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_.]*|\.[0-9][0-9_]*)"
+                      r"(?:[eE][+-]?[0-9_]+)?")
 
 
 @contextmanager
@@ -80,7 +96,7 @@ def _recursion_limit(limit: int):
         sys.setrecursionlimit(old)
 
 
-def parse(text: str) -> Expression:
+def parse(text: str, limits: Limits = DEFAULT) -> Expression:
     """Parse an expression or a small program into an ``Expression``.
 
     >>> parse("x**2*sin(y)").variables
@@ -90,23 +106,49 @@ def parse(text: str) -> Expression:
     """
     if not isinstance(text, str):
         raise InputError(f"an expression must be text, not {type(text).__name__}")
+    if len(text) > limits.length:
+        raise refuse(f"the expression is {len(text)} characters long", "length", limits)
     if not text.strip():
         raise InputError("the expression is empty; give one, e.g. \"x**2*sin(y)\"")
-    try:
-        with _recursion_limit(_AST_RECURSION_LIMIT):
-            module = ast.parse(text, mode="exec")
-    except SyntaxError as error:
-        raise _syntax_error(text, error) from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        raise InputError(f"cannot parse the expression: {_reason(error)}") from None
-    return _Builder(text).program(module)
+    _check_literals(text, limits)
+    with integer_digits(limits.digits + 1):
+        try:
+            # Python's SyntaxWarnings ("invalid decimal literal") would be extra lines
+            # on stderr; the text is either refused with one message or accepted.
+            with _recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = ast.parse(text, mode="exec")
+        except SyntaxError as error:
+            raise _syntax_error(text, error) from None
+        except UnicodeEncodeError as error:  # undecodable bytes from the command line
+            raise InputError(f"the expression is not text: it has undecodable bytes at "
+                             f"character {error.start + 1}") from None
+        except (ValueError, RecursionError, MemoryError) as error:
+            raise InputError(f"cannot parse the expression: {_reason(error)}") from None
+        return _Builder(text, limits).program(module)
+
+
+def _check_literals(text: str, limits: Limits) -> None:
+    """Refuse a number with too many digits, before Python spends time converting it."""
+    for match in _LITERAL.finditer(text):
+        literal = match.group()
+        if literal[:2].lower() in ("0x", "0o", "0b"):
+            digits = sum(ch not in "_" for ch in literal[2:])
+        else:
+            digits = sum(ch.isdigit() for ch in literal)
+        if digits > limits.digits:
+            start = match.start()
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1)
+            raise refuse(f"this number has {digits} digits", "digits", limits).at(
+                text, line, column, column + len(literal))
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, RecursionError):
-        return "it is nested too deeply"
+        return "it is nested too deeply for Python's parser"
     if isinstance(error, MemoryError):
-        return "it is too large"
+        return "it is nested too deeply (or is too large) for Python's parser"
     return str(error)
 
 
@@ -123,22 +165,67 @@ def _syntax_error(text: str, error: SyntaxError) -> InputError:
 class _Builder:
     """Checks one ast against the allow-list and builds our tree from it."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, limits: Limits = DEFAULT):
         self.text = text
-        self.lines = text.splitlines() or [""]
+        self.limits = limits
+        self.lines = source_lines(text)
+        self.encoded: dict[int, bytes] = {}  # line number -> UTF-8, as ast's offsets count
         self.bindings: dict[str, object] = {}  # names assigned so far -> their node
         self.variables: dict[str, Var] = {}  # one Var node per free variable
+        self.count = 0  # ast nodes seen, for the nodes limit
+        # our node's id -> (node, depth, Exact); the node is held so that its id stays its own
+        self.info: dict[int, tuple[object, int, Exact]] = {}
 
     # ---- errors that point at the text ----
 
-    def refuse(self, message: str, node: ast.AST) -> InputError:
+    def place(self, node: ast.AST) -> tuple[int, int, int | None]:
         line = getattr(node, "lineno", 1) or 1
         source = self.lines[min(line, len(self.lines)) - 1]
         column = _characters(source, getattr(node, "col_offset", 0) or 0)
         end = None
         if getattr(node, "end_lineno", None) == line and node.end_col_offset is not None:
             end = _characters(source, node.end_col_offset)
-        return InputError(message, self.text, line, column, end)
+        return line, column, end
+
+    def refuse(self, message: str, node: ast.AST) -> InputError:
+        return InputError(message, self.text, *self.place(node))
+
+    def segment(self, node: ast.AST) -> str | None:
+        """The source text of a one-line node (``ast.get_source_segment`` re-splits the
+        whole text on every call, which is quadratic for a long sum)."""
+        line = node.lineno
+        if node.end_lineno != line or line > len(self.lines):
+            return None
+        if line not in self.encoded:
+            self.encoded[line] = self.lines[line - 1].encode("utf-8")
+        return self.encoded[line][node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+
+    # ---- limits: depth and exact sizes, node by node, as the tree is built ----
+
+    def record(self, node, source: ast.AST):
+        if id(node) in self.info:
+            return node
+        if isinstance(node, Call):
+            depth = call_depth(node.primitive.name, [
+                (arg.primitive.name if isinstance(arg, Call) else None, self.info[id(arg)][1])
+                for arg in node.args])
+            if depth > self.limits.depth:
+                error = refuse(f"the expression is nested more than {self.limits.depth} "
+                               "levels deep", "depth", self.limits)
+                raise error.at(self.text, *self.place(source))
+            try:
+                exact = exact_call(node.primitive, [self.info[id(arg)][2] for arg in node.args],
+                                   self.limits)
+            except LimitExceeded as error:
+                raise error.at(self.text, *self.place(source)) from None
+        elif isinstance(node, Var):
+            depth, exact = 0, Exact(None)
+        elif isinstance(node.exact, str):
+            depth, exact = 0, exact_constant(node.value)
+        else:
+            depth, exact = 0, exact_number(node.exact, constant=True)
+        self.info[id(node)] = (node, depth, exact)
+        return node
 
     # ---- statements ----
 
@@ -172,9 +259,10 @@ class _Builder:
             if name is None:
                 raise self.refuse(f"the operator {_OPERATOR_SPELLING.get(type(statement.op), '?')}="
                                   " is not supported; use += -= *= /= **=", statement)
-            current = self.name(target)
+            current = self.record(self.name(target), target)
             value = self.expression(statement.value)
-            self.bindings[target.id] = Call(PRIMITIVES[name], (current, value))
+            self.bindings[target.id] = self.record(Call(PRIMITIVES[name], (current, value)),
+                                                   statement)
         elif isinstance(statement, ast.Expr):
             raise self.refuse("only the last line may be a bare expression; "
                               "assign the others to names", statement)
@@ -200,8 +288,13 @@ class _Builder:
         while stack:
             node, children_done = stack.pop()
             if children_done:
-                built[id(node)] = self.build(node, built)
+                built[id(node)] = self.record(self.build(node, built), node)
                 continue
+            self.count += 1
+            if self.count > self.limits.nodes:
+                raise refuse(f"the expression has more than {self.limits.nodes} nodes "
+                             "(numbers, names, operators and calls)", "nodes",
+                             self.limits).at(self.text, *self.place(node))
             children = self.children(node)
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(children))
@@ -281,12 +374,12 @@ class _Builder:
                     bool: "True and False", type(None): "None",
                     type(...): "..."}.get(type(value), type(value).__name__)
             raise self.refuse(f"{kind}: not allowed; {_ALLOWED_SUMMARY}", node)
-        text = ast.get_source_segment(self.text, node) or repr(value)
+        text = self.segment(node) or repr(value)
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.refuse("this number is too large for a float", node)
+            raise self.refuse("this number is beyond the float range (about ±1.8e308)", node)
         if isinstance(value, float) and _decimal_exponent(text) > _MAX_LITERAL_EXPONENT:
-            raise self.refuse(f"this number's exponent is beyond the limit of "
-                              f"{_MAX_LITERAL_EXPONENT}", node)
+            raise self.refuse(f"this number's exponent is beyond ±{_MAX_LITERAL_EXPONENT}, "
+                              "far outside the float range", node)
         if isinstance(value, int):
             exact = Fraction(value)
         else:
@@ -299,12 +392,15 @@ class _Builder:
         except OverflowError:
             as_float = math.inf
         if not math.isfinite(as_float):
-            raise self.refuse("this number is too large for a float", node)
+            raise self.refuse("this number is beyond the float range (about ±1.8e308)", node)
+        if as_float == 0.0 and exact != 0:
+            raise self.refuse("this number is too small for a float (it would be 0)", node)
         return Const(value=as_float, exact=exact, text=text)
 
 
 # Doubles span about 1e-324 to 1e308; an exact literal beyond that would cost huge
-# integers (Fraction("1e-999999999") never finishes).
+# integers (Fraction("1e-999999999") never finishes). Not configurable: it is the float
+# range's, and a literal beyond it could not be evaluated in floats anyway.
 _MAX_LITERAL_EXPONENT = 400
 
 

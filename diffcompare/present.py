@@ -208,7 +208,8 @@ def report(comparison: Comparison, tablefmt: str = "simple",
     sweeps, costs, verdict."""
     reference = comparison.reference
     names = ", ".join(comparison.expression.variables)
-    lines = [f"f({names}) = {reference.formula}"]
+    unavailable = reference.details.get("unavailable")
+    lines = [f"f({names}) = {reference.formula or f'(no formula: {unavailable})'}"]
     for name, formula in reference.gradient_formulas.items():
         lines.append(f"df/d{name} = {formula}")
     chosen = "  (chosen for you; pass --at to pick another)" if comparison.point_chosen else ""
@@ -216,8 +217,10 @@ def report(comparison: Comparison, tablefmt: str = "simple",
         lines.append(f"at {format_point(comparison.point)}{chosen}")
     lines += ["", table(comparison, tablefmt),
               TABLE_LEGEND, ""]
-    notes = [f"{title(result.method)}, {label(q)}: {reason}"
-             for result in comparison.all_methods for q, reason in result.reasons.items()]
+    notes = [note for result in comparison.all_methods for note in _notes(result)]
+    if comparison.measured_against != reference.method:
+        notes.append(f"no exact reference: errors are measured against "
+                     f"{title(comparison.measured_against)}")
     lines += [f"note: {note}" for note in notes]
     kinked = kink_lines(comparison)
     lines += kinked + ([""] if kinked else [])
@@ -230,9 +233,19 @@ def report(comparison: Comparison, tablefmt: str = "simple",
     return "\n".join(lines)
 
 
+def _notes(result: Derivatives) -> list[str]:
+    """One note per reason; a reason shared by every quantity is said once."""
+    reasons = list(result.reasons.values())
+    if len(reasons) > 1 and len(set(reasons)) == 1 and len(reasons) == 1 + len(result.gradient):
+        return [f"{title(result.method)}: {reasons[0]}"]
+    return [f"{title(result.method)}, {label(q)}: {reason}" for q, reason in result.reasons.items()]
+
+
 def _cost(result: Derivatives) -> str:
     cost = result.cost
-    if result.method == "symbolic":
+    if result.details.get("unavailable"):
+        spent = "no result"
+    elif result.method == "symbolic":
         spent = f"{cost.evaluations} formulas, {cost.size} operations in the derivatives"
     elif cost.size is not None:
         spent = f"1 forward and backward pass, {cost.size} graph nodes"
@@ -285,6 +298,7 @@ def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, 
                    "sources": list(k.sources), "kink": k.differs}
                   for k in comparison.kinks],
         "sweeps": [_sweep_document(sweep) for sweep in sweeps],
+        "measured_against": comparison.measured_against,
         "agree": comparison.agree,
         "verdict": comparison.verdict.status,
         "verdict_text": comparison.verdict.text,

@@ -4,17 +4,28 @@ The expression tree is interpreted with sympy's functions over real symbols; eac
 partial derivative is ``sympy.diff`` of that. Values are computed from the point's
 exact rationals (0.1 is 1/10) to ``DIGITS`` significant digits with sympy's evalf,
 which raises its working precision until those digits are right.
+
+sympy has no timeout, and some expressions take it forever (``exp(exp(exp(exp(exp(x)))))``
+at x = 1 needs a number with millions of digits in its exponent). ``differentiate_within``
+runs the method in a child process under a time budget (``budget.run``); when the budget
+runs out, or sympy fails in any way, the result has no exact values and every quantity's
+reason says why, and ``details["unavailable"]`` holds that reason. Before any sympy work,
+``limits.check_exact`` refuses points at which the exact numbers would be too large.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from fractions import Fraction
 from typing import Mapping
 
 import sympy
 
+from . import budget
 from .expression import Expression, Interpretation, evaluate
+from .limits import DEFAULT, LimitExceeded, Limits, check_exact
 from .primitives import CONSTANTS
 from .results import Cost, SymbolicDerivatives
 
@@ -23,6 +34,17 @@ METHOD = "symbolic"
 # The reference must be good well past double precision (about 16 digits) so that an
 # error of one ulp is still measured correctly.
 DIGITS = 40
+
+# Seconds sympy may take by default: a person waits this long, and a smooth expression
+# of a few hundred nodes needs well under a second.
+DEFAULT_TIMEOUT = 5.0
+
+# The start of the reason for an exact value that exists but no float can hold.
+_BEYOND_FLOATS = "its value is outside the float range"
+
+# Below 10**-1000 a value is far beneath the smallest float (about 4.9e-324): it is not
+# formatted, and not compared (decimal formatting of such exponents is slow or fails).
+_SMALLEST_DECIMAL_EXPONENT = -1000
 
 
 def symbols(expression: Expression) -> dict[str, sympy.Symbol]:
@@ -45,8 +67,70 @@ def _constant(node) -> sympy.Expr:
     return sympy.Rational(node.exact.numerator, node.exact.denominator)
 
 
-def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> SymbolicDerivatives:
+def differentiate_within(expression: Expression, point: Mapping[str, Fraction],
+                         seconds: float | None = DEFAULT_TIMEOUT, simplify: bool = False,
+                         limits: Limits = DEFAULT) -> SymbolicDerivatives:
+    """``differentiate`` in a child process that may take at most ``seconds``.
+
+    ``seconds`` None or 0 runs it here, without a budget. Never raises: a timeout, a
+    crash or an exception of sympy's becomes the reason of every quantity.
+
+    >>> from diffcompare.parse import parse
+    >>> slow = parse("exp(exp(exp(exp(exp(x)))))")
+    >>> differentiate_within(slow, {"x": Fraction(1)}, seconds=0.5).reasons["x"]
+    'timed out after 0.5 s'
+    """
+    if not seconds:
+        return differentiate(expression, point, simplify, limits)
+    _warm_up_before_second_child()
+    start = time.perf_counter()
+    try:
+        return budget.run(lambda: differentiate(expression, point, simplify, limits),
+                          seconds, memory_mib=limits.memory)
+    except budget.OutOfTime as error:
+        return unavailable(expression, str(error), time.perf_counter() - start)
+    except budget.Failed as error:
+        return unavailable(expression, f"sympy failed: {error}", time.perf_counter() - start)
+
+
+# sympy initialises much of itself lazily, on first use (printers, evalf tables, ...).
+# Work done in a child is lost to the parent, so every child would pay for it again,
+# and a run of many comparisons gets four times slower. The second call therefore
+# does that first use here, once (about 0.1 s); a single comparison (the command line)
+# does not pay for it.
+_WARM_UP = ("sin(a)*cos(b)/tan(c) + exp(d)*log(f) - sqrt(g)**h + tanh(i)*sigmoid(j) "
+            "+ relu(k) + abs(l)")
+_children = 0
+
+
+def _warm_up_before_second_child() -> None:
+    global _children
+    _children += 1
+    if _children != 2:
+        return
+    from .parse import parse
+
+    warm_up = parse(_WARM_UP)
+    differentiate(warm_up, {name: Fraction(1, 3) for name in warm_up.variables})
+
+
+def unavailable(expression: Expression, reason: str, seconds: float) -> SymbolicDerivatives:
+    """A symbolic result with no formulas and no values: every quantity says ``reason``."""
+    quantities = ["value", *expression.variables]
+    return SymbolicDerivatives(
+        method=METHOD, value=None, gradient={name: None for name in expression.variables},
+        cost=Cost(evaluations=0, seconds=seconds), reasons={q: reason for q in quantities},
+        details={"unavailable": reason}, digits=DIGITS,
+    )
+
+
+def differentiate(expression: Expression, point: Mapping[str, Fraction],
+                  simplify: bool = False, limits: Limits = DEFAULT) -> SymbolicDerivatives:
     """The formulas of f and its partial derivatives, and their exact values at ``point``.
+
+    ``simplify`` shows the formulas after ``sympy.simplify`` (the values always come
+    from the derivatives as sympy first finds them). No time budget: see
+    ``differentiate_within``. Whatever sympy raises becomes a reason.
 
     >>> from diffcompare.parse import parse
     >>> from fractions import Fraction
@@ -55,6 +139,23 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Symb
     ('6*x - 4', 14.0)
     """
     start = time.perf_counter()
+    try:
+        check_exact(expression, point, limits)
+    except LimitExceeded as error:
+        return unavailable(expression, error.message, time.perf_counter() - start)
+    try:
+        return _differentiate(expression, point, simplify, start)
+    except RecursionError:
+        reason = "the expression is nested too deeply for sympy (Python's recursion limit)"
+    except MemoryError:
+        reason = "sympy ran out of memory"
+    except Exception as error:  # noqa: BLE001 - whatever sympy raises is a reason
+        reason = budget.one_line(f"sympy failed: {type(error).__name__}: {error}")
+    return unavailable(expression, reason, time.perf_counter() - start)
+
+
+def _differentiate(expression: Expression, point: Mapping[str, Fraction], simplify: bool,
+                   start: float) -> SymbolicDerivatives:
     symbol_table = symbols(expression)
     function = to_sympy(expression, symbol_table)
     partials = {name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}
@@ -63,8 +164,9 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Symb
 
     exact: dict[str, str] = {}
     reasons: dict[str, str] = {}
+    f_defined = True
     for quantity, formula in [("value", function), *partials.items()]:
-        if quantity != "value" and "value" in reasons:
+        if not f_defined:
             # log(x) at -1: 1/x has a value, but a function undefined at a point has
             # no derivative there.
             reasons[quantity] = "f itself is not defined at this point"
@@ -72,25 +174,48 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Symb
         number, reason = _value_at(formula, substitutions)
         if number is None:
             reasons[quantity] = reason
+            # A value beyond the float range exists; its derivatives are still asked for.
+            f_defined = quantity != "value" or reason.startswith(_BEYOND_FLOATS)
         else:
             exact[quantity] = number
-    seconds = time.perf_counter() - start
 
     def as_float(quantity):
         return float(exact[quantity]) if quantity in exact else None
 
+    shown, shown_partials = function, partials
+    if simplify:
+        shown = sympy.simplify(function)
+        shown_partials = {name: sympy.simplify(formula) for name, formula in partials.items()}
+    with _unlimited_integer_digits():  # a formula may hold a constant like 2**20000
+        formula = sympy.sstr(shown)
+        gradient_formulas = {name: sympy.sstr(f) for name, f in shown_partials.items()}
     return SymbolicDerivatives(
         method=METHOD,
         value=as_float("value"),
         gradient={name: as_float(name) for name in partials},
-        cost=Cost(evaluations=1 + len(partials), seconds=seconds,
-                  size=sum(sympy.count_ops(formula) for formula in partials.values())),
+        cost=Cost(evaluations=1 + len(partials), seconds=time.perf_counter() - start,
+                  size=sum(sympy.count_ops(f) for f in shown_partials.values())),
         reasons=reasons,
-        formula=sympy.sstr(function),
-        gradient_formulas={name: sympy.sstr(formula) for name, formula in partials.items()},
+        formula=formula,
+        gradient_formulas=gradient_formulas,
         exact=exact,
         digits=DIGITS,
+        details={"simplified": simplify},
     )
+
+
+class _unlimited_integer_digits:
+    """Python refuses to print integers of more than 4300 digits; ``limits`` already
+    bounds the size of sympy's exact numbers, so formulas may print any of them."""
+
+    def __enter__(self):
+        self.old = getattr(sys, "get_int_max_str_digits", lambda: None)()
+        if self.old:
+            sys.set_int_max_str_digits(0)
+
+    def __exit__(self, *exc):
+        if self.old:
+            sys.set_int_max_str_digits(self.old)
 
 
 def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
@@ -106,7 +231,7 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
     if number.has(sympy.nan):
         return None, "it is undefined (NaN) at this point"
     if not number.is_number:
-        return None, f"sympy left it unevaluated: {sympy.sstr(number)}"
+        return None, budget.one_line(f"sympy left it unevaluated: {sympy.sstr(number)}")
     real, imaginary = number.as_real_imag()
     if imaginary != 0 and abs(imaginary) > 0:
         return None, "it is not a real number at this point"
@@ -114,4 +239,20 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
         return None, "it is infinite at this point"
     if real == 0:
         return "0", ""
+    magnitude = float(sympy.log(abs(real), 10).evalf(15))
+    if abs(real) > sys.float_info.max:
+        return None, (f"{_BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, more than "
+                      f"the largest float ({sys.float_info.max:.1e})")
+    if magnitude < _SMALLEST_DECIMAL_EXPONENT:
+        return None, (f"{_BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, far below "
+                      "the smallest float (a float holds 0)")
     return sympy.Float(real, DIGITS).__format__(""), ""
+
+
+def _power_of_ten(real, magnitude: float) -> str:
+    """1.97e+434, or 10**(2.34e+78) when even the exponent is huge."""
+    sign = "-" if real < 0 else ""
+    if abs(magnitude) >= 1e15:
+        return f"{sign}10**({magnitude:.3g})"
+    exponent = math.floor(magnitude)
+    return f"{sign}{10 ** (magnitude - exponent):.2f}e{exponent:+d}"

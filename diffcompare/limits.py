@@ -1,0 +1,354 @@
+"""Limits on what an expression may cost: documented, configurable, each refused by name.
+
+Every limit has a name; the refusal names it and says how to raise it
+(``--limit NAME=N`` on the command line, ``Limits(NAME=N)`` from Python).
+
+==============  =========  ================================================================
+name            default    what it bounds
+==============  =========  ================================================================
+length          100000     characters of input
+nodes           20000      numbers, names, operators and calls, as written
+depth           200        nesting depth; a chain of ``+ -`` (or of ``* /``) is one level
+digits          1000       digits of one number, in the expression or in ``--at``
+exponent        10000      magnitude of a constant exponent, as in ``x**10000``
+exact_digits    100000     digits of the largest exact number sympy would compute
+memory          2048       MiB the symbolic process may use beyond what it starts with
+work            10000000   nodes × variables: finite differences evaluate every node twice
+                           per variable (a 2,000-term sum of 2,000 variables is 8,000,000)
+==============  =========  ================================================================
+
+Why these bound what they bound: our own code never recurses on the expression, so
+length and node count bound its time and memory, and work bounds the finite differences
+(their time grows with nodes × variables; at the limit they take some seconds). sympy does recurse (Python's parser does
+too), so depth keeps it well inside Python's recursion limit; Python's parser refuses more
+than 200 nested parentheses itself. sympy computes with exact rationals: ``10**10**10``
+or ``x**y`` at ``y=1e9`` would ask it for numbers with billions of digits, so the size of
+every exact number it would compute is estimated first, without computing it
+(``exact_call``). What slips through is stopped by the symbolic time budget.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from fractions import Fraction
+from typing import Mapping, Sequence
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits, with their defaults. ``Limits(depth=500)`` raises one of them.
+
+    >>> Limits().depth
+    200
+    >>> Limits.from_spec("depth=500, nodes=1e5").nodes
+    100000
+    """
+
+    length: int = 100_000
+    nodes: int = 20_000
+    depth: int = 200
+    digits: int = 1_000
+    exponent: int = 10_000
+    exact_digits: int = 100_000
+    memory: int = 2048
+    work: int = 10_000_000
+
+    def __post_init__(self):
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"the limit {item.name} must be a positive whole number, "
+                                 f"not {value!r}")
+
+    @classmethod
+    def from_spec(cls, spec: str | Sequence[str], base: "Limits | None" = None) -> "Limits":
+        """Limits from ``"depth=500,nodes=100000"`` (or several such strings)."""
+        base = base or cls()
+        texts = [spec] if isinstance(spec, str) else list(spec)
+        changes: dict[str, int] = {}
+        names = [item.name for item in fields(cls)]
+        for text in texts:
+            for item in text.split(","):
+                if not item.strip():
+                    continue
+                name, equals, number = (part.strip() for part in item.partition("="))
+                if not equals or name not in names:
+                    raise InputError(f"--limit expects NAME=N with NAME one of "
+                                     f"{', '.join(names)}; not {item.strip()!r}")
+                changes[name] = _whole_number(number, name)
+        return replace(base, **changes)
+
+
+DEFAULT = Limits()
+
+
+def _whole_number(text: str, name: str) -> int:
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 1 or number != int(number) or number > 1e18:
+        raise InputError(f"--limit {name}={text!r}: give a whole number of at least 1")
+    return int(number)
+
+
+class LimitExceeded(InputError):
+    """An input beyond one of the ``Limits``; ``limit`` is the limit's name."""
+
+    def __init__(self, what: str, limit: str, value: int, text: str | None = None,
+                 line: int = 1, column: int = 0, end_column: int | None = None):
+        self.limit = limit
+        super().__init__(f"{what}: the limit is {value} (raise it with --limit {limit}=N)",
+                         text, line, column, end_column)
+
+    def at(self, text: str, line: int, column: int, end_column: int | None) -> "LimitExceeded":
+        """The same refusal, pointing at a place in the text."""
+        error = LimitExceeded.__new__(LimitExceeded)
+        error.limit = self.limit
+        InputError.__init__(error, self.message, text, line, column, end_column)
+        return error
+
+
+def refuse(what: str, limit: str, limits: Limits) -> LimitExceeded:
+    return LimitExceeded(what, limit, getattr(limits, limit))
+
+
+@contextmanager
+def integer_digits(digits: int):
+    """Let Python convert integers of up to ``digits`` digits (its own limit is 4300)."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    old = get() if get else 0
+    if old == 0 or old >= digits:
+        yield
+        return
+    sys.set_int_max_str_digits(digits)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
+def check_work(expression, limits: Limits) -> None:
+    """Refuse an expression whose finite differences would take too long."""
+    work = expression.size * len(expression.variables)
+    if work > limits.work:
+        raise refuse(f"the expression has {len(expression.variables)} variables and "
+                     f"{expression.size} nodes, {work} nodes × variables for the finite "
+                     "differences", "work", limits)
+
+
+# ---- nesting depth ----
+
+# A chain of these counts as one level: sympy flattens it (Add and Mul are n-ary).
+_FAMILY = {"add": "sum", "sub": "sum", "neg": "sum", "mul": "product", "div": "product"}
+
+
+def call_depth(name: str, children: Sequence[tuple[str | None, int]]) -> int:
+    """The depth of a call of primitive ``name`` whose children are (primitive name or
+    None for a leaf, depth) pairs. Leaves have depth 0.
+
+    >>> call_depth("add", [("add", 1), (None, 0)])   # (x + y) + z: still one level
+    1
+    >>> call_depth("sin", [("add", 1)])
+    2
+    """
+    family = _FAMILY.get(name)
+    deepest = 0
+    for child_name, depth in children:
+        same = family is not None and _FAMILY.get(child_name) == family
+        deepest = max(deepest, depth if same else depth + 1)
+    return deepest
+
+
+# ---- the size of exact numbers ----
+
+_BITS_PER_DIGIT = math.log2(10)
+
+
+@dataclass(frozen=True)
+class Exact:
+    """What sympy's exact arithmetic makes of one node, estimated without sympy.
+
+    ``bits`` bounds the size (in bits) of the exact numbers sympy builds for this node;
+    None means unknown (it depends on a variable whose value is not known yet).
+    ``value`` is the exact rational value when it is known and rational, ``number`` the
+    float value when known, ``constant`` whether the node involves no variable.
+    """
+
+    bits: int | None
+    value: Fraction | None = None
+    number: float | None = None
+    constant: bool = False
+
+
+_IRRATIONAL_CONSTANT_BITS = 2  # pi and e: symbols to sympy, no digits of their own
+
+
+def bits_of(value: Fraction) -> int:
+    return max(value.numerator.bit_length(), value.denominator.bit_length(), 1)
+
+
+def exact_number(value: Fraction, constant: bool) -> Exact:
+    """A literal (constant) or a coordinate of the point (not constant)."""
+    return Exact(bits_of(value), value, _to_float(value), constant)
+
+
+def exact_constant(number: float) -> Exact:
+    """A named irrational constant (pi, e)."""
+    return Exact(_IRRATIONAL_CONSTANT_BITS, None, number, True)
+
+
+def exact_call(primitive, args: Sequence[Exact], limits: Limits) -> Exact:
+    """The ``Exact`` of a call, or ``LimitExceeded`` when its numbers would be too large.
+
+    Checks the exponent limit for constant exponents, and the exact_digits limit for the
+    exact numbers the call would create.
+    """
+    name = primitive.name
+    constant = all(arg.constant for arg in args)
+    if name == "pow":
+        _check_exponent(args[1], limits)
+    if any(arg.bits is None for arg in args):
+        return Exact(None, constant=constant)
+    number = _float_call(primitive, args)
+    max_bits = limits.exact_digits * _BITS_PER_DIGIT
+    if name == "pow":
+        bits, value = _power(args[0], args[1], max_bits)
+    elif name in ("add", "sub", "mul", "div", "neg"):
+        bits, value = _arithmetic(name, args)
+    else:
+        bits, value = _function(name, args[0])
+    if bits > max_bits:
+        digits = _digits_text(bits)
+        raise refuse(f"this needs an exact number of about {digits} digits",
+                     "exact_digits", limits)
+    return Exact(bits, value, number, constant)
+
+
+def check_exact(expression, point: Mapping[str, Fraction], limits: Limits) -> None:
+    """Raise ``LimitExceeded`` when sympy would need too large exact numbers at ``point``."""
+    from .expression import Call, Var
+
+    info: dict[int, Exact] = {}
+    for node in expression.nodes:
+        if isinstance(node, Call):
+            info[id(node)] = exact_call(node.primitive, [info[id(arg)] for arg in node.args],
+                                        limits)
+        elif isinstance(node, Var):
+            info[id(node)] = exact_number(point[node.name], constant=False)
+        elif isinstance(node.exact, str):
+            info[id(node)] = exact_constant(node.value)
+        else:
+            info[id(node)] = exact_number(node.exact, constant=True)
+
+
+def _check_exponent(exponent: Exact, limits: Limits) -> None:
+    if not exponent.constant:
+        return
+    if exponent.value is not None:
+        size = max(abs(exponent.value.numerator), exponent.value.denominator)
+        if size > limits.exponent:
+            raise refuse(f"the exponent {_show(exponent.value)} is too large", "exponent",
+                         limits)
+    elif exponent.number is None or abs(exponent.number) > limits.exponent:
+        shown = "beyond the float range" if exponent.number is None else \
+            f"about {exponent.number:.3g}"
+        raise refuse(f"the exponent ({shown}) is too large", "exponent", limits)
+
+
+def _power(base: Exact, exponent: Exact, max_bits: float) -> tuple[int, Fraction | None]:
+    if exponent.value is not None:
+        multiplier = abs(exponent.value)
+    elif exponent.number is not None:
+        # Irrational to us; sympy may still find it rational (exp(log(y)) is y).
+        multiplier = abs(exponent.number)
+    else:
+        # Beyond floats and irrational (exp(exp(y))): sympy leaves the power unevaluated.
+        return max(base.bits, exponent.bits), None
+    bits = base.bits * max(1, math.ceil(multiplier)) + exponent.bits
+    if bits > max_bits:
+        return bits, None  # refused by the caller; never computed
+    value = None
+    if (base.value is not None and exponent.value is not None
+            and exponent.value.denominator == 1 and not (base.value == 0 and exponent.value < 0)):
+        value = base.value ** int(exponent.value)
+        bits = bits_of(value)
+    return bits, value
+
+
+def _arithmetic(name: str, args: Sequence[Exact]) -> tuple[int, Fraction | None]:
+    if name == "neg":
+        value = -args[0].value if args[0].value is not None else None
+        return args[0].bits, value
+    a, b = args
+    if a.value is None or b.value is None or (name == "div" and b.value == 0):
+        # Not both rational: sympy keeps the operands apart in a sum, multiplies out
+        # their rational parts in a product.
+        if name in ("mul", "div"):
+            return a.bits + b.bits, None
+        return max(a.bits, b.bits) + 1, None
+    if name == "add":
+        value = a.value + b.value
+    elif name == "sub":
+        value = a.value - b.value
+    elif name == "mul":
+        value = a.value * b.value
+    else:
+        value = a.value / b.value
+    return bits_of(value), value
+
+
+def _function(name: str, arg: Exact) -> tuple[int, Fraction | None]:
+    """sympy evaluates a function of a rational exactly only at a few special points."""
+    value = arg.value
+    if value is None:
+        return arg.bits, None
+    if name == "abs":
+        return arg.bits, abs(value)
+    if name == "relu":
+        return arg.bits, max(value, Fraction(0))
+    if name == "sqrt" and value >= 0:
+        root_num, root_den = math.isqrt(value.numerator), math.isqrt(value.denominator)
+        if root_num * root_num == value.numerator and root_den * root_den == value.denominator:
+            return arg.bits, Fraction(root_num, root_den)
+    if value == 0:
+        special = {"sin": 0, "tan": 0, "tanh": 0, "cos": 1, "exp": 1,
+                   "sigmoid": Fraction(1, 2)}
+        if name in special:
+            return arg.bits, Fraction(special[name])
+    if name == "log" and value == 1:
+        return arg.bits, Fraction(0)
+    return arg.bits, None
+
+
+def _float_call(primitive, args: Sequence[Exact]) -> float | None:
+    if any(arg.number is None for arg in args):
+        return None
+    try:
+        number = primitive.evaluate(*(arg.number for arg in args))
+    except (ArithmeticError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _to_float(value: Fraction) -> float | None:
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _digits_text(bits: int) -> str:
+    digits = bits / _BITS_PER_DIGIT
+    return f"{digits:.0f}" if digits < 1e6 else f"{digits:.1e}"
+
+
+def _show(value: Fraction) -> str:
+    if bits_of(value) <= 64:
+        return str(value)
+    return f"of about {_digits_text(bits_of(value))} digits"
