@@ -28,7 +28,15 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
+
+
+def _sympy():
+    """sympy, imported on first use: the engine and the float methods never need it, and
+    importing it costs a quarter of a second and tens of thousands of objects that every
+    full garbage collection of a user's graph would walk again."""
+    import sympy
+
+    return sympy
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,12 @@ def _power(x: float, y: float) -> float:
 
 
 def _power_derivative(x: float, y: float, out: float) -> tuple[float, float]:
-    d_base = y * _power(x, y - 1.0) if y != 0.0 else 0.0
+    if y == 0.0:
+        d_base = 0.0
+    elif x == 0.0 and y < 1.0:
+        d_base = math.inf  # sqrt-like at 0 (0 < y < 1): the slope is infinite, as in PyTorch
+    else:
+        d_base = y * _power(x, y - 1.0)
     if x > 0.0:
         d_exponent = out * math.log(x)
     elif x == 0.0 and y > 0.0:
@@ -176,8 +189,6 @@ def _complex_sigmoid(z: complex) -> complex:
 
 # ---- the table ----
 
-_x = sympy.Symbol("x")
-
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p
     for p in [
@@ -199,25 +210,25 @@ PRIMITIVES: dict[str, Primitive] = {
         Primitive("neg", 1, lambda x: -x, lambda x: -x, lambda x, out: -1.0, symbol="-",
                   evaluate_complex=lambda x: -x),
         # functions
-        Primitive("sin", 1, math.sin, sympy.sin, lambda x, out: math.cos(x),
+        Primitive("sin", 1, math.sin, lambda x: _sympy().sin(x), lambda x, out: math.cos(x),
                   evaluate_complex=cmath.sin),
-        Primitive("cos", 1, math.cos, sympy.cos, lambda x, out: -math.sin(x),
+        Primitive("cos", 1, math.cos, lambda x: _sympy().cos(x), lambda x, out: -math.sin(x),
                   evaluate_complex=cmath.cos),
-        Primitive("tan", 1, math.tan, sympy.tan, _tan_derivative,
+        Primitive("tan", 1, math.tan, lambda x: _sympy().tan(x), _tan_derivative,
                   evaluate_complex=cmath.tan),
-        Primitive("exp", 1, math.exp, sympy.exp, lambda x, out: out,
+        Primitive("exp", 1, math.exp, lambda x: _sympy().exp(x), lambda x, out: out,
                   evaluate_complex=cmath.exp),
-        Primitive("log", 1, _log, sympy.log, lambda x, out: _divide(1.0, x),
+        Primitive("log", 1, _log, lambda x: _sympy().log(x), lambda x, out: _divide(1.0, x),
                   evaluate_complex=_complex_log),
-        Primitive("sqrt", 1, math.sqrt, sympy.sqrt, _sqrt_derivative,
+        Primitive("sqrt", 1, math.sqrt, lambda x: _sympy().sqrt(x), _sqrt_derivative,
                   evaluate_complex=_complex_sqrt),
-        Primitive("tanh", 1, math.tanh, sympy.tanh, _tanh_derivative,
+        Primitive("tanh", 1, math.tanh, lambda x: _sympy().tanh(x), _tanh_derivative,
                   evaluate_complex=cmath.tanh),
-        Primitive("sigmoid", 1, _sigmoid, lambda x: 1 / (1 + sympy.exp(-x)),
+        Primitive("sigmoid", 1, _sigmoid, lambda x: 1 / (1 + _sympy().exp(-x)),
                   _sigmoid_derivative, evaluate_complex=_complex_sigmoid),
         # not analytic: no complex implementation
-        Primitive("relu", 1, _relu, lambda x: sympy.Max(0, x), _relu_derivative),
-        Primitive("abs", 1, abs, sympy.Abs, _abs_derivative),
+        Primitive("relu", 1, _relu, lambda x: _sympy().Max(0, x), _relu_derivative),
+        Primitive("abs", 1, abs, lambda x: _sympy().Abs(x), _abs_derivative),
     ]
 }
 
@@ -226,8 +237,8 @@ FUNCTIONS: dict[str, Primitive] = {
     name: p for name, p in PRIMITIVES.items() if not p.symbol
 }
 
-# Named constants: float value and exact sympy value.
-CONSTANTS: dict[str, tuple[float, sympy.Expr]] = {
-    "pi": (math.pi, sympy.pi),
-    "e": (math.e, sympy.E),
+# Named constants: float value, and a function giving the exact sympy value.
+CONSTANTS: dict[str, tuple[float, Callable]] = {
+    "pi": (math.pi, lambda: _sympy().pi),
+    "e": (math.e, lambda: _sympy().E),
 }

@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Mapping
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from . import budget
 from .expression import Expression, Interpretation, evaluate
@@ -63,7 +64,7 @@ def to_sympy(expression: Expression, symbol_table: Mapping[str, sympy.Symbol]) -
 
 def _constant(node) -> sympy.Expr:
     if isinstance(node.exact, str):
-        return CONSTANTS[node.exact][1]
+        return CONSTANTS[node.exact][1]()
     return sympy.Rational(node.exact.numerator, node.exact.denominator)
 
 
@@ -218,12 +219,29 @@ class _unlimited_integer_digits:
             sys.set_int_max_str_digits(self.old)
 
 
+# evalf raises its working precision until the digits are right, up to this many (its
+# ``maxn``). A plain evalf(40) stops early and calls 1 - tanh(1000)**2, which is
+# 1.03e-868, "0.e-172"; strict mode with room to about 1e-1500 gets it right.
+_MAX_WORKING_PRECISION = 5000
+
+
+def _evaluate(number: sympy.Expr) -> sympy.Expr:
+    """``number`` to DIGITS significant digits; 0 when it cannot be told apart from 0."""
+    try:
+        return number.evalf(DIGITS, strict=True, maxn=_MAX_WORKING_PRECISION)
+    except PrecisionExhausted as error:
+        if "from zero" in str(error):
+            # sin(x)**2 + cos(x)**2 - 1: zero to every digit evalf could reach
+            return sympy.Integer(0)
+        return number.evalf(DIGITS)
+
+
 def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
     """The formula's value as a decimal string, or None and the reason it has none."""
     try:
         # Substitute the exact rationals first, so that rational arithmetic stays exact
         # (evalf(subs=...) can turn an exact 0 into a tiny number), then evaluate.
-        number = formula.xreplace(substitutions).evalf(DIGITS)
+        number = _evaluate(formula.xreplace(substitutions))
     except (ZeroDivisionError, ValueError, TypeError, ArithmeticError) as error:
         return None, f"sympy could not evaluate it: {error}"
     if number.has(sympy.zoo, sympy.oo, -sympy.oo) or number == sympy.zoo:

@@ -84,3 +84,8 @@ def test_primitive_kink_conventions_match_pytorch():
     assert PRIMITIVES["relu"].derivative(0.0, 0.0) == 0.0
     assert PRIMITIVES["abs"].derivative(0.0, 0.0) == 0.0
     assert PRIMITIVES["sqrt"].derivative(0.0, 0.0) == math.inf
+
+
+def test_primitive_pow_slope_at_zero_is_infinite_not_an_error():
+    # Regression: x**0.5 at 0 raised ZeroDivisionError, so autograd lost f(0) = 0 too.
+    assert PRIMITIVES["pow"].derivative(0.0, 0.5, 0.0)[0] == math.inf
