@@ -30,7 +30,8 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from . import autograd, finite_difference, kinks, symbolic
+from . import autograd, budget, finite_difference, kinks, symbolic
+from .expression import Call
 from .expression import Expression
 from .limits import DEFAULT as DEFAULT_LIMITS, Limits, check_work
 from .parse import parse
@@ -170,11 +171,27 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
-    found = kinks.find(expression, point)
+    found = _find_kinks(expression, point, timeout, limits)
     errors = judge_kinks(found, results, errors, reference)
     return Comparison(expression, point, point_chosen, reference, results, errors,
                       judge(reference, results, errors, quantities, found, standard),
                       found, standard.method)
+
+
+def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
+                timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...]:
+    """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
+    abs or relu argument is 0 here, which hostile input can make as slow as any sympy
+    work. Without abs or relu there is nothing to ask, and no child process."""
+    has_branch = any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
+                     for node in expression.nodes)
+    if not has_branch or not timeout:
+        return kinks.find(expression, point) if has_branch else ()
+    try:
+        return budget.run(lambda: kinks.find(expression, point), timeout,
+                          memory_mib=limits.memory)
+    except (budget.OutOfTime, budget.Failed):
+        return ()  # no kink found in time: the numbers are judged as anywhere else
 
 
 def tolerance_for(result: Derivatives, quantity: str,

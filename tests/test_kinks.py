@@ -119,3 +119,13 @@ def test_cli_kink_abs_shows_minus_one_and_one(capsys):
     (kink,) = document["kinks"]
     assert float(kink["left"]) == -1 and float(kink["right"]) == 1 and kink["kink"]
     assert document["verdict"] == "kink"
+
+
+def test_kinks_search_runs_under_the_symbolic_budget():
+    # kinks.find asks sympy about each abs/relu argument; hostile input must not hang it.
+    from diffcompare.compare import _find_kinks
+    from diffcompare.limits import DEFAULT
+
+    expression = parse("abs(x)")
+    assert len(_find_kinks(expression, {"x": Fraction(0)}, 5.0, DEFAULT)) == 1
+    assert _find_kinks(expression, {"x": Fraction(0)}, 1e-9, DEFAULT) == ()
