@@ -90,4 +90,4 @@ def test_cli_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     command = [line for line in ci.splitlines() if ".venv" in line][0].strip()
-    assert command in readme
+    assert "bash .ci/run" in readme and command in readme
