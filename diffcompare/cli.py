@@ -113,25 +113,22 @@ def comparison_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _step(text: str) -> float:
-    try:
-        h = float(text)
-    except ValueError:
-        h = math.nan
-    if not (math.isfinite(h) and h > 0):
-        raise argparse.ArgumentTypeError(f"expects a positive number such as 1e-3, not {text!r}")
-    return h
+def number_option(what: str, example: str, zero_allowed: bool = False):
+    """An argparse type: a finite number, positive (or also 0), with a message that says
+    what to give instead."""
+    def convert(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number > 0 or (zero_allowed and number == 0))):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; give e.g. {example}")
+        return number
+    return convert
 
 
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds "
-                                         "(give e.g. 5, 0.5, or 0 for no budget)")
-    return seconds
+_step = number_option("a positive step", "1e-3")
+_seconds = number_option("a number of seconds", "5, 0.5, or 0 for no budget", zero_allowed=True)
 
 
 def _subcommand_help() -> str:

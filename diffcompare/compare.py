@@ -23,7 +23,6 @@ REFERENCE" (or "DISAGREE WITHOUT EXACT REFERENCE") and never claims exact agreem
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Mapping, Sequence

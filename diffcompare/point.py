@@ -55,7 +55,7 @@ def _not_a_variable(name: str, expression: Expression) -> str:
     if name in CONSTANTS:
         return f"which is the constant {name}, not a variable"
     if name in FUNCTIONS:
-        return f"which is a function, not a variable"
+        return "which is a function, not a variable"
     known = ", ".join(expression.variables) or "no variables"
     return f"which is not in the expression (it has {known})"
 

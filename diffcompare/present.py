@@ -228,7 +228,7 @@ def report(comparison: Comparison, tablefmt: str = "simple",
         lines.append("")
     for sweep in sweeps:
         lines += sweep_lines(sweep, tablefmt)
-    lines.append("cost: " + "; ".join(_cost(result) for result in comparison.all_methods))
+    lines.append(cost_line(comparison))
     lines.append(comparison.verdict.text)
     return "\n".join(lines)
 
@@ -239,6 +239,11 @@ def _notes(result: Derivatives) -> list[str]:
     if len(reasons) > 1 and len(set(reasons)) == 1 and len(reasons) == 1 + len(result.gradient):
         return [f"{title(result.method)}: {reasons[0]}"]
     return [f"{title(result.method)}, {label(q)}: {reason}" for q, reason in result.reasons.items()]
+
+
+def cost_line(comparison: Comparison) -> str:
+    """What each method spent, on one line."""
+    return "cost: " + "; ".join(_cost(result) for result in comparison.all_methods)
 
 
 def _cost(result: Derivatives) -> str:
@@ -255,7 +260,11 @@ def _cost(result: Derivatives) -> str:
         steps = ", ".join(f"h = {h:.2g} for {name}"
                           for name, h in result.details.get("steps", {}).items())
         spent += f" of f, the error estimates' included ({result.details['scheme']}; {steps})"
-    return f"{result.method} {spent}, {cost.seconds * 1e3:.2f} ms"
+    return f"{result.method} {spent}, {_duration(cost.seconds)}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1e3:.2f} ms"
 
 
 def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, Any]:

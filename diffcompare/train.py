@@ -20,7 +20,7 @@ import sys
 
 from tabulate import tabulate
 
-from .cli import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED, TABLE_FORMATS
+from .cli import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED, TABLE_FORMATS, number_option
 from .errors import InputError
 from .nn import ACTIVATIONS, MLP, sgd_step, squared_error
 
@@ -126,7 +126,7 @@ def _check(model: MLP, steps: int, tablefmt: str) -> int:
         "(or to the loss where that is larger)\n"
         "finite differences: central, Richardson-extrapolated twice (error O(h^6))\n\n"
         + present.table(comparison, tablefmt) + "\n\n"
-        + "cost: " + "; ".join(_cost(result) for result in comparison.all_methods)
+        + present.cost_line(comparison)
         + "\n" + comparison.verdict.text + "\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
@@ -151,17 +151,6 @@ class _Progress:
             self.out.write(text + "\n")
 
 
-def _cost(result) -> str:
-    cost = result.cost
-    if result.method == "symbolic":
-        spent = f"{cost.evaluations} formulas"
-    elif cost.size is not None:
-        spent = f"1 forward and backward pass, {cost.size} nodes"
-    else:
-        spent = f"{cost.evaluations} evaluations"
-    return f"{result.method.replace('_', ' ')} {spent}, {cost.seconds:.2f} s"
-
-
 def _point(x) -> str:
     return "[" + ", ".join(f"{v:g}" for v in x) + "]"
 
@@ -179,14 +168,7 @@ def _natural(text: str) -> int:
     return number
 
 
-def _positive(text: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number, e.g. 0.1") from None
-    if not (math.isfinite(number) and number > 0):
-        raise argparse.ArgumentTypeError(f"{text}: give a positive number, e.g. 0.1")
-    return number
+_positive = number_option("a positive learning rate", "0.1")
 
 
 def _sizes(text: str) -> tuple[int, ...]:

@@ -3,7 +3,6 @@
 import random
 from fractions import Fraction
 
-import pytest
 
 from diffcompare import autograd, gradcheck
 from diffcompare.expression import evaluate_float

@@ -1,6 +1,5 @@
 """Hostile input end to end: numerical faults, bad points, names, the time budget."""
 
-import math
 import os
 import time
 
