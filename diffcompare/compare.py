@@ -164,7 +164,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     errors = {
         result.method: {
             q: measure(result.number(q), standard, q, tolerance_for(result, q, tolerances))
-            if result.method != standard.method
+            if result.method != standard.method and not result.details.get("unsupported")
             else Error(None, None, None, tolerance_for(result, q, tolerances), None)
             for q in quantities
         }
@@ -299,6 +299,9 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
     parts = []
     for result in results:
         measured = [e for e in errors[result.method].values() if e.within is not None]
+        if result.details.get("unsupported"):
+            parts.append(f"{result.method} not judged (it does not support "
+                         f"{', '.join(result.details['unsupported'])})")
         if not measured:
             continue
         worst = max((e.relative for e in measured if e.relative is not None and not e.kink),
@@ -309,8 +312,13 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
                      f" (worst relative error {_short(worst)})")
     skipped = [q for q in quantities if standard.exact.get(q) is None]
     if exact:
-        note = f"; not defined here: {', '.join(map(_label, skipped))}" if skipped else ""
-        return Verdict("agree", "AGREE: " + ", ".join(parts) + " of the exact values" + note)
+        if skipped:
+            # sqrt(x) at 0: f agrees, but df/dx does not exist; the README's exit status 3
+            why = "; ".join(f"{_label(q)}: {reference.reasons.get(q, 'no exact value')}"
+                            for q in skipped)
+            return Verdict("undefined", f"UNDEFINED here: {why}. The rest agrees: "
+                           + ", ".join(parts) + " of the exact values")
+        return Verdict("agree", "AGREE: " + ", ".join(parts) + " of the exact values")
     note = f"; {standard.method} gives no {', '.join(map(_label, skipped))}" if skipped else ""
     return Verdict("agree", f"AGREE{missing}: " + ", ".join(parts)
                    + f" of {standard.method}'s values" + note)

@@ -347,6 +347,8 @@ def method(cls: type, timeout: float | None = DEFAULT_TIMEOUT):
                       for name in expression.variables},
             cost=Cost(evaluations=1, seconds=result.seconds, size=result.nodes),
             reasons=reasons,
+            # an operation the class lacks is not a wrong answer: compare leaves it unjudged
+            details={"unsupported": tuple(result.unsupported)} if result.unsupported else {},
         )
 
     differentiate.__name__ = "differentiate_with_" + cls.__name__

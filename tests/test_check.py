@@ -305,7 +305,7 @@ def test_cli_engine_option_adds_a_fourth_column(capsys):
 def test_cli_engine_option_reports_unsupported_operations(capsys):
     status = main(["sin(x) + x", "--at", "x=0.5", "--engine", str(ENGINES / "correct.py")])
     out = capsys.readouterr().out
-    assert status == 1 and "sin(x) is not supported: the class has no sin() method" in out
+    assert status == 0 and "sin(x) is not supported: the class has no sin() method" in out
 
 
 def test_engine_method_matches_our_autograd_on_the_corpus():
@@ -315,3 +315,11 @@ def test_engine_method_matches_our_autograd_on_the_corpus():
     for case in CORPUS:
         result = compare(case.expression, at=case.at, methods={"ours": ours})
         assert result.agree, (case.name, result.verdict.text)
+
+
+def test_cli_engine_unsupported_operation_is_not_judged_a_disagreement(capsys):
+    # Regression: a missing sin() counted as a disagreement with --engine, while check
+    # calls it unsupported.
+    status = main(["x*sin(x)", "--at", "x=0.5", "--engine", str(ENGINES / "correct.py")])
+    out = capsys.readouterr().out
+    assert status == 0 and "correct.py:Value not judged" in out

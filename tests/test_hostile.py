@@ -64,7 +64,8 @@ def test_fault_in_a_constant_expression_is_reported_too(capsys, expression):
 def test_fault_nan_derivative_is_named_by_every_method():
     # (-2)**y is real only at whole y: df/dy is NaN to the engine, complex to sympy.
     result = compare("x**y", at="x=-2,y=2")
-    assert result.agree  # f and df/dx are fine and agree
+    # f and df/dx are fine and agree; df/dy does not exist, so the verdict is undefined
+    assert result.verdict.status == "undefined" and "The rest agrees" in result.verdict.text
     autograd, finite_difference = result.methods
     assert "NaN" in autograd.reasons["y"]
     assert "negative base with a non-integer exponent" in finite_difference.reasons["y"]
@@ -80,7 +81,9 @@ def test_fault_negative_base_is_named_instead_of_nan():
 def test_fault_infinite_slope_is_a_reason_not_a_failure():
     result = compare("sqrt(x)", at="x=0")
     assert "slope is infinite" in result.methods[0].reasons["x"]
-    assert result.agree and "not defined here: df/dx" in result.verdict.text
+    # f agrees, df/dx does not exist: the verdict says so (exit status 3), not AGREE
+    assert result.verdict.status == "undefined" and "df/dx: it is infinite" in result.verdict.text
+    assert "The rest agrees" in result.verdict.text
 
 
 def test_fault_json_has_no_nan_or_infinity(capsys):
