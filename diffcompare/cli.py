@@ -16,6 +16,7 @@ a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import math
 import sys
@@ -204,6 +205,15 @@ def run_subcommand(name: str, argv: Sequence[str]) -> int:
     return module.run(parser.parse_args(argv))
 
 
+def _refuse_mistyped_command(argv: Sequence[str]) -> None:
+    """"trian" is a valid expression (one variable), but far likelier a typo of "train"."""
+    word = argv[0] if argv else ""
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.75)
+    if word.isidentifier() and close and "--at" not in argv:
+        raise InputError(f"unknown command '{word}'; did you mean '{close[0]}'? (to "
+                         f"differentiate a variable named {word}, give --at {word}=1)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # A terminal that cannot show a character (an ASCII locale and a "—") gets an escape,
@@ -213,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             return run_subcommand(argv[0], argv[1:])
+        if argv and argv[0] == "--version":
+            from . import __version__
+
+            sys.stdout.write(f"diffcompare {__version__}\n")
+            return EXIT_AGREE
+        _refuse_mistyped_command(argv)
         return run_comparison(argv)
     except InputError as error:
         _fail(error.one_line())

@@ -18,6 +18,7 @@ raise it. Python's parser recurses, so the input's length is checked before it r
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import re
 import sys
@@ -154,6 +155,8 @@ def _reason(error: Exception) -> str:
 
 def _syntax_error(text: str, error: SyntaxError) -> InputError:
     message = error.msg or "invalid syntax"
+    if message.startswith("invalid decimal literal"):
+        message += " (write a product with *, e.g. 2*x)"
     line = error.lineno or 1
     column = max((error.offset or 1) - 1, 0)
     end = error.end_offset - 1 if error.end_offset and error.end_offset > error.offset else None
@@ -328,8 +331,10 @@ class _Builder:
             raise self.refuse(f"{what} in a call: not allowed; call a function by name, "
                               "e.g. sin(x)", function)
         if function.id not in FUNCTIONS or function.id in self.bindings:
-            raise self.refuse(f"unknown function '{function.id}'; the functions are "
-                              + ", ".join(FUNCTIONS), function)
+            close = difflib.get_close_matches(function.id, FUNCTIONS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise self.refuse(f"unknown function '{function.id}' ({hint}the functions are "
+                              + ", ".join(FUNCTIONS) + ")", function)
         if node.keywords:
             raise self.refuse("keyword arguments are not allowed", node.keywords[0])
         primitive = FUNCTIONS[function.id]

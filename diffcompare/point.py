@@ -130,7 +130,9 @@ def _representable(exact: Fraction, shown: str, name: str) -> Fraction:
 
 # Candidate coordinates for a default point: small, irregular, distinct from each other
 # and from the kinks and singular points that expressions tend to have (0, ±1, ±pi/2).
-_CANDIDATES = ["0.5", "1.25", "-0.75", "2", "0.3", "-1.5", "1.7", "0.9", "-0.4", "3"]
+_CANDIDATES = ["0.5", "1.25", "-0.75", "2", "0.3", "-1.5", "1.7", "0.9", "-0.4", "3",
+               # farther out, for domains such as log(x - 3) or sqrt(x - 5)
+               "4.5", "-3.5", "7.25", "12.5", "-8.5", "25.5"]
 
 
 def default_point(expression: Expression) -> Point:

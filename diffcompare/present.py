@@ -251,16 +251,22 @@ def _cost(result: Derivatives) -> str:
     if result.details.get("unavailable"):
         spent = "no result"
     elif result.method == "symbolic":
-        spent = f"{cost.evaluations} formulas, {cost.size} operations in the derivatives"
+        spent = (f"{_count(cost.evaluations, 'formula')}, "
+                 f"{_count(cost.size, 'operation')} in the derivatives")
     elif cost.size is not None:
-        spent = f"1 forward and backward pass, {cost.size} graph nodes"
+        spent = f"1 forward and backward pass, {_count(cost.size, 'graph node')}"
     else:
-        spent = f"{cost.evaluations} evaluation{'s' if cost.evaluations != 1 else ''}"
+        spent = _count(cost.evaluations, "evaluation")
     if "scheme" in result.details:
         steps = ", ".join(f"h = {h:.2g} for {name}"
                           for name, h in result.details.get("steps", {}).items())
-        spent += f" of f, the error estimates' included ({result.details['scheme']}; {steps})"
+        steps = f"; {steps}" if steps else ""
+        spent += f" of f, the error estimates' included ({result.details['scheme']}{steps})"
     return f"{result.method} {spent}, {_duration(cost.seconds)}"
+
+
+def _count(number: int | None, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:

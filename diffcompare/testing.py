@@ -42,7 +42,11 @@ def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | 
         methods = {**METHODS, user_engine.name_of(engine): user_graph.method(engine)}
     comparison = compare(expression, at=_exact_point(point), methods=methods)
     if not comparison.agree:
-        raise AssertionError("the methods do not agree\n\n" + present.report(comparison))
+        headline = {"disagree": "the methods do not agree",
+                    "kink": "f has no derivative here (a kink): the methods cannot agree on one",
+                    "undefined": "f or a derivative is not defined here"}.get(
+            comparison.verdict.status, "the methods do not agree")
+        raise AssertionError(headline + "\n\n" + present.report(comparison))
     return comparison
 
 

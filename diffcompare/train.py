@@ -83,6 +83,13 @@ def run(args: argparse.Namespace) -> int:
         loss = fit(model, steps, args.learning_rate, _Progress(out, steps))
         verdict = "below" if loss < TARGET_LOSS else "not below"
         out.write(f"final loss {loss!r} ({verdict} {TARGET_LOSS:g})\n\n")
+        if not math.isfinite(loss):
+            sys.stderr.write("warning: the training diverged (the loss is not a number); "
+                             "try a smaller --learning-rate, e.g. 0.05\n")
+        elif loss >= TARGET_LOSS and args.activation == "relu":
+            sys.stderr.write("warning: the loss stayed high; with relu in every neuron the "
+                             "output cannot go below 0, and half the targets are -1: try "
+                             "--activation tanh\n")
     if args.check:
         return _check(model, steps, args.format)
     out.write(("" if steps else "\n") + predictions_table(model, args.format) + "\n")

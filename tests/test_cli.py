@@ -90,3 +90,24 @@ def test_cli_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     command = [line for line in ci.splitlines() if ".venv" in line][0].strip()
     assert "bash .ci/run" in readme and command in readme
+
+
+def test_cli_mistyped_command_is_refused_with_a_suggestion(capsys):
+    assert main(["trian"]) == 2
+    assert "did you mean 'train'" in capsys.readouterr().err
+    assert main(["trian", "--at", "trian=1"]) == 0  # a variable of that name still works
+
+
+def test_cli_unknown_function_suggests_the_closest(capsys):
+    assert main(["sinn(x)"]) == 2
+    assert "did you mean sin?" in capsys.readouterr().err
+
+
+def test_cli_implicit_product_gets_a_hint(capsys):
+    assert main(["2x"]) == 2
+    assert "2*x" in capsys.readouterr().err
+
+
+def test_cli_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("diffcompare ")

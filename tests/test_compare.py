@@ -116,3 +116,9 @@ def test_compare_property_random_trees_agree(text, x, y):
         scale = max(abs(exact), 1.0)
         assert result.errors["autograd"][quantity].absolute <= 1e-12 * scale
         assert result.errors["finite_difference"][quantity].absolute <= 1e-6 * scale
+
+
+def test_compare_default_point_finds_a_domain_away_from_the_origin():
+    # Regression: log(x - 3) got x = 0.5, outside its domain.
+    result = compare("log(x - 3) + sqrt(y - 5)")
+    assert result.point["x"] > 3 and result.point["y"] > 5 and result.agree

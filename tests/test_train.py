@@ -86,3 +86,10 @@ def test_train_progress_is_a_live_line_on_a_terminal_and_lines_otherwise():
     for step in range(1, 101):
         progress(step, 0.5)
     assert len(log.getvalue().splitlines()) == 10
+
+
+def test_train_divergence_is_warned_about(capsys):
+    from diffcompare.cli import main
+
+    main(["train", "--steps", "3", "--learning-rate", "1e308"])
+    assert "diverged" in capsys.readouterr().err
