@@ -89,6 +89,9 @@ class Error:
     tolerance: float
     within: bool | None  # None when the exact number does not exist
     kink: bool = False  # at a kink: within means between the one-sided derivatives
+    # absolute / max(|exact|, |f|): what the tolerance bounds (the relative error, unless
+    # the exact number is much smaller than f)
+    scaled: float | None = None
 
     @property
     def checked(self) -> bool:
@@ -249,7 +252,8 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
         scale = max(abs(exact), abs(f_value), mpmath.mpf(_SMALLEST_SCALE))
         within = bool(absolute <= tolerance * scale)
         return Error(float(absolute), None if relative is None else float(relative),
-                     correct_digits(relative), tolerance, within)
+                     correct_digits(relative), tolerance, within,
+                     scaled=float(absolute / scale))
 
 
 def correct_digits(relative) -> float | None:
@@ -304,12 +308,12 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
                          f"{', '.join(result.details['unsupported'])})")
         if not measured:
             continue
-        worst = max((e.relative for e in measured if e.relative is not None and not e.kink),
+        worst = max((e.scaled for e in measured if e.scaled is not None and not e.kink),
                     default=0.0)
         tolerance = max(e.tolerance for e in measured)
         scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
         parts.append(f"{result.method}{scheme} within {tolerance:g}"
-                     f" (worst relative error {_short(worst)})")
+                     f" (worst error {_short(worst)})")
     skipped = [q for q in quantities if standard.exact.get(q) is None]
     if exact:
         if skipped:
