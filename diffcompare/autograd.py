@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Mapping
 
 from . import faults
-from .engine import Value, _topological_order
+from .engine import Value, _reachable
 from .expression import Expression, Interpretation, evaluate
 from .results import Cost, Derivatives
 
@@ -82,7 +82,7 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Deri
     gradient = {name: _finite(leaf.grad, name, reasons) for name, leaf in leaves.items()}
     return Derivatives(
         method=METHOD, value=value, gradient=gradient,
-        cost=Cost(evaluations=1, seconds=seconds, size=len(_topological_order(out))),
+        cost=Cost(evaluations=1, seconds=seconds, size=len(_reachable(out))),
         reasons=reasons,
     )
 

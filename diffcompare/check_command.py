@@ -16,6 +16,7 @@ from tabulate import tabulate
 from . import user_engine
 from .check import EngineReport, check_engine
 from .compare import DEFAULT_TOLERANCE
+from .results import quantity_label
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -138,7 +139,7 @@ def _detail(result) -> str:
     wrong = [o for o in result.observations if o.within is False]
     if wrong:
         o = wrong[0]
-        label = "f" if o.quantity == "value" else f"df/d{o.quantity}"
+        label = quantity_label(o.quantity)
         return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, "
                      f"finite diff. {_number(o.finite_difference)}")
     worst = _worst_error(result)

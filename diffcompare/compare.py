@@ -35,7 +35,7 @@ from .expression import Expression
 from .limits import DEFAULT as DEFAULT_LIMITS, Limits, check_work
 from .parse import parse
 from .point import default_point, parse_point
-from .results import Derivatives, SymbolicDerivatives
+from .results import Derivatives, SymbolicDerivatives, quantity_label as _label
 
 Method = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
 
@@ -350,10 +350,6 @@ def _failure_text(result: Derivatives, quantity: str, error: Error,
             f"{float(standard.exact[quantity])!r} (relative error "
             f"{_short(error.relative) if error.relative is not None else 'inf'}"
             f" > {error.tolerance:g}{note})")
-
-
-def _label(quantity: str) -> str:
-    return "f" if quantity == "value" else f"df/d{quantity}"
 
 
 def _number(text: str | None) -> str:

@@ -19,7 +19,7 @@ import tempfile
 from html import escape
 from typing import Mapping
 
-from .engine import Value, _topological_order
+from .engine import Value, _reachable, _topological_order
 
 _BOX_WIDTH, _BOX_HEIGHT = 150, 46
 _COLUMN_GAP, _ROW_GAP, _MARGIN = 60, 18, 10
@@ -186,7 +186,7 @@ def _number_text(number: float) -> str:
 def write_svg(root: Value, path, labels: Mapping[int, str] | None = None,
               max_nodes: int = MAX_NODES) -> None:
     """Write ``svg(root)`` to ``path`` atomically; refuse graphs over ``max_nodes``."""
-    size = len(_topological_order(root))
+    size = len(_reachable(root))
     if size > max_nodes:
         raise ValueError(f"the graph has {size} nodes; a picture of more than {max_nodes} "
                          "is unreadable, so none was written")

@@ -15,7 +15,7 @@ from tabulate import tabulate
 from . import kinks
 from .compare import Comparison, Error
 from .finite_difference import Sweep
-from .results import Derivatives
+from .results import Derivatives, quantity_label
 
 # Doubles need up to 17 significant digits to show where two of them part.
 SIGNIFICANT_DIGITS = 17
@@ -37,8 +37,7 @@ def result_title(result: Derivatives) -> str:
     return f"{title(result.method)} ({scheme})" if scheme else title(result.method)
 
 
-def label(quantity: str) -> str:
-    return "f" if quantity == "value" else f"df/d{quantity}"
+label = quantity_label
 
 
 def format_point(point) -> str:

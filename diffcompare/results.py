@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 
+def quantity_label(quantity: str) -> str:
+    """How a quantity is named to people: "f" for the value, "df/dx" for a partial."""
+    return "f" if quantity == "value" else f"df/d{quantity}"
+
+
 @dataclass(frozen=True)
 class Cost:
     """What a method spent: function evaluations, wall time, and the size of what it built
