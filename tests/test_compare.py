@@ -110,7 +110,10 @@ COORDINATES = st.floats(min_value=-2, max_value=2, allow_nan=False).map(lambda v
 def test_compare_property_random_trees_agree(text, x, y):
     expression = parse(text)
     at = {"x": x, "y": y}
-    result = compare(expression, at={k: v for k, v in at.items() if k in expression.variables})
+    # No time budget: sympy takes seconds on a few trees (the derivative of abs asks many
+    # questions of its argument), and a budget would make the reference depend on the load.
+    result = compare(expression, at={k: v for k, v in at.items() if k in expression.variables},
+                     timeout=None)
     for quantity in result.quantities:
         exact = float(result.reference.exact[quantity])
         scale = max(abs(exact), 1.0)
