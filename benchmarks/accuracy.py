@@ -13,6 +13,7 @@ h = 1e-6) shows what a fixed step costs. Exit status 1 when a target is missed.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 from pathlib import Path
@@ -133,6 +134,8 @@ def outliers(rows) -> list[str]:
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     rows, zeros = measure()
     text, all_met = table(rows)
     analytic = sum(not non_analytic(parse(case.expression)) for case in SMOOTH)

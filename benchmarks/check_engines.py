@@ -9,6 +9,7 @@ the others.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,8 @@ _LONGEST_CAUSE = 72
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     engines = [("diffcompare.Value", Value)]
     for path in sorted((ROOT / "tests" / "engines").glob("*.py")):
         if path.name != "conftest.py":
