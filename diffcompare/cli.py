@@ -168,7 +168,8 @@ def run_comparison(argv: Sequence[str]) -> int:
     if args.json:
         text = present.to_json(comparison, sweeps)
     else:
-        text = present.report(comparison, tablefmt=args.format, sweeps=sweeps)
+        written = [f"graph written to {args.graph} (open it in a browser)"] if args.graph else []
+        text = present.report(comparison, tablefmt=args.format, sweeps=sweeps, written=written)
     sys.stdout.write(text + "\n")
     if args.engine and any(error.within is False for error in comparison.errors[
             comparison.methods[-1].method].values()):

@@ -202,9 +202,9 @@ def _order(observed: float | None, theory: int | None) -> str:
 
 
 def report(comparison: Comparison, tablefmt: str = "simple",
-           sweeps: Sequence[Sweep] = ()) -> str:
+           sweeps: Sequence[Sweep] = (), written: Sequence[str] = ()) -> str:
     """Everything the terminal shows: formulas, point, table, reasons, kinks, step
-    sweeps, costs, verdict."""
+    sweeps, the files ``written`` beside it (one line each), costs, verdict."""
     reference = comparison.reference
     names = ", ".join(comparison.expression.variables)
     unavailable = reference.details.get("unavailable")
@@ -227,6 +227,7 @@ def report(comparison: Comparison, tablefmt: str = "simple",
         lines.append("")
     for sweep in sweeps:
         lines += sweep_lines(sweep, tablefmt)
+    lines += written
     lines.append(cost_line(comparison))
     lines.append(comparison.verdict.text)
     return "\n".join(lines)

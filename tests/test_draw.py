@@ -104,7 +104,9 @@ def test_draw_expression_graph_labels_leaves_and_shows_autograd_gradients():
 def test_draw_cli_graph_option_writes_an_svg(tmp_path, capsys):
     path = tmp_path / "out.svg"
     assert main(["x**2*sin(y) + tanh(x*y)", "--at", "x=1,y=2", "--graph", str(path)]) == 0
-    assert "AGREE" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("AGREE")
+    assert f"graph written to {path} (open it in a browser)" in lines
     assert {"x", "y", "sin", "tanh"} <= set(_boxes(path.read_text()))
 
 
