@@ -19,6 +19,7 @@ import argparse
 import difflib
 import importlib
 import math
+import os
 import sys
 from typing import Sequence
 
@@ -146,6 +147,8 @@ def run_comparison(argv: Sequence[str]) -> int:
     from .symbolic import DEFAULT_TIMEOUT
 
     args = comparison_parser().parse_args(_expression_last(argv))
+    if args.graph == "":
+        raise InputError("--graph needs a file name, e.g. --graph graph.svg")
     limits = Limits.from_spec(args.limit)
     expression = parse(args.expression, limits)
     finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
@@ -159,16 +162,18 @@ def run_comparison(argv: Sequence[str]) -> int:
                                       comparison.reference.exact[name])
               for name in expression.variables
               if args.sweep and name in comparison.reference.exact and name not in kinked]
-    if args.graph:
+    written = []
+    if args.graph is not None:
         from .draw import write_expression_svg
 
         why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
         if why_not:
             _fail(f"no graph written: {why_not}")
+        else:
+            written.append(f"graph written to {args.graph} (open it in a browser)")
     if args.json:
         text = present.to_json(comparison, sweeps)
     else:
-        written = [f"graph written to {args.graph} (open it in a browser)"] if args.graph else []
         text = present.report(comparison, tablefmt=args.format, sweeps=sweeps, written=written)
     sys.stdout.write(text + "\n")
     if args.engine and any(error.within is False for error in comparison.errors[
@@ -221,28 +226,89 @@ def main(argv: Sequence[str] | None = None) -> int:
     # not an error halfway through the output.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
     try:
-        if argv and argv[0] in SUBCOMMANDS:
-            return run_subcommand(argv[0], argv[1:])
-        if argv and argv[0] == "--version":
-            from . import __version__
-
-            sys.stdout.write(f"diffcompare {__version__}\n")
-            return EXIT_AGREE
-        _refuse_mistyped_command(argv)
-        return run_comparison(argv)
+        status = _run(argv)
+        sys.stdout.flush()  # a full disk shows here, while we can still say so
+        return status
+    except _OutputFailed as error:
+        _fail(f"cannot write the output: {error.reason}")
+        _discard_output(stdout)
+        return EXIT_BAD_INPUT
     except InputError as error:
         _fail(error.one_line())
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader left (``| head``): nothing more to say
+        _discard_output(stdout)
         return EXIT_AGREE
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
         _fail(f"internal error ({type(error).__name__}: {error}); this is a bug in "
               "diffcompare, please report it with the command you ran")
         return EXIT_INTERNAL
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: list[str]) -> int:
+    if argv and argv[0] in SUBCOMMANDS:
+        return run_subcommand(argv[0], argv[1:])
+    if argv and argv[0] == "--version":
+        from . import __version__
+
+        sys.stdout.write(f"diffcompare {__version__}\n")
+        return EXIT_AGREE
+    _refuse_mistyped_command(argv)
+    return run_comparison(argv)
+
+
+class _OutputFailed(Exception):
+    """Standard output could not be written (a full disk, /dev/full): not a bug of ours."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error)
+        self.reason = error.strerror or str(error)
+
+
+class _Output:
+    """``sys.stdout`` while a command runs, telling a failed write apart from a bug: an
+    ``OSError`` from writing becomes ``_OutputFailed`` (a closed pipe stays itself)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _discard_output(stdout) -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit does not
+    fail a second time with a traceback-like message (the recipe in Python's signal docs)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):  # not a real file (a test's capture)
+        pass
 
 
 def _fail(message: str) -> None:

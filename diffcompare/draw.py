@@ -8,13 +8,15 @@ sweeps of the barycentre heuristic), which keeps most edges from crossing. Outpu
 deterministic: same graph, same bytes.
 
 ``svg(root)`` returns the document; ``write_svg(root, path)`` (and ``Value.draw(path)``)
-writes it atomically; ``expression_svg(expression, point)`` draws an expression's graph
+writes it atomically (``write_atomically``); ``expression_svg(expression, point)`` draws an expression's graph
 at a point, each node annotated with its autograd gradient (the CLI's ``--graph``).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from html import escape
 from typing import Mapping
@@ -133,6 +135,12 @@ def expression_svg(expression, point: Mapping) -> str:
     shows it (``* 2``, ``1 -``), since the engine folds numbers into the node.
     Raises what the engine raises where the expression is not defined.
     """
+    return svg(*expression_graph(expression, point))
+
+
+def expression_graph(expression, point: Mapping) -> tuple[Value, dict[int, str]]:
+    """The engine's graph of ``expression`` at ``point`` after one backward pass, and the
+    names to show for its nodes (``svg``'s ``labels``)."""
     from .autograd import _call
     from .expression import Interpretation, evaluate
 
@@ -154,7 +162,7 @@ def expression_svg(expression, point: Mapping) -> str:
     if not isinstance(root, Value):
         root = Value(root, label=expression.text)
     root.backward()
-    return svg(root, labels)
+    return root, labels
 
 
 def write_expression_svg(expression, point: Mapping, path) -> str | None:
@@ -164,15 +172,15 @@ def write_expression_svg(expression, point: Mapping, path) -> str | None:
     from .autograd import ARITHMETIC_ERRORS, describe
     from .errors import InputError
 
-    if expression.size > MAX_NODES:
-        return (f"the graph has {expression.size} nodes, more than the {MAX_NODES} "
-                "a picture can show")
     try:
-        text = expression_svg(expression, point)
+        root, labels = expression_graph(expression, point)
     except ARITHMETIC_ERRORS as error:
         return f"the engine cannot build the graph at this point: {describe(error)}"
+    size = len(_reachable(root))  # the engine's nodes, as the cost line counts them
+    if size > MAX_NODES:
+        return f"the graph has {size} nodes, more than the {MAX_NODES} a picture can show"
     try:
-        write_atomically(path, text)
+        write_atomically(path, svg(root, labels))
     except OSError as error:
         raise InputError(f"cannot write the graph to {os.fspath(path)!r}: "
                          f"{error.strerror or error}") from None
@@ -193,21 +201,45 @@ def write_svg(root: Value, path, labels: Mapping[int, str] | None = None,
     write_atomically(path, svg(root, labels))
 
 
-def write_atomically(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and
-    ``os.replace``, so the file is either the old one or complete, never half-written."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".diffcompare-", suffix=".tmp")
+def write_atomically(path, data: str | bytes) -> None:
+    """Write ``data`` (text is UTF-8) to ``path`` so that the file is either the old one
+    or complete, never half-written: through a temporary file in the same directory and
+    ``os.replace``.
+
+    A symbolic link keeps pointing where it did: its target is what is replaced. An
+    existing file keeps its permission bits. A device or a pipe (``/dev/null``, a fifo)
+    is written into, since replacing it would put a plain file in its place; a directory
+    is an ``IsADirectoryError``.
+    """
+    path = os.path.realpath(os.fspath(path))
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private (0600)
+        existing = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with _open_for(path, data) as file:
+            file.write(data)
+        return
+    mode = stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask()
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".diffcompare-",
+                                         suffix=".tmp")
+    try:
+        with _open_for(handle, data) as file:
+            file.write(data)
+        os.chmod(temporary, mode)  # mkstemp makes it private (0600)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _open_for(file, data: str | bytes):
+    if isinstance(data, bytes):
+        return open(file, "wb")
+    return open(file, "w", encoding="utf-8")
 
 
 def _umask() -> int:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import math
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -50,6 +50,9 @@ PLAIN_METHODS = ("autograd", "finite_difference")
 SWEEP_STEPS = tuple(10.0 ** (-k / 4) for k in range(4, 65))
 
 EXIT_OK, EXIT_BAD_LINES = 0, 2
+# --time-cap stops one timed run: an hour is far beyond any useful study (the default is
+# a second), and the alarm that enforces the cap cannot be set much beyond ~1e9 seconds.
+MAX_TIME_CAP = 3600.0
 
 
 @dataclass(frozen=True)
@@ -266,13 +269,26 @@ def write(report: Report, out: str | Path,
             figures.rename(staging / "previous-figures")
         (staging / FIGURES).rename(figures)
         for name in PAGES:
-            os.replace(staging / name, out / name)
+            _swap_in(staging / name, out / name)
     except OSError as error:
         raise InputError(f"cannot write the report to {str(out)!r}: "
                          f"{error.strerror or error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out / "index.html"
+
+
+def _swap_in(staged: Path, page: Path) -> None:
+    """Replace ``page`` by ``staged`` as ``draw.write_atomically`` would: a symbolic link
+    keeps pointing where it did (its target is replaced) and a page keeps its permission
+    bits."""
+    target = Path(os.path.realpath(page))
+    if target.parent != Path(os.path.realpath(page.parent)):  # perhaps another disk
+        draw.write_atomically(target, staged.read_bytes())
+        return
+    if target.exists():
+        os.chmod(staged, stat.S_IMODE(target.stat().st_mode))
+    os.replace(staged, target)
 
 
 def _check_target(out: Path) -> None:
@@ -294,6 +310,8 @@ def _check_target(out: Path) -> None:
 
 
 def _made_by_us(page: Path, mark: str) -> bool:
+    if not page.is_file():  # a folder, a device or a fifo (reading one could wait forever)
+        return False
     try:
         with page.open("r", encoding="utf-8", errors="replace") as handle:
             return mark in handle.read(4096)
@@ -325,7 +343,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "plot); the report is then not byte-reproducible")
     parser.add_argument("--time-cap", type=float, default=report_studies.TIME_CAP,
                         metavar="SECONDS", help="with --timings: stop a method's run at "
-                        f"this many seconds (default {report_studies.TIME_CAP:g})")
+                        f"this many seconds (default {report_studies.TIME_CAP:g}, at most "
+                        f"{MAX_TIME_CAP:g})")
     parser.add_argument("--max-n", type=int, default=max(report_studies.COST_SIZES),
                         metavar="N", help="largest number of variables in the cost-scaling "
                         f"study (default {max(report_studies.COST_SIZES)})")
@@ -334,8 +353,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.max_n < 1:
         raise InputError("--max-n must be at least 1")
-    if not (args.time_cap > 0 and math.isfinite(args.time_cap)):
-        raise InputError("--time-cap must be a positive number of seconds")
+    if not (0 < args.time_cap <= MAX_TIME_CAP):
+        raise InputError(f"--time-cap must be a positive number of seconds, at most "
+                         f"{MAX_TIME_CAP:g}")
+    for option, value, example in (("--out", args.out, "reports"),
+                                   ("--corpus", args.corpus, "my.txt")):
+        if value == "":
+            raise InputError(f"{option} needs a name, e.g. {option} {example}")
     _require_plotting()
     if args.corpus:
         entries, problems = read(args.corpus)

@@ -235,7 +235,10 @@ def accuracy_figure(report: "Report") -> str:
                       fillstyle="full" if i < 2 else "none")
         axis.set_yticks(range(len(rows)),
                         [shorten(f"{k + 1}. {row.title}") for k, row in enumerate(rows)])
-        axis.set_ylim(len(rows) - 0.5, -0.5)
+        axis.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # one empty row's height when none
+        if not rows:
+            axis.text(0.5, 0.5, "no case has an exact derivative to compare with",
+                      transform=axis.transAxes, ha="center", va="center", color="#555555")
         axis.set_xlim(-0.5, 17.5)
         axis.set_xticks(range(0, 18, 2))
         axis.set_xlabel("correct significant digits of the gradient (fewest over the variables)")
@@ -283,6 +286,12 @@ def scaling_figure(scaling: Scaling) -> str:
         ratio.axhline(1.0, color=METHOD_COLORS["evaluation"], linestyle="--", linewidth=1.2)
         ratio.set_title("the same, divided by one evaluation")
         ratio.set_ylabel("× one evaluation")
+        if all(c is None for costs in scaling.costs.values() for c in costs):
+            # only the line at 1 is left: give the axis ranges before they go log
+            ratio.sharex(absolute)
+            ratio.set_ylim(0.1, 10)
+            ratio.text(0.5, 0.6, "every run passed the cap", transform=ratio.transAxes,
+                       ha="center", color="#555555")
         for axis in (absolute, ratio):
             _log_axes(axis)
             axis.set_xlabel("n, the number of variables")

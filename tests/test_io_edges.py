@@ -1,0 +1,246 @@
+"""Where output goes that is not a plain new file: symbolic links, private files, fifos,
+folders, a full disk, a closed pipe, an empty name; and the plots of degenerate reports.
+
+No test here writes to anything under /dev: a device is stood in for by a fifo.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from diffcompare import autograd, draw, report, report_plots
+from diffcompare.cli import main
+from diffcompare.corpus_file import read
+from diffcompare.parse import parse
+from diffcompare.report_studies import Scaling
+from helpers import ROOT, run_cli
+
+SVG_START = "<svg "
+
+
+# ---- write_atomically: whatever the target is, it stays what it was ----
+
+
+def test_write_atomically_follows_a_symbolic_link_to_its_target(tmp_path):
+    target = tmp_path / "real.svg"
+    target.write_text("old")
+    link = tmp_path / "link.svg"
+    link.symlink_to("real.svg")
+    draw.write_atomically(link, "new")
+    assert link.is_symlink() and os.readlink(link) == "real.svg"
+    assert target.read_text() == "new"
+    assert sorted(os.listdir(tmp_path)) == ["link.svg", "real.svg"]
+
+
+def test_write_atomically_keeps_an_existing_files_permissions(tmp_path):
+    path = tmp_path / "private.svg"
+    path.write_text("old")
+    path.chmod(0o600)
+    draw.write_atomically(path, "new")
+    assert path.read_text() == "new"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_write_atomically_writes_into_a_fifo_instead_of_replacing_it(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so opening to write cannot wait
+    try:
+        draw.write_atomically(fifo, "through the pipe")
+        assert os.read(reader, 1000) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+def test_write_atomically_refuses_a_folder(tmp_path):
+    folder = tmp_path / "graph.svg"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError):
+        draw.write_atomically(folder, "text")
+    assert folder.is_dir() and os.listdir(folder) == []
+    assert os.listdir(tmp_path) == ["graph.svg"]
+
+
+def test_cli_graph_into_a_fifo_writes_the_picture_and_leaves_the_fifo(tmp_path):
+    fifo = tmp_path / "graph.svg"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        done = run_cli("x**2", "--at", "x=1", "--graph", str(fifo))
+        picture = os.read(reader, 1 << 16).decode()
+    finally:
+        os.close(reader)
+    assert done.returncode == 0, done.stderr
+    assert picture.startswith(SVG_START) and picture.endswith("</svg>\n")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_cli_graph_into_a_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["x**2", "--at", "x=1", "--graph", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Is a directory" in captured.err
+    assert captured.out == ""
+
+
+def test_cli_graph_through_a_symbolic_link_keeps_the_link(tmp_path):
+    (tmp_path / "real.svg").write_text("old")
+    (tmp_path / "link.svg").symlink_to("real.svg")
+    assert main(["x**2", "--at", "x=1", "--graph", str(tmp_path / "link.svg")]) == 0
+    assert (tmp_path / "link.svg").is_symlink()
+    assert (tmp_path / "real.svg").read_text().startswith(SVG_START)
+
+
+# ---- empty names ----
+
+
+@pytest.mark.parametrize("args, option", [
+    (["x**2", "--at", "x=1", "--graph", ""], "--graph"),
+    (["report", "--out", ""], "--out"),
+    (["report", "--corpus", ""], "--corpus"),
+])
+def test_cli_empty_file_name_is_refused_in_one_line(args, option, capsys, tmp_path,
+                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and f"{option} needs a" in captured.err
+    assert captured.out == "" and os.listdir(tmp_path) == []
+
+
+# ---- standard output that cannot be written ----
+
+
+class _FullDisk(io.StringIO):
+    """Standard output on a full disk: every write and flush fails as /dev/full's do."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def flush(self):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("args", [
+    ["x**2", "--at", "x=1"],
+    ["x**2", "--at", "x=1", "--json"],
+    ["--version"],
+    ["train", "--steps", "1"],
+])
+def test_cli_output_on_a_full_disk_is_one_line_and_exit_2(args, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert error == f"diffcompare: cannot write the output: {os.strerror(errno.ENOSPC)}\n"
+
+
+def test_cli_output_into_a_closed_pipe_exits_quietly():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "diffcompare", "x**2*sin(y) + tanh(x*y)", "--at", "x=1,y=2",
+         "--sweep"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    process.stdout.close()  # as `| head -0` would, before anything is written
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert error == ""
+
+
+# ---- the graph's size: the nodes the picture would draw ----
+
+
+def test_graph_refusal_counts_the_engines_nodes_as_the_cost_line_does(tmp_path):
+    expression = parse("+".join(f"x*{i}" for i in range(1200)))
+    point = {"x": 1}
+    engine_nodes = autograd.differentiate(expression, point).cost.size
+    assert expression.size != engine_nodes  # the tree counts each number as a node
+    why_not = draw.write_expression_svg(expression, point, tmp_path / "big.svg")
+    assert f"has {engine_nodes} nodes" in why_not
+    assert not (tmp_path / "big.svg").exists()
+
+
+def test_graph_of_a_big_tree_with_a_small_engine_graph_is_drawn(tmp_path):
+    expression = parse("+".join(f"x*{i}" for i in range(800)))  # tree 2399, engine 1600 nodes
+    assert expression.size > draw.MAX_NODES
+    assert draw.write_expression_svg(expression, {"x": 1}, tmp_path / "g.svg") is None
+    assert (tmp_path / "g.svg").read_text().count("<rect") == 1600
+
+
+def test_cli_refused_graph_is_not_announced_as_written(tmp_path, capsys):
+    text = "+".join(f"x*{i}" for i in range(1200))
+    assert main([text, "--at", "x=1", "--graph", str(tmp_path / "big.svg")]) == 0
+    captured = capsys.readouterr()
+    assert "no graph written: the graph has 2400 nodes" in captured.err
+    assert "graph written" not in captured.out and "2400 graph nodes" in captured.out
+
+
+# ---- report options and degenerate plots ----
+
+
+@pytest.mark.parametrize("cap", ["1e10", "inf", "nan", "0"])
+def test_report_time_cap_out_of_range_is_one_line_and_exit_2(cap, capsys, tmp_path):
+    assert main(["report", "--out", str(tmp_path / "out"), "--timings",
+                 "--time-cap", cap]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "--time-cap" in captured.err
+    assert f"at most {report.MAX_TIME_CAP:g}" in captured.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_scaling_figure_with_every_run_over_the_cap():
+    cap = 1e-9
+    scaling = Scaling("seconds", (1, 2), cap, (cap, cap),
+                      {method: (None, None) for method in ("finite_difference", "autograd",
+                                                           "symbolic")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picture = report_plots.scaling_figure(scaling)
+    assert "every run passed the cap" in picture
+
+
+def test_report_of_only_undefined_cases_draws_without_warnings(tmp_path):
+    corpus = tmp_path / "undefined.txt"
+    corpus.write_text("log(x) @ x=-1\n")
+    entries, problems = read(str(corpus))
+    built = report.build(entries, problems, sizes=(1,), depths=(1,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figures = report_plots.figures(built)
+    assert "no case has an exact derivative" in figures["accuracy.svg"]
+
+
+def test_report_of_only_undefined_cases_prints_nothing_on_stderr(tmp_path):
+    corpus = tmp_path / "undefined.txt"
+    corpus.write_text("log(x) @ x=-1\n")
+    done = run_cli("report", "--corpus", str(corpus), "--out", str(tmp_path / "out"),
+                   "--max-n", "1")
+    assert done.returncode == 0 and done.stderr == ""
+
+
+# ---- the report's own pages: links and permissions as write_atomically keeps them ----
+
+
+def test_report_pages_keep_their_links_and_permissions(tmp_path):
+    from test_report import tiny_report
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    report.write(tiny_report(), out)
+    elsewhere.mkdir()
+    (out / "README.md").rename(elsewhere / "README.md")
+    (out / "README.md").symlink_to(elsewhere / "README.md")
+    (out / "index.html").chmod(0o600)
+    (out / "index.html").write_text((out / "index.html").read_text() + "edited")
+    (elsewhere / "README.md").write_text((elsewhere / "README.md").read_text() + "edited")
+    report.write(tiny_report(), out)
+    assert (out / "README.md").is_symlink()
+    assert not (elsewhere / "README.md").read_text().endswith("edited")
+    assert stat.S_IMODE((out / "index.html").stat().st_mode) == 0o600
+    assert not (out / "index.html").read_text().endswith("edited")
