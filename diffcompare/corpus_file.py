@@ -113,9 +113,5 @@ def _case(line: str, title: str) -> Case:
         raise InputError(f"no point after '{SEPARATOR}'; write e.g. x**2 @ x=3, "
                          "or leave out the @ to have a point chosen")
     if point_text:
-        try:
-            parse_point(point_text, expression)
-        except InputError as error:
-            # point.py speaks of the command line's --at; in a corpus the point follows @
-            raise InputError(error.message.replace("--at", "the point")) from None
+        parse_point(point_text, expression)
     return Case(title or expression_text, expression_text, point_text)
