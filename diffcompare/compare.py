@@ -149,7 +149,16 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     >>> result = compare("3*x**2 - 4*x + 5", at="x=3")
     >>> result.reference.gradient["x"], result.agree
     (14.0, True)
+
+    Raises ``TypeError`` for an argument of the wrong type, ``InputError`` for bad input.
     """
+    if not isinstance(expression, (str, Expression)):
+        raise TypeError(f"compare() takes the expression as a str, e.g. \"x**2*sin(y)\", or "
+                        f"an Expression from diffcompare.parse, not {type(expression).__name__}")
+    if at is not None and not isinstance(at, (str, Mapping)):
+        raise TypeError(f"compare() takes the point as a str, e.g. \"x=1,y=2\", a mapping, "
+                        f"e.g. {{\"x\": 1, \"y\": 2}}, or None to have one chosen, "
+                        f"not {type(at).__name__}")
     limits = limits or DEFAULT_LIMITS
     if isinstance(expression, str):
         expression = parse(expression, limits)

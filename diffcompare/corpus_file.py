@@ -8,7 +8,8 @@
     c = a*b; c + a @ a=2, b=-1        <- a program, its statements separated by ;
 
 Blank lines and lines starting with ``#`` are allowed anywhere. ``@`` is not part of the
-expression language, so the last ``@`` on a line always starts the point.
+expression language, so a line has at most one ``@``, and it starts the point. A file may
+start with a byte-order mark, as editors on Windows write them.
 
 A line that does not parse becomes a ``Problem`` naming its line number; the other
 lines are still read.
@@ -52,7 +53,7 @@ def read(path: str | Path) -> tuple[list[Entry], list[Problem]]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # utf-8, without a leading BOM
     except FileNotFoundError:
         raise InputError(f"corpus file {str(path)!r} does not exist") from None
     except IsADirectoryError:
@@ -97,7 +98,11 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
 
 
 def _case(line: str, title: str) -> Case:
-    expression_text, separator, point_text = line.rpartition(SEPARATOR)
+    if line.count(SEPARATOR) > 1:
+        raise InputError(f"the line has {line.count(SEPARATOR)} '{SEPARATOR}'; one "
+                         f"'{SEPARATOR}' separates the expression from its point, "
+                         "e.g. x**2*y @ x=1, y=2")
+    expression_text, separator, point_text = line.partition(SEPARATOR)
     if not separator:
         expression_text, point_text = line, ""
     expression_text, point_text = expression_text.strip(), point_text.strip()
@@ -108,9 +113,5 @@ def _case(line: str, title: str) -> Case:
         raise InputError(f"no point after '{SEPARATOR}'; write e.g. x**2 @ x=3, "
                          "or leave out the @ to have a point chosen")
     if point_text:
-        try:
-            parse_point(point_text, expression)
-        except InputError as error:
-            # point.py speaks of the command line's --at; in a corpus the point follows @
-            raise InputError(error.message.replace("--at", "the point")) from None
+        parse_point(point_text, expression)
     return Case(title or expression_text, expression_text, point_text)

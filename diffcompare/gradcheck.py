@@ -31,6 +31,7 @@ from typing import Mapping, Sequence
 from . import autograd
 from .autograd import ARITHMETIC_ERRORS, describe
 from .compare import Comparison, compare
+from .errors import InputError
 from .expression import Call, Const, Expression, Var, evaluate_float
 from .nn import ACTIVATIONS, MLP, squared_error, weighted_sum
 from .primitives import PRIMITIVES
@@ -111,8 +112,18 @@ def parameter_names(model: MLP) -> list[str]:
 def loss_expression(model: MLP, xs: Sequence[Sequence[float]],
                     ys: Sequence[float]) -> tuple[Expression, dict[str, str]]:
     """The squared-error loss of ``model`` on the data as an expression over one variable
-    per parameter, and the point: each parameter's current value, exactly."""
+    per parameter, and the point: each parameter's current value, exactly.
+
+    Raises ``InputError`` when a parameter is infinite or NaN (training diverged).
+    """
     names = parameter_names(model)
+    not_finite = [name for p, name in zip(model.parameters(), names)
+                  if not math.isfinite(p.data)]
+    if not_finite:
+        shown = ", ".join(not_finite[:3]) + (", ..." if len(not_finite) > 3 else "")
+        verb = "is" if len(not_finite) == 1 else "are"
+        raise InputError(f"the gradient can only be checked at finite parameters, and {shown} "
+                         f"{verb} not finite (did the training diverge?)")
     variable = {id(p): _Traced(Var(name)) for p, name in zip(model.parameters(), names)}
 
     def forward(x):  # MLP.__call__, Layer.__call__ and Neuron.__call__ on the variables

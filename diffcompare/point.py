@@ -40,14 +40,14 @@ def parse_point(text: str | Mapping[str, object], expression: Expression,
     point: dict[str, Fraction] = {}
     for name, number in pairs:
         if name in point:
-            raise InputError(f"--at gives {name} twice; give each variable once")
+            raise InputError(f"the point gives {name} twice; give each variable once")
         if name not in expression.variables:
-            raise InputError(f"--at names {name}, {_not_a_variable(name, expression)}")
+            raise InputError(f"the point names {name}, {_not_a_variable(name, expression)}")
         point[name] = _coordinate(number, name, limits)
     missing = [name for name in expression.variables if name not in point]
     if missing:
         example = ",".join(f"{name}=1" for name in missing)
-        raise InputError(f"--at gives no value for {', '.join(missing)}; add e.g. {example}")
+        raise InputError(f"the point gives no value for {', '.join(missing)}; add e.g. {example}")
     return {name: point[name] for name in expression.variables}
 
 
@@ -64,7 +64,7 @@ def _name(text: str) -> str:
     # Python reads identifiers in NFKC form (a fullwidth ｘ is x); so do we.
     name = unicodedata.normalize("NFKC", text.strip())
     if not name.isidentifier() or name.startswith("_"):
-        raise InputError(f"--at expects name=number pairs such as x=1,y=2; "
+        raise InputError(f"the point expects name=number pairs such as x=1,y=2; "
                          f"{text.strip()[:40]!r} is not a variable name")
     return name
 
@@ -76,7 +76,7 @@ def _pairs(text: str) -> list[tuple[str, str]]:
             continue
         name, equals, number = item.partition("=")
         if not equals:
-            raise InputError(f"--at expects name=number pairs such as x=1,y=2, "
+            raise InputError(f"the point expects name=number pairs such as x=1,y=2, "
                              f"not {item.strip()[:40]!r}")
         pairs.append((_name(name), number.strip()))
     return pairs

@@ -34,6 +34,9 @@ DEFAULT_LEARNING_RATE = 0.1
 DEFAULT_SEED = 1337  # micrograd's demo seed
 TARGET_LOSS = 0.01  # what the lecture calls trained; reported, not enforced
 MAX_SIZE = 1000  # neurons per layer; beyond this a scalar engine is the wrong tool
+# SGD steps: the default network does about 1,800 a second on one core, so this many
+# take about ten minutes, not the days a slip such as --steps 1000000000 would.
+MAX_STEPS = 1_000_000
 PROGRESS_LINES = 10  # lines of progress when the output is not a terminal
 # sympy's time grows faster than the network: 11 parameters take a second, the lecture's
 # 41 about 15-35 s, 73 about a minute. Beyond this, --check would seem to hang.
@@ -44,12 +47,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Train MLP(3, [4, 4, 1]) on the lecture's four points with plain "
                           "SGD, or check its loss gradient by all three methods (--check).")
     parser.epilog = ("examples:\n  diffcompare train\n  diffcompare train --steps 200 "
-                     "--learning-rate 0.05 --seed 7\n  diffcompare train --sizes 8,1 "
-                     "--activation relu\n  diffcompare train --check --sizes 2,1")
+                     "--learning-rate 0.05 --seed 7\n  diffcompare train --sizes 4,1 "
+                     "--activation linear --learning-rate 0.01\n"
+                     "  diffcompare train --check --sizes 2,1")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--steps", type=_natural, metavar="N",
-                        help=f"SGD steps (default {DEFAULT_STEPS}; 0 with --check, which "
-                             "then checks the initial network)")
+                        help=f"SGD steps, at most {MAX_STEPS:,} (default {DEFAULT_STEPS}; 0 "
+                             "with --check, which then checks the initial network)")
     parser.add_argument("--learning-rate", "--lr", type=_positive, metavar="LR",
                         default=DEFAULT_LEARNING_RATE,
                         help=f"SGD step size (default {DEFAULT_LEARNING_RATE})")
@@ -83,9 +87,15 @@ def run(args: argparse.Namespace) -> int:
         loss = fit(model, steps, args.learning_rate, _Progress(out, steps))
         verdict = "below" if loss < TARGET_LOSS else "not below"
         out.write(f"final loss {loss!r} ({verdict} {TARGET_LOSS:g})\n\n")
-        if not math.isfinite(loss):
-            sys.stderr.write("warning: the training diverged (the loss is not a number); "
-                             "try a smaller --learning-rate, e.g. 0.05\n")
+        diverged = _diverged(model, loss)
+        if diverged and args.check:  # refused before the notice that sympy is starting
+            raise InputError("training diverged: the parameters are no longer finite "
+                             "numbers, so their gradient cannot be checked; lower "
+                             f"--learning-rate (default {DEFAULT_LEARNING_RATE})")
+        if diverged:
+            sys.stderr.write("warning: the training diverged (the loss or the parameters "
+                             "are no longer finite numbers); try a smaller --learning-rate, "
+                             "e.g. 0.05\n")
         elif loss >= TARGET_LOSS and args.activation == "relu":
             sys.stderr.write("warning: the loss stayed high; with relu in every neuron the "
                              "output cannot go below 0, and half the targets are -1: try "
@@ -108,6 +118,10 @@ def fit(model: MLP, steps: int, learning_rate: float, progress=None) -> float:
         if progress is not None:
             progress(step, loss)
     return loss
+
+
+def _diverged(model: MLP, loss: float) -> bool:
+    return not (math.isfinite(loss) and all(math.isfinite(p.data) for p in model.parameters()))
 
 
 def predictions_table(model: MLP, tablefmt: str = "simple") -> str:
@@ -172,6 +186,8 @@ def _natural(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"{text} steps: give 0 or more")
+    if number > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"{text} steps: give at most {MAX_STEPS:,}")
     return number
 
 

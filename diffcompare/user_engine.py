@@ -118,7 +118,9 @@ def _import_error(what: str, error: BaseException) -> InputError:
     where = user_frames(error)
     located = f" ({Path(where[-1].filename).name}:{where[-1].lineno})" if where else ""
     if isinstance(error, SyntaxError) and error.lineno:
-        located = f" (line {error.lineno})"
+        # str(SyntaxError) usually names the line already: "invalid syntax (syn.py, line 1)"
+        already = f"line {error.lineno}" in str(error)
+        located = "" if already else f" (line {error.lineno})"
     return InputError(f"importing {what} failed: {describe(error)}{located}")
 
 
