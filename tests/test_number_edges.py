@@ -1,0 +1,22 @@
+"""Regression tests for numbers at the edges of the options: huge time budgets and
+steps, values beyond the float range, repeated --at, limits beyond their bound."""
+
+from diffcompare import budget, compare
+from diffcompare.cli import main
+
+
+# ---- time budgets beyond what select() and setitimer() take ----
+
+
+def test_budget_run_takes_a_budget_beyond_the_platforms_time_t():
+    # select() raised OverflowError for 1e10 s and more; now a week is the cap
+    assert budget.run(lambda: 6 * 7, seconds=1e11) == 42
+
+
+def test_compare_takes_a_huge_timeout():
+    assert compare("x", at="x=1", timeout=1e10).agree
+
+
+def test_cli_huge_timeout_is_no_internal_error(capsys):
+    assert main(["x**2", "--at", "x=1", "--timeout", "1e11"]) == 0
+    assert "AGREE" in capsys.readouterr().out
