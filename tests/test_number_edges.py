@@ -20,3 +20,13 @@ def test_compare_takes_a_huge_timeout():
 def test_cli_huge_timeout_is_no_internal_error(capsys):
     assert main(["x**2", "--at", "x=1", "--timeout", "1e11"]) == 0
     assert "AGREE" in capsys.readouterr().out
+
+
+# ---- limits beyond their bound ----
+
+
+def test_limit_beyond_its_bound_says_the_bound(capsys):
+    assert main(["x", "--at", "x=1", "--limit", "nodes=99999999999999999999999999999"]) == 2
+    err = capsys.readouterr().err
+    assert "at most 1e+18" in err and "at least 1" not in err
+    assert len(err.splitlines()) == 1
