@@ -30,3 +30,19 @@ def test_limit_beyond_its_bound_says_the_bound(capsys):
     err = capsys.readouterr().err
     assert "at most 1e+18" in err and "at least 1" not in err
     assert len(err.splitlines()) == 1
+
+
+# ---- repeated --at ----
+
+
+def test_cli_repeated_at_options_merge(capsys):
+    # the second --at used to replace the first: "--at gives no value for x"
+    assert main(["x*y", "--at", "x=1", "--at", "y=2"]) == 0
+    assert "at x = 1, y = 2" in capsys.readouterr().out
+
+
+def test_cli_variable_given_in_two_at_options_is_one_line_error(capsys):
+    assert main(["x*y", "--at", "x=1,y=2", "--at", "x=3"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "x twice" in captured.err
+    assert len(captured.err.splitlines()) == 1
