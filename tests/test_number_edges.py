@@ -1,8 +1,12 @@
 """Regression tests for numbers at the edges of the options: huge time budgets and
 steps, values beyond the float range, repeated --at, limits beyond their bound."""
 
-from diffcompare import budget, compare
+import pytest
+
+from diffcompare import budget, compare, user_engine
 from diffcompare.cli import main
+from diffcompare.errors import InputError
+from helpers import ROOT
 
 
 # ---- time budgets beyond what select() and setitimer() take ----
@@ -46,3 +50,35 @@ def test_cli_variable_given_in_two_at_options_is_one_line_error(capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and "x twice" in captured.err
     assert len(captured.err.splitlines()) == 1
+
+
+# ---- check --timeout ----
+
+CORRECT_ENGINE = str(ROOT / "tests" / "engines" / "correct.py")
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "abc"])
+def test_check_timeout_refuses_what_the_main_command_refuses(value, capsys):
+    assert main(["check", CORRECT_ENGINE, "--timeout", value]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--timeout" in captured.err
+    assert len(captured.err.splitlines()) == 1
+
+
+def test_check_takes_a_huge_timeout(capsys):
+    # setitimer() raised OverflowError, blamed on the engine's shape
+    assert main(["check", CORRECT_ENGINE, "--timeout", "1e10"]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+
+class _SlowToBuild:
+    def __init__(self, data):
+        while True:
+            pass
+
+
+def test_check_shape_out_of_time_blames_the_time_limit():
+    with pytest.raises(InputError) as caught:
+        user_engine.check_shape(_SlowToBuild, timeout=0.05)
+    message = caught.value.one_line()
+    assert "time limit (0.05 s)" in message and "does not look like" not in message
