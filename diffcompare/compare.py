@@ -312,7 +312,7 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
                     default=0.0)
         tolerance = max(e.tolerance for e in measured)
         scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
-        parts.append(f"{result.method}{scheme} within {tolerance:g}"
+        parts.append(f"{result.method}{scheme} within {format_tolerance(tolerance)}"
                      f" (worst error {_short(worst)})")
     skipped = [q for q in quantities if standard.exact.get(q) is None]
     if exact:
@@ -349,7 +349,12 @@ def _failure_text(result: Derivatives, quantity: str, error: Error,
     return (f"{result.method} {label} = {result.number(quantity)!r} but {against} "
             f"{float(standard.exact[quantity])!r} (relative error "
             f"{_short(error.relative) if error.relative is not None else 'inf'}"
-            f" > {error.tolerance:g}{note})")
+            f" > {format_tolerance(error.tolerance)}{note})")
+
+
+def format_tolerance(tolerance: float) -> str:
+    """Two significant digits, as the errors beside it: 1e-05, 3.1e-05, 0.42."""
+    return f"{tolerance:.2g}"
 
 
 def _number(text: str | None) -> str:

@@ -1,10 +1,15 @@
 """Regression tests for numbers at the edges of the options: huge time budgets and
 steps, values beyond the float range, repeated --at, limits beyond their bound."""
 
+import math
+
 import pytest
 
 from diffcompare import budget, compare, user_engine
 from diffcompare.cli import main
+from diffcompare.compare import MODEL_SAFETY
+from diffcompare.finite_difference import (LARGEST_MODEL_ERROR, METHOD, SCHEMES, check_step,
+                                           method)
 from diffcompare.errors import InputError
 from helpers import ROOT
 
@@ -82,3 +87,54 @@ def test_check_shape_out_of_time_blames_the_time_limit():
         user_engine.check_shape(_SlowToBuild, timeout=0.05)
     message = caught.value.one_line()
     assert "time limit (0.05 s)" in message and "does not look like" not in message
+
+
+# ---- forced finite-difference steps far from any meaningful one ----
+
+
+@pytest.mark.parametrize("scheme, step", [
+    ("richardson", "1e100"), ("five_point", "1e100"), ("central", "1e155"),
+    ("complex_step", "1e155"), ("central", "1e308"), ("forward", "1e10"),
+])
+def test_cli_huge_step_is_refused_in_one_line(scheme, step, capsys):
+    # model_error raised OverflowError (exit 70) from 1e100 on
+    assert main(["x**2", "--at", "x=1", "--fd", scheme, "--step", step]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert "too large" in captured.err and "give a step of at most" in captured.err
+
+
+def test_scheme_model_error_beyond_floats_is_inf():
+    assert SCHEMES["richardson"].model_error(1e100) == math.inf
+
+
+def test_step_whose_tolerance_would_pass_anything_is_refused():
+    # --step 1e10 gave "within 1.66667e+20": a tolerance that lets any estimate pass
+    with pytest.raises(InputError, match="too large.*at most about 0.77"):
+        compare("x**2", at="x=1", methods={METHOD: method("central", 1e10)})
+    with pytest.raises(InputError, match="too small.*at least about 4e-16"):
+        compare("x**2", at="x=1", methods={METHOD: method("central", 1e-16)})
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+@pytest.mark.parametrize("x", [1.0, 3.0, -1e6, 1e15])
+@pytest.mark.parametrize("step", [1e-300, 1e300])
+def test_step_quoted_in_the_refusal_is_accepted(scheme, x, step):
+    chosen = SCHEMES[scheme]
+    try:
+        check_step(chosen, step, "x", x)
+    except InputError as error:
+        quoted = float(error.message.split("about ")[1].split()[0])
+        check_step(chosen, quoted, "x", x)
+    else:
+        assert chosen.is_complex and step < 1  # the complex step has no smallest step
+
+
+def test_forced_step_tolerance_never_reaches_1():
+    assert MODEL_SAFETY * LARGEST_MODEL_ERROR <= 1
+
+
+def test_verdict_formats_a_widened_tolerance_like_the_others():
+    verdict = compare("x**2", at="x=1",
+                      methods={METHOD: method("central", 0.5)}).verdict.text
+    assert "within 0.42 " in verdict and "0.416667" not in verdict
