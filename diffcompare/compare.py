@@ -175,6 +175,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     }
     found = _find_kinks(expression, point, timeout, limits)
     errors = judge_kinks(found, results, errors, reference)
+    errors = excuse_float_overflow(errors, reference)
     return Comparison(expression, point, point_chosen, reference, results, errors,
                       judge(reference, results, errors, quantities, found, standard),
                       found, standard.method)
@@ -225,6 +226,25 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
             judged[result.method][kink.variable] = replace(error, within=within, kink=True)
     return judged
 
+
+def excuse_float_overflow(errors: Mapping[str, Mapping[str, Error]],
+                          reference: SymbolicDerivatives) -> dict[str, dict[str, Error]]:
+    """``errors`` without the numbers a method could not give because f itself is
+    beyond the float range here (x**2 at 1e200): no float method can evaluate f, so,
+    as for exp(1000), the point is UNDEFINED in floats rather than a disagreement."""
+    excused = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    if not f_beyond_floats(reference):
+        return excused
+    for by_quantity in excused.values():
+        for quantity, error in by_quantity.items():
+            if error.within is False and error.absolute is None:
+                by_quantity[quantity] = replace(error, within=None)
+    return excused
+
+
+def f_beyond_floats(reference: SymbolicDerivatives) -> bool:
+    """Whether sympy found f's exact value, and it is too large for any float."""
+    return reference.reasons.get("value", "").startswith(symbolic._BEYOND_FLOATS)
 
 
 def _stand_in(result: Derivatives) -> SymbolicDerivatives:
@@ -299,7 +319,10 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
         if not exact:
             why = f"symbolic: {_unavailable(reference)}" + (f"; {standard.method}, {why}"
                                                              if why else "")
-        return Verdict("undefined", f"UNDEFINED: no exact value to compare against ({why})")
+        nothing = "no exact value to compare against"
+        if exact and f_beyond_floats(reference):
+            nothing = "f is beyond the float range here, so no float method can evaluate it"
+        return Verdict("undefined", f"UNDEFINED: {nothing} ({why})")
     parts = []
     for result in results:
         measured = [e for e in errors[result.method].values() if e.within is not None]

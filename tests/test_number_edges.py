@@ -6,7 +6,7 @@ import math
 import pytest
 
 from diffcompare import budget, compare, user_engine
-from diffcompare.cli import main
+from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import MODEL_SAFETY
 from diffcompare.finite_difference import (LARGEST_MODEL_ERROR, METHOD, SCHEMES, check_step,
                                            method)
@@ -138,3 +138,29 @@ def test_verdict_formats_a_widened_tolerance_like_the_others():
     verdict = compare("x**2", at="x=1",
                       methods={METHOD: method("central", 0.5)}).verdict.text
     assert "within 0.42 " in verdict and "0.416667" not in verdict
+
+
+# ---- f beyond the float range ----
+
+
+@pytest.mark.parametrize("expression", ["x**2", "x*x", "x**2 + y"])
+def test_f_beyond_floats_is_undefined_like_exp_1000(expression):
+    # x**2 at 1e200 said DISAGREE (exit 1): "autograd gives no df/dx", though sympy's
+    # df/dx = 2e200 is a float; f = 1e400 is not, and no float method can evaluate it
+    at = "x=1e200,y=1" if "y" in expression else "x=1e200"
+    result = compare(expression, at=at)
+    assert result.verdict.status == "undefined"
+    assert "beyond the float range" in result.verdict.text
+    assert result.errors["autograd"]["x"].within is None
+
+
+def test_cli_f_beyond_floats_exits_3_as_exp_1000_does(capsys):
+    assert main(["x**2", "--at", "x=1e200"]) == EXIT_UNDEFINED
+    assert main(["exp(x)", "--at", "x=1000"]) == EXIT_UNDEFINED
+    out = capsys.readouterr().out
+    assert out.count("UNDEFINED: f is beyond the float range here") == 2
+
+
+def test_overflow_inside_a_representable_f_is_still_judged():
+    # only f beyond floats excuses a missing number: log(exp(x)) = 1000 is a float
+    assert compare("log(exp(x))", at="x=1000").verdict.status == "disagree"
