@@ -31,6 +31,10 @@ DEFAULT_MEMORY_MIB = 2048
 
 _READ_CHUNK = 1 << 16
 
+# The longest budget, in seconds: a week. A longer one is the same in practice, and
+# select() refuses timeouts beyond the platform's time_t (about 1e10 s and up).
+LONGEST_SECONDS = 7 * 24 * 3600.0
+
 
 class OutOfTime(Exception):
     """The budget ran out; the child was killed."""
@@ -61,10 +65,12 @@ def run(function: Callable[[], Any], seconds: float,
 
     Returns what ``function`` returns (it must be picklable). Raises ``OutOfTime`` when
     the budget runs out and ``Failed`` when the function raises or the child dies.
+    A budget beyond ``LONGEST_SECONDS`` is that long.
 
     >>> run(lambda: 6 * 7, seconds=10)
     42
     """
+    seconds = min(seconds, LONGEST_SECONDS)
     if not hasattr(os, "fork"):
         return _run_in_thread(function, seconds)
     read_end, write_end = os.pipe()

@@ -13,8 +13,9 @@ import sys
 
 from tabulate import tabulate
 
-from . import user_engine
+from . import budget, user_engine
 from .check import EngineReport, check_engine
+from .cli import number_option
 from .compare import DEFAULT_TOLERANCE
 from .results import quantity_label
 
@@ -52,17 +53,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("engine", metavar="ENGINE",
                         help=f"your Value class: {user_engine.SPEC_HELP}")
-    parser.add_argument("--timeout", type=float, default=user_engine.DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=_seconds, default=user_engine.DEFAULT_TIMEOUT,
                         metavar="SECONDS",
                         help="time allowed for each check (default "
                              f"{user_engine.DEFAULT_TIMEOUT:g}; 0 for no limit)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+_seconds = number_option("a number of seconds", "5, 0.5, or 0 for no limit", zero_allowed=True)
+
+
 def run(args: argparse.Namespace) -> int:
     cls = user_engine.load(args.engine)
     progress = _progress if sys.stderr.isatty() else None
-    report = check_engine(cls, timeout=args.timeout or None, progress=progress)
+    # The timer takes no more than a week (beyond about 1e10 s it overflows), and a
+    # week is as good as no limit.
+    timeout = min(args.timeout, budget.LONGEST_SECONDS) or None
+    report = check_engine(cls, timeout=timeout, progress=progress)
     if progress is not None:
         sys.stderr.write("\r\033[K")
     text = json.dumps(document(report), indent=2, allow_nan=False) if args.json \

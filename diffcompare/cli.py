@@ -78,9 +78,9 @@ def comparison_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("expression", help="an expression or a small program, e.g. "
                         "\"x**2*sin(y)\" or \"c = a*b; c + a\"")
-    parser.add_argument("--at", metavar="POINT",
-                        help="the point, e.g. x=1,y=2 (default: a point chosen for you "
-                             "where everything is finite)")
+    parser.add_argument("--at", metavar="POINT", action="append",
+                        help="the point, e.g. x=1,y=2 or --at x=1 --at y=2 (default: a "
+                             "point chosen for you where everything is finite)")
     from .finite_difference import DEFAULT_SCHEME, SCHEMES
 
     parser.add_argument("--fd", metavar="SCHEME", default=DEFAULT_SCHEME,
@@ -133,6 +133,12 @@ _step = number_option("a positive step", "1e-3")
 _seconds = number_option("a number of seconds", "5, 0.5, or 0 for no budget", zero_allowed=True)
 
 
+def joined_point(texts: Sequence[str] | None) -> str | None:
+    """Repeated --at options as one point: ["x=1", "y=2"] -> "x=1,y=2" (a variable
+    given twice is then refused by ``parse_point``)."""
+    return None if texts is None else ",".join(texts)
+
+
 def _subcommand_help() -> str:
     if not SUBCOMMANDS:
         return ""
@@ -155,8 +161,8 @@ def run_comparison(argv: Sequence[str]) -> int:
     methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step),
                **_engine_methods(args.engine)}
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-    comparison = compare(expression, at=args.at, methods=methods, timeout=timeout,
-                         simplify=args.simplify, limits=limits)
+    comparison = compare(expression, at=joined_point(args.at), methods=methods,
+                         timeout=timeout, simplify=args.simplify, limits=limits)
     kinked = {kink.variable for kink in comparison.kinks if kink.differs}
     sweeps = [finite_difference.sweep(expression, comparison.point, name,
                                       comparison.reference.exact[name])

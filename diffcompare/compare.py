@@ -184,6 +184,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     }
     found = _find_kinks(expression, point, timeout, limits)
     errors = judge_kinks(found, results, errors, reference)
+    errors = excuse_float_overflow(errors, reference)
     return Comparison(expression, point, point_chosen, reference, results, errors,
                       judge(reference, results, errors, quantities, found, standard),
                       found, standard.method)
@@ -234,6 +235,25 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
             judged[result.method][kink.variable] = replace(error, within=within, kink=True)
     return judged
 
+
+def excuse_float_overflow(errors: Mapping[str, Mapping[str, Error]],
+                          reference: SymbolicDerivatives) -> dict[str, dict[str, Error]]:
+    """``errors`` without the numbers a method could not give because f itself is
+    beyond the float range here (x**2 at 1e200): no float method can evaluate f, so,
+    as for exp(1000), the point is UNDEFINED in floats rather than a disagreement."""
+    excused = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    if not f_beyond_floats(reference):
+        return excused
+    for by_quantity in excused.values():
+        for quantity, error in by_quantity.items():
+            if error.within is False and error.absolute is None:
+                by_quantity[quantity] = replace(error, within=None)
+    return excused
+
+
+def f_beyond_floats(reference: SymbolicDerivatives) -> bool:
+    """Whether sympy found f's exact value, and it is too large for any float."""
+    return reference.reasons.get("value", "").startswith(symbolic._BEYOND_FLOATS)
 
 
 def _stand_in(result: Derivatives) -> SymbolicDerivatives:
@@ -308,7 +328,10 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
         if not exact:
             why = f"symbolic: {_unavailable(reference)}" + (f"; {standard.method}, {why}"
                                                              if why else "")
-        return Verdict("undefined", f"UNDEFINED: no exact value to compare against ({why})")
+        nothing = "no exact value to compare against"
+        if exact and f_beyond_floats(reference):
+            nothing = "f is beyond the float range here, so no float method can evaluate it"
+        return Verdict("undefined", f"UNDEFINED: {nothing} ({why})")
     parts = []
     for result in results:
         measured = [e for e in errors[result.method].values() if e.within is not None]
@@ -321,7 +344,7 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
                     default=0.0)
         tolerance = max(e.tolerance for e in measured)
         scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
-        parts.append(f"{result.method}{scheme} within {tolerance:g}"
+        parts.append(f"{result.method}{scheme} within {format_tolerance(tolerance)}"
                      f" (worst error {_short(worst)})")
     skipped = [q for q in quantities if standard.exact.get(q) is None]
     if exact:
@@ -358,7 +381,12 @@ def _failure_text(result: Derivatives, quantity: str, error: Error,
     return (f"{result.method} {label} = {result.number(quantity)!r} but {against} "
             f"{float(standard.exact[quantity])!r} (relative error "
             f"{_short(error.relative) if error.relative is not None else 'inf'}"
-            f" > {error.tolerance:g}{note})")
+            f" > {format_tolerance(error.tolerance)}{note})")
+
+
+def format_tolerance(tolerance: float) -> str:
+    """Two significant digits, as the errors beside it: 1e-05, 3.1e-05, 0.42."""
+    return f"{tolerance:.2g}"
 
 
 def _number(text: str | None) -> str:

@@ -58,6 +58,11 @@ COMPLEX_STEP = 1e-20
 # the median of estimated error / true error is about 1.
 NOISE = 0.25
 
+# A forced step (--step) is refused where the error model predicts a relative error
+# beyond this: the verdict allows compare.MODEL_SAFETY (10) times the model's error, and
+# a tolerance of 1 would let any estimate pass, 0 included.
+LARGEST_MODEL_ERROR = 0.1
+
 
 # ---- the schemes: each estimates f'(x) from f, x and a step h ----
 
@@ -126,10 +131,22 @@ class Scheme:
         return COMPLEX_STEP if self.is_complex else self.optimal_step
 
     def model_error(self, h: float) -> float:
-        """The relative error the model predicts at step h (f and its derivatives ~ 1)."""
+        """The relative error the model predicts at step h (f and its derivatives ~ 1);
+        inf where it is beyond the float range (h = 1e100 for Richardson)."""
+        try:
+            truncation = self.truncation * h**self.order
+        except OverflowError:
+            return math.inf
         if self.is_complex:
-            return self.truncation * h**self.order + EPSILON
-        return self.truncation * h**self.order + self.roundoff * EPSILON / h
+            return truncation + EPSILON
+        return truncation + self.roundoff * EPSILON / h
+
+    def meaningful_steps(self) -> tuple[float, float]:
+        """The steps, for |x| <= 1, where the model's error is at most
+        LARGEST_MODEL_ERROR, roughly: each bound from its own term of the model."""
+        smallest = self.roundoff * EPSILON / LARGEST_MODEL_ERROR
+        largest = (LARGEST_MODEL_ERROR / self.truncation) ** (1 / self.order)
+        return smallest, largest
 
 
 # Every constant comes from the stencil's Taylor expansion (K) and weights (R = NOISE·√(Σw²)):
@@ -202,6 +219,49 @@ def step_size(chosen: Scheme, x: float, step: float | None = None) -> float:
     return max(1, round(h / quantum)) * quantum
 
 
+def check_step(chosen: Scheme, step: float, name: str, x: float) -> None:
+    """Refuse a forced step at which the scheme's error model predicts more than
+    LARGEST_MODEL_ERROR: so large (or so small) that no verdict on it would mean anything."""
+    predicted = _predicted_error(chosen, step, x)
+    if predicted <= LARGEST_MODEL_ERROR:
+        return
+    scale = max(1.0, abs(x))
+    smallest, largest = chosen.meaningful_steps()
+    if step_size(chosen, x, step) / scale > chosen.optimal_step:
+        what, advice = "large", f"at most about {_quoted_step(chosen, x, largest * scale, -1)}"
+    else:
+        what, advice = "small", f"at least about {_quoted_step(chosen, x, smallest * scale, 1)}"
+    raise InputError(f"--step {step:g} is too {what} for the {chosen.name} scheme at "
+                     f"{name} = {x:g}: its error model predicts a relative error "
+                     f"{_magnitude(predicted)} there, so no verdict would mean anything; "
+                     f"give a step of {advice} (or leave --step out)")
+
+
+def _predicted_error(chosen: Scheme, step: float, x: float) -> float:
+    return chosen.model_error(step_size(chosen, x, step) / max(1.0, abs(x)))
+
+
+def _magnitude(number: float) -> str:
+    return f"of {number:.2g}" if math.isfinite(number) else "beyond the float range"
+
+
+# How far _quoted_step walks from a bound of meaningful_steps, in units of its second digit.
+_QUOTE_TRIES = 100
+
+
+def _quoted_step(chosen: Scheme, x: float, bound: float, direction: int) -> str:
+    """``bound`` to two significant digits, moved towards the meaningful steps (direction
+    -1: down, +1: up) until it is one: the bound is rough (each term of the model alone)
+    and the step is rounded to the spacing of doubles near x."""
+    unit = 10.0 ** (math.floor(math.log10(bound)) - 1)
+    count = math.floor(bound / unit) if direction < 0 else math.ceil(bound / unit)
+    for _ in range(_QUOTE_TRIES):
+        if _predicted_error(chosen, count * unit, x) <= LARGEST_MODEL_ERROR:
+            break
+        count += direction
+    return f"{count * unit:.2g}"
+
+
 class _Evaluations:
     """f along one variable, each distinct point evaluated once and counted."""
 
@@ -267,6 +327,9 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
     check_analytic(expression, chosen)
     start = time.perf_counter()
     floats = {name: float(point[name]) for name in expression.variables}
+    if step is not None:
+        for name, x in floats.items():
+            check_step(chosen, step, name, x)
     evaluations = _Evaluations(expression, floats)
     reasons: dict[str, str] = {}
 

@@ -86,14 +86,21 @@ class Limits:
 
 DEFAULT = Limits()
 
+# The largest value --limit takes: far beyond what any limit could need, and small
+# enough to stay exact through the float the text is read as.
+LARGEST_LIMIT = 10**18
+
 
 def _whole_number(text: str, name: str) -> int:
     try:
         number = float(text.replace("_", ""))
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or number < 1 or number != int(number) or number > 1e18:
+    if not math.isfinite(number) or number < 1 or number != int(number):
         raise InputError(f"--limit {name}={text!r}: give a whole number of at least 1")
+    if number > LARGEST_LIMIT:
+        raise InputError(f"--limit {name}={text!r} is too large: give a whole number of "
+                         f"at most {LARGEST_LIMIT:.0e} (any limit that high is no limit)")
     return int(number)
 
 

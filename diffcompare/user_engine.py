@@ -158,7 +158,11 @@ def check_shape(cls: type, timeout: float | None = DEFAULT_TIMEOUT) -> None:
             value = cls(2.0)
             data = float(value.data)
             has_grad = hasattr(value, "grad")
-    except (Exception, SystemExit, EngineTimeout) as error:
+    except EngineTimeout:
+        raise InputError(f"{name}: {cls.__name__}(2.0) took longer than the time limit "
+                         f"({timeout:g} s); raise the limit (diffcompare check --timeout "
+                         f"SECONDS), or look for a loop in {cls.__name__}.__init__") from None
+    except (Exception, SystemExit) as error:
         raise InputError(f"{name} does not look like a micrograd Value: "
                          f"{cls.__name__}(2.0).data failed ({describe(error)})") from None
     if data != 2.0:
