@@ -219,6 +219,12 @@ def step_size(chosen: Scheme, x: float, step: float | None = None) -> float:
     return max(1, round(h / quantum)) * quantum
 
 
+def _step_relative_to(chosen: Scheme, x: float) -> float:
+    """The scheme's optimal step scaled by |x| itself (not max(1, |x|)), rounded like
+    ``step_size``: the fallback for a point near 0 where the default step leaves f's domain."""
+    return step_size(chosen, x, 2.0 ** round(math.log2(chosen.default_step * abs(x))))
+
+
 def check_step(chosen: Scheme, step: float, name: str, x: float) -> None:
     """Refuse a forced step at which the scheme's error model predicts more than
     LARGEST_MODEL_ERROR: so large (or so small) that no verdict on it would mean anything."""
@@ -344,15 +350,27 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
     steps: dict[str, float] = {}
     model_errors: dict[str, float] = {}
     for name, x in floats.items():
-        h = step_size(chosen, x, step)
-        steps[name] = h
-        model_errors[name] = chosen.model_error(h / max(1.0, abs(x)))
+        h, scale = step_size(chosen, x, step), max(1.0, abs(x))
         try:
-            estimate, error = estimate_with_error(chosen, evaluations.along(name), x, h)
+            try:
+                estimate, error = estimate_with_error(chosen, evaluations.along(name), x, h)
+            except ARITHMETIC_ERRORS:
+                if step is not None or not 0.0 < abs(x) < 1.0:
+                    raise
+                # The default step, scaled by max(1, |x|), can leave f's domain near 0
+                # (log(x) at 1e-10): the same step relative to |x| stays inside it.
+                h, scale = _step_relative_to(chosen, x), abs(x)
+                estimate, error = estimate_with_error(chosen, evaluations.along(name), x, h)
         except ARITHMETIC_ERRORS as error:
             gradient[name] = None
-            reasons[name] = f"f cannot be evaluated near {name} (step {h:.1e}): {describe(error)}"
+            hint = ("" if value is None or chosen.name in ("forward", "backward") else
+                    "; a one-sided scheme (--fd forward or --fd backward) stays on one side of x")
+            reasons[name] = (f"f cannot be evaluated near {name} (step {h:.1e}): "
+                             f"{describe(error)}{hint}")
             continue
+        finally:
+            steps[name] = h
+            model_errors[name] = chosen.model_error(h / scale)
         if not (math.isfinite(estimate) and math.isfinite(error)):
             gradient[name] = None
             reasons[name] = "the difference quotient is not finite"

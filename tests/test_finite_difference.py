@@ -518,3 +518,26 @@ def test_sweep_theoretical_step_is_in_the_units_of_steps_when_x_is_large():
     at_one = sweep(parse("x**3"), {"x": Fraction(1)}, "x", "3", ["central"])
     at_ten = sweep(parse("x**3"), {"x": Fraction(10)}, "x", "300", ["central"])
     assert at_one.theoretical_step == at_ten.theoretical_step
+
+
+# ---- the default step near 0, where max(1, |x|) would leave f's domain ----
+
+@pytest.mark.parametrize("text, at", [("log(x)", "x=1e-10"), ("sqrt(x) + log(y)", "x=1e-8,y=3e-7")])
+def test_default_step_near_zero_stays_inside_the_domain(text, at):
+    result = compare(text, at=at)
+    assert result.agree, result.verdict.text
+    for name, x in result.point.items():
+        assert result.methods[-1].details["steps"][name] < float(x)
+
+
+def test_step_outside_the_domain_at_zero_suggests_a_one_sided_scheme():
+    result = differentiate(parse("sqrt(x)"), {"x": Fraction(0)}, "central")
+    assert result.gradient["x"] is None
+    assert "--fd forward or --fd backward" in result.reasons["x"]
+    one_sided = differentiate(parse("sqrt(x)"), {"x": Fraction(0)}, "forward")
+    assert one_sided.gradient["x"] > 1000  # 1/sqrt(h): the slope is infinite there
+
+
+def test_forced_step_is_never_shrunk():
+    result = differentiate(parse("log(x)"), {"x": Fraction(1, 1000)}, "central", step=0.01)
+    assert result.gradient["x"] is None and result.details["steps"]["x"] == pytest.approx(0.01)
