@@ -192,7 +192,8 @@ def time_limit(seconds: float | None):
     another timer is already running, the block runs without a limit.
     """
     if not _can_time(seconds):
-        yield
+        with _no_process_exit():
+            yield
         return
 
     def expire(signum, frame):
@@ -201,10 +202,28 @@ def time_limit(seconds: float | None):
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds, _TIMEOUT_REPEAT)
     try:
-        yield
+        with _no_process_exit():
+            yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _no_process_exit():
+    """``os._exit`` in the user's code raises SystemExit instead of ending our process:
+    otherwise an engine that calls it would end ``check`` with no output and status 0,
+    a silent pass."""
+    os_exit = os._exit
+
+    def refuse(status):
+        raise SystemExit(f"os._exit({status}) was called")
+
+    os._exit = refuse
+    try:
+        yield
+    finally:
+        os._exit = os_exit
 
 
 def _can_time(seconds: float | None) -> bool:

@@ -323,3 +323,24 @@ def test_cli_engine_unsupported_operation_is_not_judged_a_disagreement(capsys):
     status = main(["x*sin(x)", "--at", "x=0.5", "--engine", str(ENGINES / "correct.py")])
     out = capsys.readouterr().out
     assert status == 0 and "correct.py:Value not judged" in out
+
+
+def test_check_engine_that_calls_os_exit_fails_instead_of_ending_the_process(tmp_path):
+    # os._exit used to end the check with no output and status 0: a silent pass.
+    cls = _write_engine(tmp_path, "exits", """
+        import os
+        def _backward_and_exit(self):
+            os._exit(0)
+        Value.backward = _backward_and_exit
+    """)
+    report = check_engine(cls)
+    assert report.counts["pass"] == 0 and report.counts["fail"] > 0
+    assert "os._exit(0) was called" in report.results[0].failure.message
+
+
+def test_check_command_on_an_engine_that_exits_at_import_is_one_line(tmp_path):
+    path = tmp_path / "exits_at_import.py"
+    path.write_text("import os\nos._exit(0)\n")
+    done = run_cli("check", str(path))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "os._exit(0) was called" in done.stderr
