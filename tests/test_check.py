@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import sys
 import textwrap
 
@@ -325,8 +326,14 @@ def test_cli_engine_unsupported_operation_is_not_judged_a_disagreement(capsys):
     assert status == 0 and "correct.py:Value not judged" in out
 
 
-def test_check_engine_that_calls_os_exit_fails_instead_of_ending_the_process(tmp_path):
-    # os._exit used to end the check with no output and status 0: a silent pass.
+def test_check_engine_that_calls_os_exit_fails_instead_of_ending_the_process(tmp_path,
+                                                                            monkeypatch):
+    # os._exit used to end the check with no output and status 0: a silent pass. Should
+    # that come back, the stand-in below fails this test instead of ending pytest.
+    def real_exit_reached(status):
+        raise AssertionError("the real os._exit was reached")
+
+    monkeypatch.setattr(os, "_exit", real_exit_reached)
     cls = _write_engine(tmp_path, "exits", """
         import os
         def _backward_and_exit(self):
