@@ -104,9 +104,10 @@ NOTES = {
     "pole nearby": "1/(x − 1) just right of its pole: the third derivative is huge, so "
     "at its default step the central difference's truncation error misses the "
     "tolerance.",
-    "log near its domain edge": "At x = 10⁻⁸ the default step is larger than x, so "
-    "x − h is outside log's domain and the finite difference cannot be computed. "
-    "Smaller steps work: see the sweep.",
+    "log near its domain edge": "At x = 10⁻⁸ the default step, scaled by max(1, |x|), "
+    "is about 4·10⁻⁶: x − h would be outside log's domain. The step is then scaled by "
+    "|x| instead, and the central difference is right to the last digit. The sweep "
+    "shows where steps stop working.",
     "cancellation": "1 − cos(x) cancels catastrophically near 0, and so does every "
     "method that evaluates the formula as written: autograd differentiates the program "
     "exactly, not the mathematics. Only the exact symbolic evaluation is right.",
