@@ -253,7 +253,7 @@ def excuse_float_overflow(errors: Mapping[str, Mapping[str, Error]],
 
 def f_beyond_floats(reference: SymbolicDerivatives) -> bool:
     """Whether sympy found f's exact value, and it is too large for any float."""
-    return reference.reasons.get("value", "").startswith(symbolic._BEYOND_FLOATS)
+    return reference.reasons.get("value", "").startswith(symbolic.BEYOND_FLOATS)
 
 
 def _stand_in(result: Derivatives) -> SymbolicDerivatives:

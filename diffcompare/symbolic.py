@@ -41,7 +41,7 @@ DIGITS = 40
 DEFAULT_TIMEOUT = 5.0
 
 # The start of the reason for an exact value that exists but no float can hold.
-_BEYOND_FLOATS = "its value is outside the float range"
+BEYOND_FLOATS = "its value is outside the float range"
 
 # Below 10**-1000 a value is far beneath the smallest float (about 4.9e-324): it is not
 # formatted, and not compared (decimal formatting of such exponents is slow or fails).
@@ -176,7 +176,7 @@ def _differentiate(expression: Expression, point: Mapping[str, Fraction], simpli
         if number is None:
             reasons[quantity] = reason
             # A value beyond the float range exists; its derivatives are still asked for.
-            f_defined = quantity != "value" or reason.startswith(_BEYOND_FLOATS)
+            f_defined = quantity != "value" or reason.startswith(BEYOND_FLOATS)
         else:
             exact[quantity] = number
 
@@ -259,10 +259,10 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
         return "0", ""
     magnitude = float(sympy.log(abs(real), 10).evalf(15))
     if abs(real) > sys.float_info.max:
-        return None, (f"{_BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, more than "
+        return None, (f"{BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, more than "
                       f"the largest float ({sys.float_info.max:.1e})")
     if magnitude < _SMALLEST_DECIMAL_EXPONENT:
-        return None, (f"{_BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, far below "
+        return None, (f"{BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, far below "
                       "the smallest float (a float holds 0)")
     return sympy.Float(real, DIGITS).__format__(""), ""
 
