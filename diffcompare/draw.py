@@ -8,8 +8,9 @@ sweeps of the barycentre heuristic), which keeps most edges from crossing. Outpu
 deterministic: same graph, same bytes.
 
 ``svg(root)`` returns the document; ``write_svg(root, path)`` (and ``Value.draw(path)``)
-writes it atomically (``write_atomically``); ``expression_svg(expression, point)`` draws an expression's graph
-at a point, each node annotated with its autograd gradient (the CLI's ``--graph``).
+writes it atomically (``write_atomically``); ``expression_svg(expression, point)`` draws
+an expression's graph at a point, each node annotated with its autograd gradient (the
+CLI's ``--graph``).
 """
 
 from __future__ import annotations
