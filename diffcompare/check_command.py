@@ -13,7 +13,7 @@ import sys
 
 from tabulate import tabulate
 
-from . import budget, user_engine
+from . import user_engine
 from .check import EngineReport, check_engine
 from .cli import number_option
 from .compare import DEFAULT_TOLERANCE
@@ -66,10 +66,7 @@ _seconds = number_option("a number of seconds", "5, 0.5, or 0 for no limit", zer
 def run(args: argparse.Namespace) -> int:
     cls = user_engine.load(args.engine)
     progress = _progress if sys.stderr.isatty() else None
-    # The timer takes no more than a week (beyond about 1e10 s it overflows), and a
-    # week is as good as no limit.
-    timeout = min(args.timeout, budget.LONGEST_SECONDS) or None
-    report = check_engine(cls, timeout=timeout, progress=progress)
+    report = check_engine(cls, timeout=args.timeout or None, progress=progress)
     if progress is not None:
         sys.stderr.write("\r\033[K")
     text = json.dumps(document(report), indent=2, allow_nan=False) if args.json \

@@ -20,6 +20,7 @@ import threading
 import traceback
 from pathlib import Path
 
+from .budget import LONGEST_SECONDS
 from .errors import InputError
 
 SPEC_HELP = "path/to/engine.py:Value or package.module:Value"
@@ -186,27 +187,28 @@ class EngineTimeout(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
-    """Raise ``EngineTimeout`` in the block after ``seconds`` of wall time.
+    """Raise ``EngineTimeout`` in the block after ``seconds`` of wall time (at most
+    ``budget.LONGEST_SECONDS``: the timer overflows beyond about 1e10 s).
 
     Uses SIGALRM, so it works in the main thread on POSIX systems; elsewhere, or when
-    another timer is already running, the block runs without a limit.
+    another timer is already running, the block runs without a limit. Either way the
+    user's ``os._exit`` cannot end our process (``_no_process_exit``).
     """
-    if not _can_time(seconds):
-        with _no_process_exit():
+    with _no_process_exit():
+        if not _can_time(seconds):
             yield
-        return
+            return
 
-    def expire(signum, frame):
-        raise EngineTimeout(f"took longer than {seconds:g} s")
+        def expire(signum, frame):
+            raise EngineTimeout(f"took longer than {seconds:g} s")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds, _TIMEOUT_REPEAT)
-    try:
-        with _no_process_exit():
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, min(seconds, LONGEST_SECONDS), _TIMEOUT_REPEAT)
+        try:
             yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
