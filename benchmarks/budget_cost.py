@@ -31,7 +31,7 @@ def cli_seconds(timeout: str) -> float:
 
 def corpus_seconds(timeout: float) -> float:
     """Every corpus expression compared once, in a fresh process."""
-    code = ("import time; from diffcompare import compare; from diffcompare.corpus import "
+    code = ("import time; from diffcompare import compare; from diffcompare.language.corpus import "
             f"CORPUS; t = time.perf_counter(); [compare(c.expression, at=c.at, "
             f"timeout={timeout}) for c in CORPUS]; print(time.perf_counter() - t)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     runs = parser.parse_args().runs
-    from diffcompare.corpus import CORPUS
+    from diffcompare.language.corpus import CORPUS
 
     cli = {"5": [], "0": []}
     corpus = {5.0: [], 0.0: []}

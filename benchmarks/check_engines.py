@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from tabulate import tabulate  # noqa: E402
 
 from diffcompare import Value, check_engine  # noqa: E402
-from diffcompare.user_engine import load  # noqa: E402
+from diffcompare.check.user_engine import load  # noqa: E402
 
 _LONGEST_CAUSE = 72
 

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from diffcompare.cli import main  # noqa: E402
-from diffcompare.corpus import CORPUS  # noqa: E402
+from diffcompare.language.corpus import CORPUS  # noqa: E402
 
 TOKENS = [
     "x", "y", "z", "a", "b", "e", "pi", "E", "I", "N", "S", "oo", "beta", "_x", "__class__",

@@ -5,12 +5,12 @@
 True
 """
 
-from .check import check_engine
-from .compare import Comparison, compare
-from .engine import Value
-from .errors import InputError
-from .expression import Expression
-from .parse import parse
+from diffcompare.check.battery import check_engine
+from diffcompare.compare import Comparison, compare
+from diffcompare.engine import Value
+from diffcompare.language.errors import InputError
+from diffcompare.language.expression import Expression
+from diffcompare.language.parse import parse
 
 __all__ = ["Comparison", "Expression", "InputError", "Value", "check_engine", "compare",
            "parse"]

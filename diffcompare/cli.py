@@ -23,7 +23,7 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import InputError
+from diffcompare.language.errors import InputError
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNDEFINED = 0, 1, 2, 3
 EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
@@ -31,8 +31,8 @@ EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
 # Subcommands: name -> module with ``configure(parser)`` and ``run(args) -> int``.
 # Imported only when used, so the main job starts fast.
 SUBCOMMANDS: dict[str, str] = {}
-SUBCOMMANDS["check"] = "diffcompare.check_command"
-SUBCOMMANDS["report"] = "diffcompare.report"  # HTML/Markdown comparison reports
+SUBCOMMANDS["check"] = "diffcompare.check.command"
+SUBCOMMANDS["report"] = "diffcompare.report.cases"  # HTML/Markdown comparison reports
 SUBCOMMANDS["train"] = "diffcompare.train"
 
 TABLE_FORMATS = ("simple", "plain", "github", "grid", "pipe", "orgtbl", "rst",
@@ -81,7 +81,7 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--at", metavar="POINT", action="append",
                         help="the point, e.g. x=1,y=2 or --at x=1 --at y=2 (default: a "
                              "point chosen for you where everything is finite)")
-    from .finite_difference import DEFAULT_SCHEME, SCHEMES
+    from diffcompare.methods.finite_difference import DEFAULT_SCHEME, SCHEMES
 
     parser.add_argument("--fd", metavar="SCHEME", default=DEFAULT_SCHEME,
                         choices=list(SCHEMES),
@@ -146,11 +146,12 @@ def _subcommand_help() -> str:
 
 
 def run_comparison(argv: Sequence[str]) -> int:
-    from . import finite_difference, present
-    from .compare import METHODS, compare
-    from .limits import Limits
-    from .parse import parse
-    from .symbolic import DEFAULT_TIMEOUT
+    from diffcompare.methods import finite_difference
+    from diffcompare import present
+    from diffcompare.compare import METHODS, compare
+    from diffcompare.language.limits import Limits
+    from diffcompare.language.parse import parse
+    from diffcompare.methods.symbolic import DEFAULT_TIMEOUT
 
     args = comparison_parser().parse_args(_expression_last(argv))
     if args.graph == "":
@@ -170,7 +171,7 @@ def run_comparison(argv: Sequence[str]) -> int:
               if args.sweep and name in comparison.reference.exact and name not in kinked]
     written = []
     if args.graph is not None:
-        from .draw import write_expression_svg
+        from diffcompare.draw import write_expression_svg
 
         why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
         if why_not:
@@ -193,8 +194,8 @@ def _engine_methods(engine: str | None) -> dict:
     """The user's engine as a method, when --engine names one."""
     if engine is None:
         return {}
-    from .user_engine import check_shape, load, name_of
-    from .user_graph import method
+    from diffcompare.check.user_engine import check_shape, load, name_of
+    from diffcompare.check.user_graph import method
 
     cls = load(engine)
     check_shape(cls)
@@ -263,7 +264,7 @@ def _run(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return run_subcommand(argv[0], argv[1:])
     if argv and argv[0] == "--version":
-        from . import __version__
+        from diffcompare import __version__
 
         sys.stdout.write(f"diffcompare {__version__}\n")
         return EXIT_AGREE

@@ -29,13 +29,21 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from . import autograd, budget, finite_difference, kinks, symbolic
-from .expression import Call
-from .expression import Expression
-from .limits import DEFAULT as DEFAULT_LIMITS, Limits, check_work
-from .parse import parse
-from .point import default_point, parse_point
-from .results import Derivatives, SymbolicDerivatives, quantity_label as _label
+from diffcompare.methods import autograd
+
+from diffcompare.methods import budget
+
+from diffcompare.methods import finite_difference
+
+from diffcompare.methods import kinks
+
+from diffcompare.methods import symbolic
+from diffcompare.language.expression import Call
+from diffcompare.language.expression import Expression
+from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_work
+from diffcompare.language.parse import parse
+from diffcompare.language.point import default_point, parse_point
+from diffcompare.methods.results import Derivatives, SymbolicDerivatives, quantity_label as _label
 
 Method = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
 

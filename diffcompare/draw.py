@@ -22,7 +22,7 @@ import tempfile
 from html import escape
 from typing import Mapping
 
-from .engine import Value, _reachable, _topological_order
+from diffcompare.engine import Value, _reachable, _topological_order
 
 _BOX_WIDTH, _BOX_HEIGHT = 150, 46
 _COLUMN_GAP, _ROW_GAP, _MARGIN = 60, 18, 10
@@ -142,8 +142,8 @@ def expression_svg(expression, point: Mapping) -> str:
 def expression_graph(expression, point: Mapping) -> tuple[Value, dict[int, str]]:
     """The engine's graph of ``expression`` at ``point`` after one backward pass, and the
     names to show for its nodes (``svg``'s ``labels``)."""
-    from .autograd import _call
-    from .expression import Interpretation, evaluate
+    from diffcompare.methods.autograd import _call
+    from diffcompare.language.expression import Interpretation, evaluate
 
     leaves = {name: Value(float(point[name]), label=name) for name in expression.variables}
     labels: dict[int, str] = {}
@@ -170,8 +170,8 @@ def write_expression_svg(expression, point: Mapping, path) -> str | None:
     """Write ``expression_svg`` to ``path`` atomically. Returns None when the file was
     written, otherwise why it was not (the expression is not defined at the point, or
     its graph is too big to draw); a file that cannot be written is an ``InputError``."""
-    from .autograd import ARITHMETIC_ERRORS, describe
-    from .errors import InputError
+    from diffcompare.methods.autograd import ARITHMETIC_ERRORS, describe
+    from diffcompare.language.errors import InputError
 
     try:
         root, labels = expression_graph(expression, point)

@@ -63,7 +63,7 @@ import math
 import numbers
 from contextlib import contextmanager
 
-from .primitives import PRIMITIVES
+from diffcompare.language.primitives import PRIMITIVES
 
 # Rows of the primitive table the methods below use, looked up once.
 _ADD, _SUB, _DIV, _POW, _NEG = (PRIMITIVES[name] for name in
@@ -386,7 +386,7 @@ class Value:
 
         Needs no program outside Python. The file is replaced atomically.
         """
-        from .draw import write_svg
+        from diffcompare.draw import write_svg
 
         write_svg(self, path)
 

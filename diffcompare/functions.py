@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numbers
 
-from .engine import Value
-from .primitives import FUNCTIONS
-from .trace import Traced
+from diffcompare.engine import Value
+from diffcompare.language.primitives import FUNCTIONS
+from diffcompare.language.trace import Traced
 
 __all__ = ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs"]
 

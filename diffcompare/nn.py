@@ -26,7 +26,7 @@ import random
 from operator import methodcaller
 from typing import Sequence
 
-from .engine import Value
+from diffcompare.engine import Value
 
 
 def _linear(act):

@@ -12,10 +12,10 @@ from typing import Any, Sequence
 import mpmath
 from tabulate import tabulate
 
-from . import kinks
-from .compare import Comparison, Error
-from .finite_difference import Sweep
-from .results import Derivatives, quantity_label
+from diffcompare.methods import kinks
+from diffcompare.compare import Comparison, Error
+from diffcompare.methods.finite_difference import Sweep
+from diffcompare.methods.results import Derivatives, quantity_label
 
 # Doubles need up to 17 significant digits to show where two of them part.
 SIGNIFICANT_DIGITS = 17

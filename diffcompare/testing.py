@@ -18,12 +18,16 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Mapping
 
-from . import present, user_engine, user_graph
-from .compare import METHODS, Comparison, compare
-from .errors import InputError
-from .expression import Expression
-from .parse import parse
-from .trace import trace
+from diffcompare import present
+
+from diffcompare.check import user_engine
+
+from diffcompare.check import user_graph
+from diffcompare.compare import METHODS, Comparison, compare
+from diffcompare.language.errors import InputError
+from diffcompare.language.expression import Expression
+from diffcompare.language.parse import parse
+from diffcompare.language.trace import trace
 
 
 def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | None = None,

@@ -20,9 +20,9 @@ import sys
 
 from tabulate import tabulate
 
-from .cli import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED, TABLE_FORMATS, number_option
-from .errors import InputError
-from .nn import ACTIVATIONS, MLP, sgd_step, squared_error
+from diffcompare.cli import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED, TABLE_FORMATS, number_option
+from diffcompare.language.errors import InputError
+from diffcompare.nn import ACTIVATIONS, MLP, sgd_step, squared_error
 
 # The lecture's dataset: four points in 3-d with targets ±1.
 XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -131,8 +131,8 @@ def predictions_table(model: MLP, tablefmt: str = "simple") -> str:
 
 
 def _check(model: MLP, steps: int, tablefmt: str) -> int:
-    from . import present
-    from .gradcheck import TOLERANCE, check, loss_expression
+    from diffcompare import present
+    from diffcompare.gradcheck import TOLERANCE, check, loss_expression
 
     expression, _ = loss_expression(model, XS, YS)
     where = "its initial parameters" if steps == 0 else f"its parameters after {steps} steps"

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from diffcompare import budget
+from diffcompare.methods import budget
 
 
 def test_budget_run_returns_the_childs_result():

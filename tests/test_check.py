@@ -9,11 +9,11 @@ import textwrap
 import pytest
 
 from diffcompare import InputError, Value, check_engine, compare
-from diffcompare.check import BATTERY, DEEP_OPERATIONS
+from diffcompare.check.battery import BATTERY, DEEP_OPERATIONS
 from diffcompare.cli import main
-from diffcompare.diagnose import NO_TOPOLOGICAL_SORT, RECURSIVE_SORT, SEED
-from diffcompare.user_engine import check_shape, load
-from diffcompare.user_graph import method
+from diffcompare.check.diagnose import NO_TOPOLOGICAL_SORT, RECURSIVE_SORT, SEED
+from diffcompare.check.user_engine import check_shape, load
+from diffcompare.check.user_graph import method
 from helpers import ROOT, run_cli
 
 ENGINES = ROOT / "tests" / "engines"
@@ -310,7 +310,7 @@ def test_cli_engine_option_reports_unsupported_operations(capsys):
 
 
 def test_engine_method_matches_our_autograd_on_the_corpus():
-    from diffcompare.corpus import CORPUS
+    from diffcompare.language.corpus import CORPUS
 
     ours = method(Value)
     for case in CORPUS:

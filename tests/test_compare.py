@@ -2,9 +2,11 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from diffcompare import compare, parse
-from diffcompare.corpus import CORPUS, TANH_NEURON, TANH_NEURON_POINT
-from diffcompare.primitives import FUNCTIONS
+from diffcompare import compare
+
+from diffcompare import parse
+from diffcompare.language.corpus import CORPUS, TANH_NEURON, TANH_NEURON_POINT
+from diffcompare.language.primitives import FUNCTIONS
 
 
 def test_compare_quadratic_derivative_is_14_by_all_methods():
@@ -54,7 +56,7 @@ def test_compare_corpus_methods_agree(case):
 def test_compare_disagreement_is_reported():
     # A deliberately wrong "method" shows that the verdict can fail.
     from diffcompare.compare import METHODS
-    from diffcompare.results import Cost, Derivatives
+    from diffcompare.methods.results import Cost, Derivatives
 
     def wrong(expression, point):
         return Derivatives("wrong", 0.0, {name: 0.0 for name in expression.variables},

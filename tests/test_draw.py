@@ -6,7 +6,9 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from diffcompare import Value, compare, draw, parse
+from diffcompare import Value, compare, draw
+
+from diffcompare import parse
 from diffcompare.cli import main
 
 SVG = "{http://www.w3.org/2000/svg}"

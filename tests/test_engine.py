@@ -3,7 +3,7 @@ from fractions import Fraction
 import pytest
 
 from diffcompare import Value, compare
-from diffcompare.corpus import MICROGRAD_README
+from diffcompare.language.corpus import MICROGRAD_README
 
 
 def micrograd_readme():
@@ -99,7 +99,7 @@ import sympy
 from hypothesis import assume, given, strategies as st
 
 from diffcompare.engine import _reachable, gc_paused
-from diffcompare.primitives import PRIMITIVES
+from diffcompare.language.primitives import PRIMITIVES
 
 # operation -> (the engine's spelling, sympy's spelling, points). The points include
 # domain edges on purpose: saturated tanh and sigmoid, exp next to overflow, log and sqrt

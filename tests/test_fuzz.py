@@ -12,7 +12,7 @@ import time
 from hypothesis import given, settings, strategies as st
 
 from diffcompare.cli import EXIT_BAD_INPUT, main
-from diffcompare.corpus import CORPUS
+from diffcompare.language.corpus import CORPUS
 from helpers import run_cli
 
 BUDGET = "0.5"  # seconds for sympy per input

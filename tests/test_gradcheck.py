@@ -4,8 +4,11 @@ import random
 from fractions import Fraction
 
 
-from diffcompare import autograd, gradcheck
-from diffcompare.expression import evaluate_float
+from diffcompare import gradcheck
+
+
+from diffcompare.methods import autograd
+from diffcompare.language.expression import evaluate_float
 from diffcompare.nn import MLP, squared_error
 from diffcompare.train import XS, YS
 

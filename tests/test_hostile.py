@@ -5,9 +5,11 @@ import time
 
 import pytest
 
-from diffcompare import InputError, compare, parse
+from diffcompare import InputError, compare
+
+from diffcompare import parse
 from diffcompare.cli import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDEFINED, main
-from diffcompare.expression import evaluate_float
+from diffcompare.language.expression import evaluate_float
 from helpers import ROOT, run_cli
 
 
@@ -185,7 +187,7 @@ def test_budget_timeout_compares_autograd_with_finite_differences(capsys):
 
 def test_budget_disagreement_without_reference_is_reported():
     from diffcompare.compare import METHODS
-    from diffcompare.results import Derivatives
+    from diffcompare.methods.results import Derivatives
 
     def off_by_one(expression, point):
         right = METHODS["autograd"](expression, point)

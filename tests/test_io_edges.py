@@ -16,11 +16,17 @@ import warnings
 
 import pytest
 
-from diffcompare import autograd, draw, report, report_plots
+from diffcompare import draw
+
+from diffcompare.methods import autograd
+
+from diffcompare.report import cases as report
+
+from diffcompare.report import plots as report_plots
 from diffcompare.cli import main
-from diffcompare.corpus_file import read
-from diffcompare.parse import parse
-from diffcompare.report_studies import Scaling
+from diffcompare.language.corpus_file import read
+from diffcompare.language.parse import parse
+from diffcompare.report.studies import Scaling
 from helpers import ROOT, run_cli
 
 SVG_START = "<svg "

@@ -5,12 +5,14 @@ from fractions import Fraction
 
 import pytest
 
-from diffcompare import compare, parse
+from diffcompare import compare
+
+from diffcompare import parse
 from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import METHODS
-from diffcompare.finite_difference import METHOD, method
-from diffcompare.kinks import find
-from diffcompare.results import Cost, Derivatives
+from diffcompare.methods.finite_difference import METHOD, method
+from diffcompare.methods.kinks import find
+from diffcompare.methods.results import Cost, Derivatives
 
 
 def _one_sided(text, **point):
@@ -124,7 +126,7 @@ def test_cli_kink_abs_shows_minus_one_and_one(capsys):
 def test_kinks_search_runs_under_the_symbolic_budget():
     # kinks.find asks sympy about each abs/relu argument; hostile input must not hang it.
     from diffcompare.compare import _find_kinks
-    from diffcompare.limits import DEFAULT
+    from diffcompare.language.limits import DEFAULT
 
     expression = parse("abs(x)")
     assert len(_find_kinks(expression, {"x": Fraction(0)}, 5.0, DEFAULT)) == 1

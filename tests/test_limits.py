@@ -4,10 +4,12 @@ from fractions import Fraction
 
 import pytest
 
-from diffcompare import InputError, compare, parse
+from diffcompare import InputError, compare
+
+from diffcompare import parse
 from diffcompare.cli import LIMITS_HELP
-from diffcompare.expression import evaluate_float
-from diffcompare.limits import DEFAULT, LimitExceeded, Limits, check_exact
+from diffcompare.language.expression import evaluate_float
+from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
 from helpers import ROOT
 
 LIMIT_NAMES = [item.name for item in fields(Limits)]

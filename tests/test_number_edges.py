@@ -5,12 +5,16 @@ import math
 
 import pytest
 
-from diffcompare import budget, compare, user_engine
+from diffcompare import compare
+
+from diffcompare.methods import budget
+
+from diffcompare.check import user_engine
 from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import MODEL_SAFETY
-from diffcompare.finite_difference import (LARGEST_MODEL_ERROR, METHOD, SCHEMES, check_step,
+from diffcompare.methods.finite_difference import (LARGEST_MODEL_ERROR, METHOD, SCHEMES, check_step,
                                            method)
-from diffcompare.errors import InputError
+from diffcompare.language.errors import InputError
 from helpers import ROOT
 
 

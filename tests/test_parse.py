@@ -1,7 +1,9 @@
 import pytest
 
-from diffcompare import InputError, parse
-from diffcompare.expression import Call, Const, Var, evaluate_float
+from diffcompare import InputError
+
+from diffcompare import parse
+from diffcompare.language.expression import Call, Const, Var, evaluate_float
 
 
 def test_parse_expression_variables_in_order_of_appearance():

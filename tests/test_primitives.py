@@ -5,7 +5,7 @@ import math
 import pytest
 import sympy
 
-from diffcompare.primitives import PRIMITIVES
+from diffcompare.language.primitives import PRIMITIVES
 
 # Sample points inside each primitive's domain, including domain edges on purpose.
 UNARY_POINTS = {

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from diffcompare import report, report_studies
+from diffcompare.report import cases as report
+
+from diffcompare.report import studies as report_studies
 from diffcompare.cli import main
-from diffcompare.corpus import KINKED, LECTURE, MLP_LOSS, NASTY, REPORT
-from diffcompare.corpus_file import Entry, parse_corpus, read
-from diffcompare.errors import InputError
-from diffcompare.parse import parse
+from diffcompare.language.corpus import KINKED, LECTURE, MLP_LOSS, NASTY, REPORT
+from diffcompare.language.corpus_file import Entry, parse_corpus, read
+from diffcompare.language.errors import InputError
+from diffcompare.language.parse import parse
 from helpers import run_cli
 from report_helpers import BAD_LINE, GOOD_LINES, INJECTION, small_report
 
@@ -147,7 +149,7 @@ def tiny_report(timings: bool = False) -> report.Report:
 
 
 def test_report_failed_run_leaves_previous_report_intact(tmp_path, monkeypatch):
-    from diffcompare import report_html
+    from diffcompare.report import html as report_html
 
     built = tiny_report()
     report.write(built, tmp_path)
@@ -281,7 +283,7 @@ def test_timed_scaling_stops_a_method_at_the_cap_and_after():
 
 
 def test_rosenbrock_gradient_matches_the_formula():
-    from diffcompare import autograd
+    from diffcompare.methods import autograd
 
     expression = report_studies.rosenbrock(3)
     point = {"x1": Fraction(1, 2), "x2": Fraction(-1, 3), "x3": Fraction(2)}

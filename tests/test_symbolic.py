@@ -1,6 +1,8 @@
 from fractions import Fraction
 
-from diffcompare import parse, symbolic
+from diffcompare import parse
+
+from diffcompare.methods import symbolic
 
 
 def test_symbolic_tiny_value_is_evaluated_to_full_precision():

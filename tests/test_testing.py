@@ -8,12 +8,14 @@ import textwrap
 
 import pytest
 
-from diffcompare import InputError, Value, parse
-from diffcompare.expression import evaluate_float
+from diffcompare import InputError, Value
+
+from diffcompare import parse
+from diffcompare.language.expression import evaluate_float
 from diffcompare.functions import abs as abs_, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from diffcompare.testing import assert_gradients_agree
-from diffcompare.trace import trace
-from diffcompare.user_engine import load
+from diffcompare.language.trace import trace
+from diffcompare.check.user_engine import load
 from helpers import ROOT
 
 ENGINES = ROOT / "tests" / "engines"
@@ -88,7 +90,7 @@ def test_assert_gradients_agree_works_in_a_users_pytest(tmp_path):
             assert_gradients_agree(f, x=0.3, y=1.7)
 
         def test_a_wrong_engine_fails():
-            from diffcompare.user_engine import load
+            from diffcompare.check.user_engine import load
             assert_gradients_agree(lambda x: x**3, x=1.5,
                                    engine=load(%r))
     """ % f"{ENGINES / 'pow_off_by_one.py'}:Value"))

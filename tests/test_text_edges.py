@@ -10,11 +10,11 @@ import pytest
 
 from diffcompare import InputError, compare
 from diffcompare.cli import main
-from diffcompare.corpus_file import parse_corpus, read
+from diffcompare.language.corpus_file import parse_corpus, read
 from diffcompare.gradcheck import check
 from diffcompare.nn import MLP
 from diffcompare.train import MAX_STEPS, XS, YS, configure
-from diffcompare.user_engine import load
+from diffcompare.check.user_engine import load
 from helpers import run_cli
 
 

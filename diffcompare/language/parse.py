@@ -26,11 +26,11 @@ import warnings
 from contextlib import contextmanager
 from fractions import Fraction
 
-from .errors import InputError, source_lines
-from .expression import Call, Const, Expression, Var
-from .limits import (DEFAULT, Exact, LimitExceeded, Limits, call_depth, exact_call,
+from diffcompare.language.errors import InputError, source_lines
+from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.language.limits import (DEFAULT, Exact, LimitExceeded, Limits, call_depth, exact_call,
                      exact_constant, exact_number, integer_digits, refuse)
-from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+from diffcompare.language.primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 _BINARY_OPERATORS = {
     ast.Add: "add",

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import Case
-from .errors import InputError
-from .parse import parse
-from .point import parse_point
+from diffcompare.language.corpus import Case
+from diffcompare.language.errors import InputError
+from diffcompare.language.parse import parse
+from diffcompare.language.point import parse_point
 
 SEPARATOR = "@"
 COMMENT = "#"

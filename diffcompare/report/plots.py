@@ -18,11 +18,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from . import finite_difference
-from .report_studies import SWELL_FAMILIES, Scaling, Swell
+from diffcompare.methods import finite_difference
+from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 if TYPE_CHECKING:
-    from .report import CaseResult, Report
+    from diffcompare.report.cases import CaseResult, Report
 
 STYLE = {
     "svg.hashsalt": "diffcompare",
@@ -135,7 +135,7 @@ def shorten(text: str, length: int = LABEL_LENGTH) -> str:
 
 def sweep_figure(case: "CaseResult") -> str:
     """One log-log panel per variable: each scheme's error as the step shrinks."""
-    from .report import rounding_error
+    from diffcompare.report.cases import rounding_error
 
     sweeps = case.sweeps[:MAX_SWEEP_PANELS]
     columns = min(len(sweeps), SWEEP_COLUMNS)
@@ -216,7 +216,7 @@ def _sweep_legend(sweeps) -> list:
 
 
 def accuracy_figure(report: "Report") -> str:
-    from .report import accuracy
+    from diffcompare.report.cases import accuracy
 
     labels, rows = accuracy(report)
     colors = [METHOD_COLORS["autograd"], METHOD_COLORS["finite_difference"]]

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Mapping
 import sympy
 from sympy.printing.mathml import mathml
 
-from . import __version__, report_content as content
-from .report_content import Table
+from diffcompare import __version__
+
+from diffcompare.report import content
+from diffcompare.report.content import Table
 
 if TYPE_CHECKING:
-    from .report import CaseResult, Report
+    from diffcompare.report.cases import CaseResult, Report
 
 # A formula with more operations than this is folded away (it still shows, on a click);
 # past MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
@@ -263,7 +265,7 @@ def _case(case: "CaseResult", figures: Mapping[str, str]) -> str:
 
 
 def _sweep_caption(case: "CaseResult") -> str:
-    from .report_plots import MAX_SWEEP_PANELS
+    from diffcompare.report.plots import MAX_SWEEP_PANELS
 
     caption = content.SWEEP_TEXT
     if len(case.sweeps) > MAX_SWEEP_PANELS:

@@ -31,10 +31,14 @@ from typing import Callable, Iterable, Mapping
 
 import sympy
 
-from . import autograd, finite_difference, symbolic
-from .engine import Value, _topological_order
-from .expression import Call, Const, Expression, Interpretation, Var, evaluate, evaluate_float
-from .primitives import PRIMITIVES
+from diffcompare.methods import autograd
+
+from diffcompare.methods import finite_difference
+
+from diffcompare.methods import symbolic
+from diffcompare.engine import Value, _topological_order
+from diffcompare.language.expression import Call, Const, Expression, Interpretation, Var, evaluate, evaluate_float
+from diffcompare.language.primitives import PRIMITIVES
 
 # ---- counting work ----
 
@@ -42,7 +46,7 @@ from .primitives import PRIMITIVES
 def count_operations(expression: Expression, point: Mapping[str, float] | None = None) -> int:
     """Primitive operations in one evaluation of ``expression``, counted as it runs.
 
-    >>> from diffcompare.parse import parse
+    >>> from diffcompare.language.parse import parse
     >>> count_operations(parse("c = a*b; c*c + a"))
     3
     """
@@ -309,7 +313,7 @@ class Swell:
 
 def swell(depths: Iterable[int] = SWELL_DEPTHS,
           tick: Callable[[], None] = lambda: None) -> Swell:
-    from .parse import parse
+    from diffcompare.language.parse import parse
 
     depths = tuple(depths)
     families = {}

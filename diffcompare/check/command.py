@@ -13,11 +13,11 @@ import sys
 
 from tabulate import tabulate
 
-from . import user_engine
-from .check import EngineReport, check_engine
-from .cli import number_option
-from .compare import DEFAULT_TOLERANCE
-from .results import quantity_label
+from diffcompare.check import user_engine
+from diffcompare.check.battery import EngineReport, check_engine
+from diffcompare.cli import number_option
+from diffcompare.compare import DEFAULT_TOLERANCE
+from diffcompare.methods.results import quantity_label
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 

@@ -21,9 +21,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Mapping
 
-from .expression import Call, Const, Expression, Var
-from .results import Cost, Derivatives
-from .user_engine import (DEFAULT_TIMEOUT, EngineTimeout, describe, name_of, time_limit,
+from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.methods.results import Cost, Derivatives
+from diffcompare.check.user_engine import (DEFAULT_TIMEOUT, EngineTimeout, describe, name_of, time_limit,
                           user_frames)
 
 # Graphs larger than this are not counted node by node (only for the cost line).

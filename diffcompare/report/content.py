@@ -10,11 +10,11 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import present
-from .report_studies import SWELL_FAMILIES, Scaling, Swell
+from diffcompare import present
+from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 if TYPE_CHECKING:
-    from .report import CaseResult, Report
+    from diffcompare.report.cases import CaseResult, Report
 
 MARK = "made by diffcompare report"  # near the top of every page a report writes
 
@@ -267,7 +267,7 @@ def _milliseconds(seconds: float | None) -> str:
 
 
 def accuracy_table(report: "Report") -> Table:
-    from .report import accuracy
+    from diffcompare.report.cases import accuracy
 
     labels, rows = accuracy(report)
     table = []

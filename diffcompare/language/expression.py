@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping
 
-from .primitives import Primitive
+from diffcompare.language.primitives import Primitive
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +126,7 @@ def evaluate(expression: Expression, interpretation: Interpretation) -> Any:
 def float_interpretation(point: Mapping[str, float]) -> Interpretation:
     """Plain float evaluation, the interpreter that finite differences use. A fault
     (log(-1), overflow, ...) raises with a message naming the operation."""
-    from .faults import call
+    from diffcompare.language.faults import call
 
     return Interpretation(
         constant=lambda node: node.value,

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Mapping
 
 import sympy
 
-from . import __version__, report_content as content
-from .report_content import Table
+from diffcompare import __version__
+
+from diffcompare.report import content
+from diffcompare.report.content import Table
 
 if TYPE_CHECKING:
-    from .report import CaseResult, Report
+    from diffcompare.report.cases import CaseResult, Report
 
 # Markdown's inline punctuation; text never starts a line, so # - + . need no escape.
 _PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
@@ -123,7 +125,7 @@ def _summary(report: "Report", figures: Mapping[str, str], folder: str) -> list[
 
 
 def _case(case: "CaseResult", figures: Mapping[str, str], folder: str) -> list[str]:
-    from .report_plots import MAX_SWEEP_PANELS
+    from diffcompare.report.plots import MAX_SWEEP_PANELS
 
     comparison = case.comparison
     lines = [f"## {case.number}. {text(case.title)} ({comparison.verdict.status})", "",

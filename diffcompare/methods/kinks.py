@@ -30,8 +30,8 @@ from typing import Mapping
 import sympy
 from sympy.printing.str import StrPrinter
 
-from .expression import Call, Expression, Interpretation, evaluate
-from .symbolic import _constant, _value_at, symbols
+from diffcompare.language.expression import Call, Expression, Interpretation, evaluate
+from diffcompare.methods.symbolic import _constant, _value_at, symbols
 
 # The primitives with a kink at 0, and the branch each takes where its argument a has
 # the given sign (+1 or -1).
@@ -96,7 +96,7 @@ class Kink:
 def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, ...]:
     """One Kink per variable that moves the argument of an abs or relu sitting at 0.
 
-    >>> from diffcompare.parse import parse
+    >>> from diffcompare.language.parse import parse
     >>> [(k.variable, float(k.left), float(k.right), k.sources)
     ...  for k in find(parse("3*abs(x - 1)"), {"x": Fraction(1)})]
     [('x', -3.0, 3.0, ('abs(x - 1)',))]

@@ -36,7 +36,7 @@ from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from typing import Mapping, Sequence
 
-from .errors import InputError
+from diffcompare.language.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ def exact_call(primitive, args: Sequence[Exact], limits: Limits) -> Exact:
 
 def check_exact(expression, point: Mapping[str, Fraction], limits: Limits) -> None:
     """Raise ``LimitExceeded`` when sympy would need too large exact numbers at ``point``."""
-    from .expression import Call, Var
+    from diffcompare.language.expression import Call, Var
 
     info: dict[int, Exact] = {}
     for node in expression.nodes:

@@ -22,7 +22,7 @@ _LARGEST = f"{sys.float_info.max:.1e}"
 def call(primitive, *args):
     """``primitive.evaluate(*args)``, with faults explained (floats in, float out).
 
-    >>> from diffcompare.primitives import PRIMITIVES
+    >>> from diffcompare.language.primitives import PRIMITIVES
     >>> call(PRIMITIVES["log"], -1.0)
     Traceback (most recent call last):
     ValueError: log(-1.0): the logarithm of a negative number is not a real number

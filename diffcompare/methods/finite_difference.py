@@ -39,10 +39,10 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from .autograd import ARITHMETIC_ERRORS, describe
-from .errors import InputError
-from .expression import Expression, evaluate_complex, evaluate_float, non_analytic
-from .results import Cost, Derivatives
+from diffcompare.methods.autograd import ARITHMETIC_ERRORS, describe
+from diffcompare.language.errors import InputError
+from diffcompare.language.expression import Expression, evaluate_complex, evaluate_float, non_analytic
+from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "finite_difference"
 
@@ -324,7 +324,7 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
     ``step`` forces h (the same for every variable); by default each variable gets the
     scheme's optimal step scaled by max(1, |x|).
 
-    >>> from diffcompare.parse import parse
+    >>> from diffcompare.language.parse import parse
     >>> result = differentiate(parse("x**3"), {"x": Fraction(2)}, "five_point")
     >>> round(result.gradient["x"], 9), result.cost.evaluations
     (12.0, 7)
@@ -440,7 +440,7 @@ def sweep(expression: Expression, point: Mapping[str, Fraction], variable: str,
     Without ``schemes``, every scheme that applies (the complex step only for analytic
     expressions). Each step is scaled by max(1, |x|) and rounded as in ``step_size``.
 
-    >>> from diffcompare.parse import parse
+    >>> from diffcompare.language.parse import parse
     >>> result = sweep(parse("exp(x)"), {"x": Fraction(0)}, "x", 1.0, ["forward"])
     >>> result.best_step["forward"], round(result.observed_order["forward"])
     (1e-08, 1)

@@ -12,10 +12,10 @@ import unicodedata
 from fractions import Fraction
 from typing import Mapping
 
-from .errors import InputError
-from .expression import Expression
-from .limits import DEFAULT, Limits, integer_digits, refuse
-from .primitives import CONSTANTS, FUNCTIONS
+from diffcompare.language.errors import InputError
+from diffcompare.language.expression import Expression
+from diffcompare.language.limits import DEFAULT, Limits, integer_digits, refuse
+from diffcompare.language.primitives import CONSTANTS, FUNCTIONS
 
 Point = dict  # variable name -> Fraction, in the expression's variable order
 
@@ -141,7 +141,7 @@ def default_point(expression: Expression) -> Point:
     Tries rotations of a fixed list of coordinates, giving each variable a different one,
     and keeps the first at which float evaluation and our engine both give finite numbers.
     """
-    from .autograd import differentiate as autograd_differentiate
+    from diffcompare.methods.autograd import differentiate as autograd_differentiate
 
     names = expression.variables
     first = None

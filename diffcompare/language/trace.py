@@ -18,9 +18,9 @@ import numbers
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from .errors import InputError
-from .expression import Call, Const, Expression, Var
-from .primitives import FUNCTIONS, PRIMITIVES
+from diffcompare.language.errors import InputError
+from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.language.primitives import FUNCTIONS, PRIMITIVES
 
 # A rendered expression longer than this is replaced by the function's name.
 _LONGEST_TEXT = 400

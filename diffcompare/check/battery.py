@@ -21,15 +21,21 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
-from . import finite_difference, symbolic, user_engine, user_graph
-from .compare import DEFAULT_TOLERANCE, measure
-from .corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
-from .expression import Call, Const, Expression, Var
-from .primitives import PRIMITIVES
-from .parse import parse
-from .point import parse_point
-from .results import Derivatives, SymbolicDerivatives
-from .user_graph import FORMS, Failure, Run
+from diffcompare.methods import finite_difference
+
+from diffcompare.methods import symbolic
+
+from diffcompare.check import user_engine
+
+from diffcompare.check import user_graph
+from diffcompare.compare import DEFAULT_TOLERANCE, measure
+from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
+from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.language.parse import parse
+from diffcompare.language.point import parse_point
+from diffcompare.methods.results import Derivatives, SymbolicDerivatives
+from diffcompare.check.user_graph import FORMS, Failure, Run
 
 # The deep-graph check: a chain of this many operations. Python's default recursion
 # limit is 1000 nested calls, so a recursive topological sort fails well before it,
@@ -272,7 +278,7 @@ def check_engine(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     given, is called with (done, total) after each check. Raises ``InputError`` when
     ``cls`` does not look like a Value class at all (``cls(2.0).data`` must be 2.0).
     """
-    from .diagnose import diagnose
+    from diffcompare.check.diagnose import diagnose
 
     start = time.perf_counter()
     user_engine.check_shape(cls, timeout)

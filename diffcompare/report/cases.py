@@ -28,14 +28,22 @@ from typing import Callable, Mapping, Sequence
 import mpmath
 import sympy
 
-from . import autograd, draw, finite_difference, report_studies, symbolic
-from . import report_content as content
-from .compare import Comparison, compare, correct_digits
-from .corpus import REPORT
-from .corpus_file import Entry, Problem, read
-from .engine import Value
-from .errors import InputError
-from .report_studies import GraphWork, Scaling, Swell
+from diffcompare.methods import autograd
+
+from diffcompare import draw
+
+from diffcompare.methods import finite_difference
+
+from diffcompare.report import studies as report_studies
+
+from diffcompare.methods import symbolic
+from diffcompare.report import content
+from diffcompare.compare import Comparison, compare, correct_digits
+from diffcompare.language.corpus import REPORT
+from diffcompare.language.corpus_file import Entry, Problem, read
+from diffcompare.engine import Value
+from diffcompare.language.errors import InputError
+from diffcompare.report.studies import GraphWork, Scaling, Swell
 
 DEFAULT_OUT = "reports"
 # The pages a report writes, each with the mark near its top that shows a report made it:
@@ -238,7 +246,9 @@ def rounding_error(exact_text: str) -> float:
 
 def render(report: Report, tick: Callable[[str], None] = lambda what: None) -> dict[str, bytes]:
     """Every file of the report, by path relative to the report folder."""
-    from . import report_html, report_markdown, report_plots
+    from diffcompare.report import html as report_html
+    from diffcompare.report import markdown as report_markdown
+    from diffcompare.report import plots as report_plots
 
     figures = report_plots.figures(report, tick)
     files = {f"{FIGURES}/{name}": svg.encode("utf-8") for name, svg in figures.items()}
@@ -374,7 +384,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"nothing to report from {corpus}: {what}")
     _check_target(Path(args.out))  # before the long part, not after
     sizes = tuple(n for n in report_studies.COST_SIZES if n <= args.max_n)
-    from .report_plots import plot_count
+    from diffcompare.report.plots import plot_count
 
     with _progress(len(entries) + len(sizes) * (2 if args.timings else 1)
                    + len(report_studies.SWELL_FAMILIES)) as progress:

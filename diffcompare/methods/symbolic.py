@@ -24,11 +24,11 @@ from typing import Mapping
 import sympy
 from sympy.core.evalf import PrecisionExhausted
 
-from . import budget
-from .expression import Expression, Interpretation, evaluate
-from .limits import DEFAULT, LimitExceeded, Limits, check_exact
-from .primitives import CONSTANTS
-from .results import Cost, SymbolicDerivatives
+from diffcompare.methods import budget
+from diffcompare.language.expression import Expression, Interpretation, evaluate
+from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
+from diffcompare.language.primitives import CONSTANTS
+from diffcompare.methods.results import Cost, SymbolicDerivatives
 
 METHOD = "symbolic"
 
@@ -76,7 +76,7 @@ def differentiate_within(expression: Expression, point: Mapping[str, Fraction],
     ``seconds`` None or 0 runs it here, without a budget. Never raises: a timeout, a
     crash or an exception of sympy's becomes the reason of every quantity.
 
-    >>> from diffcompare.parse import parse
+    >>> from diffcompare.language.parse import parse
     >>> slow = parse("exp(exp(exp(exp(exp(x)))))")
     >>> differentiate_within(slow, {"x": Fraction(1)}, seconds=0.5).reasons["x"]
     'timed out after 0.5 s'
@@ -109,7 +109,7 @@ def _warm_up_before_second_child() -> None:
     _children += 1
     if _children != 2:
         return
-    from .parse import parse
+    from diffcompare.language.parse import parse
 
     warm_up = parse(_WARM_UP)
     differentiate(warm_up, {name: Fraction(1, 3) for name in warm_up.variables})
@@ -133,7 +133,7 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
     from the derivatives as sympy first finds them). No time budget: see
     ``differentiate_within``. Whatever sympy raises becomes a reason.
 
-    >>> from diffcompare.parse import parse
+    >>> from diffcompare.language.parse import parse
     >>> from fractions import Fraction
     >>> result = differentiate(parse("3*x**2 - 4*x + 5"), {"x": Fraction(3)})
     >>> result.gradient_formulas["x"], result.gradient["x"]

@@ -7,10 +7,10 @@ import time
 from fractions import Fraction
 from typing import Mapping
 
-from . import faults
-from .engine import Value, _reachable
-from .expression import Expression, Interpretation, evaluate
-from .results import Cost, Derivatives
+from diffcompare.language import faults
+from diffcompare.engine import Value, _reachable
+from diffcompare.language.expression import Expression, Interpretation, evaluate
+from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "autograd"
 
