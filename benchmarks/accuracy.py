@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mpmath  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
-from diffcompare.methods import autograd, finite_difference, symbolic  # noqa: E402
 from diffcompare.language.corpus import SMOOTH  # noqa: E402
 from diffcompare.language.expression import non_analytic  # noqa: E402
 from diffcompare.language.parse import parse  # noqa: E402
 from diffcompare.language.point import parse_point  # noqa: E402
+from diffcompare.methods import autograd, finite_difference, symbolic  # noqa: E402
 
 # Median relative error each method must reach (the targets).
 TARGETS = {

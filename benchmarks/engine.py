@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # Loaded by _load(), in the worker process of the engine that needs them.
-engine = nn = Value = _topological_order = torch = None
+engine = nn = Value = topological_order = torch = None
 
 CHAIN_SIZES = (1_000, 10_000, 100_000)
 MEMORY_CHAIN_SIZE = 10_000
@@ -332,10 +332,11 @@ def _number(x) -> float:
 
 
 def _load(engine_name: str) -> None:
-    global engine, nn, Value, _topological_order, torch
+    global engine, nn, Value, topological_order, torch
     if engine_name.startswith("diffcompare"):
         from diffcompare import engine, nn
-        from diffcompare.engine import Value, _topological_order
+        from diffcompare.draw import topological_order
+        from diffcompare.engine import Value
     elif engine_name == "torch":
         import torch
 
@@ -396,11 +397,10 @@ def operations(workload: str, size: int) -> int:
     if workload == "wide":
         return 2 * size - 1
     from diffcompare import nn
-    from diffcompare.engine import _topological_order
 
     model = nn.MLP(3, MLP_SIZES, rng=random.Random(SEED))
     loss = nn.squared_error([model(x) for x in XS], YS)
-    return size * (len(_topological_order(loss)) - len(model.parameters()))
+    return size * (len(topological_order(loss)) - len(model.parameters()))
 
 
 # ---- the run: every engine on every workload, then the table and the targets ----

@@ -1,2 +1,3 @@
 from diffcompare.cli import main
+
 raise SystemExit(main())

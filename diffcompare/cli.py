@@ -18,25 +18,27 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
-import math
 import os
 import sys
 from typing import Sequence
 
 from diffcompare.language.errors import InputError
-
-EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNDEFINED = 0, 1, 2, 3
-EXIT_INTERNAL = 70  # a bug in diffcompare itself (BSD's EX_SOFTWARE)
+from diffcompare.options import (
+    EXIT_AGREE,
+    EXIT_BAD_INPUT,
+    EXIT_DISAGREE,
+    EXIT_INTERNAL,
+    EXIT_UNDEFINED,
+    TABLE_FORMATS,
+    number_option,
+)
 
 # Subcommands: name -> module with ``configure(parser)`` and ``run(args) -> int``.
 # Imported only when used, so the main job starts fast.
 SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["check"] = "diffcompare.check.command"
-SUBCOMMANDS["report"] = "diffcompare.report.cases"  # HTML/Markdown comparison reports
+SUBCOMMANDS["report"] = "diffcompare.report.command"  # HTML/Markdown comparison reports
 SUBCOMMANDS["train"] = "diffcompare.train"
-
-TABLE_FORMATS = ("simple", "plain", "github", "grid", "pipe", "orgtbl", "rst",
-                 "latex", "latex_booktabs", "html", "tsv", "mediawiki", "psql")
 
 EXAMPLES = """\
 examples:
@@ -115,20 +117,6 @@ def comparison_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def number_option(what: str, example: str, zero_allowed: bool = False):
-    """An argparse type: a finite number, positive (or also 0), with a message that says
-    what to give instead."""
-    def convert(text: str) -> float:
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not (math.isfinite(number) and (number > 0 or (zero_allowed and number == 0))):
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; give e.g. {example}")
-        return number
-    return convert
-
-
 _step = number_option("a positive step", "1e-3")
 _seconds = number_option("a number of seconds", "5, 0.5, or 0 for no budget", zero_allowed=True)
 
@@ -146,11 +134,11 @@ def _subcommand_help() -> str:
 
 
 def run_comparison(argv: Sequence[str]) -> int:
-    from diffcompare.methods import finite_difference
     from diffcompare import present
     from diffcompare.compare import METHODS, compare
     from diffcompare.language.limits import Limits
     from diffcompare.language.parse import parse
+    from diffcompare.methods import finite_difference
     from diffcompare.methods.symbolic import DEFAULT_TIMEOUT
 
     args = comparison_parser().parse_args(_expression_last(argv))
@@ -171,7 +159,7 @@ def run_comparison(argv: Sequence[str]) -> int:
               if args.sweep and name in comparison.reference.exact and name not in kinked]
     written = []
     if args.graph is not None:
-        from diffcompare.draw import write_expression_svg
+        from diffcompare.pictures import write_expression_svg
 
         why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
         if why_not:

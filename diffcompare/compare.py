@@ -29,21 +29,14 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from diffcompare.methods import autograd
-
-from diffcompare.methods import budget
-
-from diffcompare.methods import finite_difference
-
-from diffcompare.methods import kinks
-
-from diffcompare.methods import symbolic
-from diffcompare.language.expression import Call
-from diffcompare.language.expression import Expression
-from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_work
+from diffcompare.language.expression import Call, Expression
+from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
+from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
-from diffcompare.methods.results import Derivatives, SymbolicDerivatives, quantity_label as _label
+from diffcompare.methods import autograd, budget, finite_difference, kinks, symbolic
+from diffcompare.methods.results import Derivatives, SymbolicDerivatives
+from diffcompare.methods.results import quantity_label as _label
 
 Method = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
 
@@ -172,7 +165,8 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         expression = parse(expression, limits)
     check_work(expression, limits)
     point_chosen = at is None
-    point = default_point(expression) if at is None else parse_point(at, expression, limits)
+    point = (default_point(expression, lambda point: _finite_by_autograd(expression, point))
+             if at is None else parse_point(at, expression, limits))
     methods = METHODS if methods is None else methods
 
     reference = symbolic.differentiate_within(expression, point, timeout, simplify, limits)
@@ -196,6 +190,13 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     return Comparison(expression, point, point_chosen, reference, results, errors,
                       judge(reference, results, errors, quantities, found, standard),
                       found, standard.method)
+
+
+def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -> bool:
+    """Whether our engine gives a finite value and gradient at ``point``: what makes a
+    point a good default."""
+    result = autograd.differentiate(expression, point)
+    return result.value is not None and all(g is not None for g in result.gradient.values())
 
 
 def _find_kinks(expression: Expression, point: Mapping[str, Fraction],

@@ -8,21 +8,16 @@ sweeps of the barycentre heuristic), which keeps most edges from crossing. Outpu
 deterministic: same graph, same bytes.
 
 ``svg(root)`` returns the document; ``write_svg(root, path)`` (and ``Value.draw(path)``)
-writes it atomically (``write_atomically``); ``expression_svg(expression, point)`` draws
-an expression's graph at a point, each node annotated with its autograd gradient (the
-CLI's ``--graph``).
+writes it atomically (``files.write_atomically``). It reads only micrograd's node
+attributes (``_prev``, ``_op``, ``label``, ``data``, ``grad``), so it draws a user's
+engine as well as ours, and imports nothing of the engine. ``pictures`` draws an
+expression's graph at a point.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
-import tempfile
 from html import escape
 from typing import Mapping
-
-from diffcompare.engine import Value, _reachable, _topological_order
 
 _BOX_WIDTH, _BOX_HEIGHT = 150, 46
 _COLUMN_GAP, _ROW_GAP, _MARGIN = 60, 18, 10
@@ -39,16 +34,17 @@ _STYLE = {
 }
 
 
-def svg(root: Value, labels: Mapping[int, str] | None = None) -> str:
+def svg(root, labels: Mapping[int, str] | None = None) -> str:
     """An SVG document of the graph that ``root`` depends on: name, data and grad per node.
 
     ``labels`` maps ``id(node)`` to the name to show instead of the node's label or op.
 
+    >>> from diffcompare import Value
     >>> x = Value(2.0, label="x"); y = (x * x).tanh(); y.backward()
     >>> svg(y).count("<rect")
     3
     """
-    order = _topological_order(root)
+    order = topological_order(root)
     rows = _layout(order)
     height_rows = max(len(nodes) for nodes in rows)
     width = _MARGIN * 2 + len(rows) * (_BOX_WIDTH + _COLUMN_GAP) - _COLUMN_GAP
@@ -129,121 +125,40 @@ def _sort_by_neighbours(nodes: list, neighbours, position: dict) -> None:
     _place(nodes, position)
 
 
-def expression_svg(expression, point: Mapping) -> str:
-    """The autograd graph of ``expression`` at ``point``, after one backward pass.
-
-    Leaves are labelled with the variable names; an operation with a number operand
-    shows it (``* 2``, ``1 -``), since the engine folds numbers into the node.
-    Raises what the engine raises where the expression is not defined.
-    """
-    return svg(*expression_graph(expression, point))
-
-
-def expression_graph(expression, point: Mapping) -> tuple[Value, dict[int, str]]:
-    """The engine's graph of ``expression`` at ``point`` after one backward pass, and the
-    names to show for its nodes (``svg``'s ``labels``)."""
-    from diffcompare.methods.autograd import _call
-    from diffcompare.language.expression import Interpretation, evaluate
-
-    leaves = {name: Value(float(point[name]), label=name) for name in expression.variables}
-    labels: dict[int, str] = {}
-
-    def call(primitive, *args):
-        out = _call(primitive, *args)
-        if isinstance(out, Value) and len(args) == 2 and primitive.symbol:
-            left, right = (a if isinstance(a, Value) else _number_text(a) for a in args)
-            if isinstance(left, str):
-                labels[id(out)] = f"{left} {primitive.symbol}"
-            elif isinstance(right, str):
-                labels[id(out)] = f"{primitive.symbol} {right}"
-        return out
-
-    root = evaluate(expression, Interpretation(
-        constant=lambda node: node.value, variable=lambda name: leaves[name], call=call))
-    if not isinstance(root, Value):
-        root = Value(root, label=expression.text)
-    root.backward()
-    return root, labels
-
-
-def write_expression_svg(expression, point: Mapping, path) -> str | None:
-    """Write ``expression_svg`` to ``path`` atomically. Returns None when the file was
-    written, otherwise why it was not (the expression is not defined at the point, or
-    its graph is too big to draw); a file that cannot be written is an ``InputError``."""
-    from diffcompare.methods.autograd import ARITHMETIC_ERRORS, describe
-    from diffcompare.language.errors import InputError
-
-    try:
-        root, labels = expression_graph(expression, point)
-    except ARITHMETIC_ERRORS as error:
-        return f"the engine cannot build the graph at this point: {describe(error)}"
-    size = len(_reachable(root))  # the engine's nodes, as the cost line counts them
-    if size > MAX_NODES:
-        return f"the graph has {size} nodes, more than the {MAX_NODES} a picture can show"
-    try:
-        write_atomically(path, svg(root, labels))
-    except OSError as error:
-        raise InputError(f"cannot write the graph to {os.fspath(path)!r}: "
-                         f"{error.strerror or error}") from None
-    return None
-
-
-def _number_text(number: float) -> str:
-    return f"{number:.6g}"
-
-
-def write_svg(root: Value, path, labels: Mapping[int, str] | None = None,
+def write_svg(root, path, labels: Mapping[int, str] | None = None,
               max_nodes: int = MAX_NODES) -> None:
     """Write ``svg(root)`` to ``path`` atomically; refuse graphs over ``max_nodes``."""
-    size = len(_reachable(root))
+    size = len(topological_order(root))
     if size > max_nodes:
         raise ValueError(f"the graph has {size} nodes; a picture of more than {max_nodes} "
                          "is unreadable, so none was written")
+    from diffcompare.files import write_atomically
+
     write_atomically(path, svg(root, labels))
 
 
-def write_atomically(path, data: str | bytes) -> None:
-    """Write ``data`` (text is UTF-8) to ``path`` so that the file is either the old one
-    or complete, never half-written: through a temporary file in the same directory and
-    ``os.replace``.
+def topological_order(root) -> list:
+    """Every node ``root`` depends on, children before parents, without recursion.
 
-    A symbolic link keeps pointing where it did: its target is what is replaced. An
-    existing file keeps its permission bits. A device or a pipe (``/dev/null``, a fifo)
-    is written into, since replacing it would put a plain file in its place; a directory
-    is an ``IsADirectoryError``.
+    Works on any micrograd-style node: it reads only ``_prev``.
     """
-    path = os.path.realpath(os.fspath(path))
-    try:
-        existing = os.stat(path)
-    except FileNotFoundError:
-        existing = None
-    if existing is not None and stat.S_ISDIR(existing.st_mode):
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        with _open_for(path, data) as file:
-            file.write(data)
-        return
-    mode = stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask()
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".diffcompare-",
-                                         suffix=".tmp")
-    try:
-        with _open_for(handle, data) as file:
-            file.write(data)
-        os.chmod(temporary, mode)  # mkstemp makes it private (0600)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
-def _open_for(file, data: str | bytes):
-    if isinstance(data, bytes):
-        return open(file, "wb")
-    return open(file, "w", encoding="utf-8")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    parents: dict[int, int] = {}
+    seen = {id(root)}
+    nodes = [root]
+    for node in nodes:  # the list grows while we walk it
+        for child in node._prev:
+            parents[id(child)] = parents.get(id(child), 0) + 1
+            if id(child) not in seen:
+                seen.add(id(child))
+                nodes.append(child)
+    order = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for child in node._prev:
+            parents[id(child)] -= 1
+            if not parents[id(child)]:
+                stack.append(child)
+    order.reverse()
+    return order

@@ -452,25 +452,6 @@ def _reachable(root: Value) -> list:
     return nodes
 
 
-def _topological_order(root: Value) -> list:
-    """Every node ``root`` depends on, children before parents, without recursion."""
-    parents: dict[int, int] = {}
-    for node in _reachable(root):
-        for child in node._prev:
-            parents[id(child)] = parents.get(id(child), 0) + 1
-    order = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for child in node._prev:
-            parents[id(child)] -= 1
-            if not parents[id(child)]:
-                stack.append(child)
-    order.reverse()
-    return order
-
-
 @contextmanager
 def gc_paused():
     """Pause Python's cyclic garbage collector inside a ``with`` block, then restore it.

@@ -28,14 +28,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Mapping, Sequence
 
-from diffcompare.methods import autograd
-from diffcompare.methods.autograd import ARITHMETIC_ERRORS, describe
 from diffcompare.compare import Comparison, compare
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Call, Const, Expression, Var, evaluate_float
-from diffcompare.nn import ACTIVATIONS, MLP, squared_error, weighted_sum
+from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
 from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.methods import autograd
 from diffcompare.methods.results import Cost, Derivatives
+from diffcompare.nn import ACTIVATIONS, MLP, squared_error, weighted_sum
 
 # The relative agreement the issue asks of the three gradients.
 TOLERANCE = 1e-10

@@ -12,8 +12,8 @@ from typing import Any, Sequence
 import mpmath
 from tabulate import tabulate
 
-from diffcompare.methods import kinks
 from diffcompare.compare import Comparison, Error
+from diffcompare.methods import kinks
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.methods.results import Derivatives, quantity_label
 

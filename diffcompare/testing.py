@@ -19,10 +19,7 @@ import inspect
 from typing import Callable, Mapping
 
 from diffcompare import present
-
-from diffcompare.check import user_engine
-
-from diffcompare.check import user_graph
+from diffcompare.check import user_engine, user_graph
 from diffcompare.compare import METHODS, Comparison, compare
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression

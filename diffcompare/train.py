@@ -20,9 +20,15 @@ import sys
 
 from tabulate import tabulate
 
-from diffcompare.cli import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED, TABLE_FORMATS, number_option
 from diffcompare.language.errors import InputError
 from diffcompare.nn import ACTIVATIONS, MLP, sgd_step, squared_error
+from diffcompare.options import (
+    EXIT_AGREE,
+    EXIT_DISAGREE,
+    EXIT_UNDEFINED,
+    TABLE_FORMATS,
+    number_option,
+)
 
 # The lecture's dataset: four points in 3-d with targets ±1.
 XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]

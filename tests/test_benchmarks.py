@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import ROOT
 
 BENCHMARKS = sorted(path.name for path in (ROOT / "benchmarks").glob("*.py"))

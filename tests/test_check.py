@@ -7,14 +7,14 @@ import sys
 import textwrap
 
 import pytest
+from helpers import ROOT, run_cli
 
 from diffcompare import InputError, Value, check_engine, compare
 from diffcompare.check.battery import BATTERY, DEEP_OPERATIONS
-from diffcompare.cli import main
 from diffcompare.check.diagnose import NO_TOPOLOGICAL_SORT, RECURSIVE_SORT, SEED
 from diffcompare.check.user_engine import check_shape, load
 from diffcompare.check.user_graph import method
-from helpers import ROOT, run_cli
+from diffcompare.cli import main
 
 ENGINES = ROOT / "tests" / "engines"
 

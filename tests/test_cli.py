@@ -1,9 +1,9 @@
 import json
 
 import pytest
+from helpers import ROOT, run_cli
 
 from diffcompare.cli import main
-from helpers import ROOT, run_cli
 
 
 def test_cli_quadratic_table_and_exit_status_0():

@@ -1,10 +1,9 @@
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from diffcompare import compare
-
-from diffcompare import parse
+from diffcompare import compare, parse
 from diffcompare.language.corpus import CORPUS, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.primitives import FUNCTIONS
 

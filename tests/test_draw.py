@@ -6,9 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from diffcompare import Value, compare, draw
-
-from diffcompare import parse
+from diffcompare import Value, compare, draw, files, parse, pictures
 from diffcompare.cli import main
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -63,7 +61,7 @@ def test_draw_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     path = tmp_path / "graph.svg"
     path.write_text("old")
     with pytest.raises(TypeError):
-        draw.write_atomically(path, None)
+        files.write_atomically(path, None)
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["graph.svg"]
 
@@ -96,7 +94,7 @@ def test_draw_leaf_sits_just_before_its_first_use():
 def test_draw_expression_graph_labels_leaves_and_shows_autograd_gradients():
     expression = parse("x**2*sin(y) + tanh(x*y)")
     point = {"x": 1, "y": 2}
-    boxes = _boxes(draw.expression_svg(expression, point))
+    boxes = _boxes(pictures.expression_svg(expression, point))
     gradient = compare(expression, at="x=1,y=2").methods[0].gradient
     assert boxes["x"] == f"x: data 1.0, grad {gradient['x']!r}"
     assert boxes["y"] == f"y: data 2.0, grad {gradient['y']!r}"

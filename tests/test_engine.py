@@ -96,7 +96,8 @@ import math
 import operator
 
 import sympy
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from diffcompare.engine import _reachable, gc_paused
 from diffcompare.language.primitives import PRIMITIVES

@@ -10,29 +10,38 @@ from functools import lru_cache
 
 import mpmath
 import pytest
-from hypothesis import given, strategies as st
+from helpers import run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 
-from diffcompare import InputError, compare
-
-from diffcompare import parse
-
-from diffcompare.methods import symbolic
-from diffcompare.methods.autograd import _call as autograd_call
-from diffcompare.methods.autograd import differentiate as autograd_differentiate
+from diffcompare import InputError, compare, parse
 from diffcompare.cli import main
 from diffcompare.compare import METHODS, SCHEME_TOLERANCES
-from diffcompare.language.corpus import SMOOTH
 from diffcompare.engine import Value, _reachable
+from diffcompare.language.corpus import SMOOTH
 from diffcompare.language.expression import (
-    Interpretation, evaluate, evaluate_complex, evaluate_float, non_analytic,
-)
-from diffcompare.methods.finite_difference import (
-    EPSILON, METHOD, SCHEMES, SWEEP_STEPS, differentiate, method, observed_order,
-    step_size, sweep,
+    Interpretation,
+    evaluate,
+    evaluate_complex,
+    evaluate_float,
+    non_analytic,
 )
 from diffcompare.language.point import parse_point
 from diffcompare.language.primitives import PRIMITIVES
-from helpers import run_cli
+from diffcompare.methods import symbolic
+from diffcompare.methods.autograd import _call as autograd_call
+from diffcompare.methods.autograd import differentiate as autograd_differentiate
+from diffcompare.methods.finite_difference import (
+    EPSILON,
+    METHOD,
+    SCHEMES,
+    SWEEP_STEPS,
+    differentiate,
+    method,
+    observed_order,
+    step_size,
+    sweep,
+)
 
 # Smooth functions whose derivatives of every order are of moderate size near the point.
 ORDER_CASES = [

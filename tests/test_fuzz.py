@@ -9,11 +9,12 @@ import contextlib
 import io
 import time
 
-from hypothesis import given, settings, strategies as st
+from helpers import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diffcompare.cli import EXIT_BAD_INPUT, main
 from diffcompare.language.corpus import CORPUS
-from helpers import run_cli
 
 BUDGET = "0.5"  # seconds for sympy per input
 TIME_BOUND = 10.0  # seconds per input, everything included

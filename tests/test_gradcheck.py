@@ -3,12 +3,9 @@
 import random
 from fractions import Fraction
 
-
 from diffcompare import gradcheck
-
-
-from diffcompare.methods import autograd
 from diffcompare.language.expression import evaluate_float
+from diffcompare.methods import autograd
 from diffcompare.nn import MLP, squared_error
 from diffcompare.train import XS, YS
 

@@ -4,13 +4,11 @@ import os
 import time
 
 import pytest
+from helpers import ROOT, run_cli
 
-from diffcompare import InputError, compare
-
-from diffcompare import parse
+from diffcompare import InputError, compare, parse
 from diffcompare.cli import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDEFINED, main
 from diffcompare.language.expression import evaluate_float
-from helpers import ROOT, run_cli
 
 
 def _run(capsys, *args):

@@ -15,19 +15,17 @@ import sys
 import warnings
 
 import pytest
+from helpers import ROOT, run_cli
 
-from diffcompare import draw
-
-from diffcompare.methods import autograd
-
-from diffcompare.report import cases as report
-
-from diffcompare.report import plots as report_plots
+from diffcompare import draw, files, pictures
 from diffcompare.cli import main
 from diffcompare.language.corpus_file import read
 from diffcompare.language.parse import parse
+from diffcompare.methods import autograd
+from diffcompare.report import cases as report
+from diffcompare.report import command as report_command
+from diffcompare.report import plots as report_plots
 from diffcompare.report.studies import Scaling
-from helpers import ROOT, run_cli
 
 SVG_START = "<svg "
 
@@ -40,7 +38,7 @@ def test_write_atomically_follows_a_symbolic_link_to_its_target(tmp_path):
     target.write_text("old")
     link = tmp_path / "link.svg"
     link.symlink_to("real.svg")
-    draw.write_atomically(link, "new")
+    files.write_atomically(link, "new")
     assert link.is_symlink() and os.readlink(link) == "real.svg"
     assert target.read_text() == "new"
     assert sorted(os.listdir(tmp_path)) == ["link.svg", "real.svg"]
@@ -50,7 +48,7 @@ def test_write_atomically_keeps_an_existing_files_permissions(tmp_path):
     path = tmp_path / "private.svg"
     path.write_text("old")
     path.chmod(0o600)
-    draw.write_atomically(path, "new")
+    files.write_atomically(path, "new")
     assert path.read_text() == "new"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -60,7 +58,7 @@ def test_write_atomically_writes_into_a_fifo_instead_of_replacing_it(tmp_path):
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so opening to write cannot wait
     try:
-        draw.write_atomically(fifo, "through the pipe")
+        files.write_atomically(fifo, "through the pipe")
         assert os.read(reader, 1000) == b"through the pipe"
     finally:
         os.close(reader)
@@ -72,7 +70,7 @@ def test_write_atomically_refuses_a_folder(tmp_path):
     folder = tmp_path / "graph.svg"
     folder.mkdir()
     with pytest.raises(IsADirectoryError):
-        draw.write_atomically(folder, "text")
+        files.write_atomically(folder, "text")
     assert folder.is_dir() and os.listdir(folder) == []
     assert os.listdir(tmp_path) == ["graph.svg"]
 
@@ -168,7 +166,7 @@ def test_graph_refusal_counts_the_engines_nodes_as_the_cost_line_does(tmp_path):
     point = {"x": 1}
     engine_nodes = autograd.differentiate(expression, point).cost.size
     assert expression.size != engine_nodes  # the tree counts each number as a node
-    why_not = draw.write_expression_svg(expression, point, tmp_path / "big.svg")
+    why_not = pictures.write_expression_svg(expression, point, tmp_path / "big.svg")
     assert f"has {engine_nodes} nodes" in why_not
     assert not (tmp_path / "big.svg").exists()
 
@@ -176,7 +174,7 @@ def test_graph_refusal_counts_the_engines_nodes_as_the_cost_line_does(tmp_path):
 def test_graph_of_a_big_tree_with_a_small_engine_graph_is_drawn(tmp_path):
     expression = parse("+".join(f"x*{i}" for i in range(800)))  # tree 2399, engine 1600 nodes
     assert expression.size > draw.MAX_NODES
-    assert draw.write_expression_svg(expression, {"x": 1}, tmp_path / "g.svg") is None
+    assert pictures.write_expression_svg(expression, {"x": 1}, tmp_path / "g.svg") is None
     assert (tmp_path / "g.svg").read_text().count("<rect") == 1600
 
 
@@ -197,7 +195,7 @@ def test_report_time_cap_out_of_range_is_one_line_and_exit_2(cap, capsys, tmp_pa
                  "--time-cap", cap]) == 2
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "--time-cap" in captured.err
-    assert f"at most {report.MAX_TIME_CAP:g}" in captured.err
+    assert f"at most {report_command.MAX_TIME_CAP:g}" in captured.err
     assert not (tmp_path / "out").exists()
 
 
@@ -238,14 +236,14 @@ def test_report_pages_keep_their_links_and_permissions(tmp_path):
     from test_report import tiny_report
 
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
-    report.write(tiny_report(), out)
+    report_command.write(tiny_report(), out)
     elsewhere.mkdir()
     (out / "README.md").rename(elsewhere / "README.md")
     (out / "README.md").symlink_to(elsewhere / "README.md")
     (out / "index.html").chmod(0o600)
     (out / "index.html").write_text((out / "index.html").read_text() + "edited")
     (elsewhere / "README.md").write_text((elsewhere / "README.md").read_text() + "edited")
-    report.write(tiny_report(), out)
+    report_command.write(tiny_report(), out)
     assert (out / "README.md").is_symlink()
     assert not (elsewhere / "README.md").read_text().endswith("edited")
     assert stat.S_IMODE((out / "index.html").stat().st_mode) == 0o600

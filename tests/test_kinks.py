@@ -5,9 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from diffcompare import compare
-
-from diffcompare import parse
+from diffcompare import compare, parse
 from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import METHODS
 from diffcompare.methods.finite_difference import METHOD, method

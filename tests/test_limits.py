@@ -3,14 +3,12 @@ from dataclasses import fields
 from fractions import Fraction
 
 import pytest
+from helpers import ROOT
 
-from diffcompare import InputError, compare
-
-from diffcompare import parse
+from diffcompare import InputError, compare, parse
 from diffcompare.cli import LIMITS_HELP
 from diffcompare.language.expression import evaluate_float
 from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
-from helpers import ROOT
 
 LIMIT_NAMES = [item.name for item in fields(Limits)]
 

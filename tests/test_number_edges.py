@@ -4,19 +4,21 @@ steps, values beyond the float range, repeated --at, limits beyond their bound."
 import math
 
 import pytest
+from helpers import ROOT
 
 from diffcompare import compare
-
-from diffcompare.methods import budget
-
 from diffcompare.check import user_engine
 from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import MODEL_SAFETY
-from diffcompare.methods.finite_difference import (LARGEST_MODEL_ERROR, METHOD, SCHEMES, check_step,
-                                           method)
 from diffcompare.language.errors import InputError
-from helpers import ROOT
-
+from diffcompare.methods import budget
+from diffcompare.methods.finite_difference import (
+    LARGEST_MODEL_ERROR,
+    METHOD,
+    SCHEMES,
+    check_step,
+    method,
+)
 
 # ---- time budgets beyond what select() and setitimer() take ----
 

@@ -1,8 +1,6 @@
 import pytest
 
-from diffcompare import InputError
-
-from diffcompare import parse
+from diffcompare import InputError, parse
 from diffcompare.language.expression import Call, Const, Var, evaluate_float
 
 

@@ -5,17 +5,17 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
+from report_helpers import BAD_LINE, GOOD_LINES, INJECTION, small_report
 
-from diffcompare.report import cases as report
-
-from diffcompare.report import studies as report_studies
 from diffcompare.cli import main
 from diffcompare.language.corpus import KINKED, LECTURE, MLP_LOSS, NASTY, REPORT
 from diffcompare.language.corpus_file import Entry, parse_corpus, read
 from diffcompare.language.errors import InputError
 from diffcompare.language.parse import parse
-from helpers import run_cli
-from report_helpers import BAD_LINE, GOOD_LINES, INJECTION, small_report
+from diffcompare.report import cases as report
+from diffcompare.report import command as report_command
+from diffcompare.report import studies as report_studies
 
 
 def report_files(folder: Path) -> dict[str, bytes]:
@@ -152,7 +152,7 @@ def test_report_failed_run_leaves_previous_report_intact(tmp_path, monkeypatch):
     from diffcompare.report import html as report_html
 
     built = tiny_report()
-    report.write(built, tmp_path)
+    report_command.write(built, tmp_path)
     before = report_files(tmp_path)
 
     def broken(*args):
@@ -160,7 +160,7 @@ def test_report_failed_run_leaves_previous_report_intact(tmp_path, monkeypatch):
 
     monkeypatch.setattr(report_html, "render", broken)
     with pytest.raises(RuntimeError):
-        report.write(built, tmp_path)
+        report_command.write(built, tmp_path)
     assert report_files(tmp_path) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -169,7 +169,7 @@ def test_report_write_keeps_other_files_and_replaces_old_figures(tmp_path):
     (tmp_path / "screenshot.png").write_bytes(b"png")
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "99-steps.svg").write_text("<svg/>")
-    report.write(tiny_report(), tmp_path)
+    report_command.write(tiny_report(), tmp_path)
     assert (tmp_path / "screenshot.png").read_bytes() == b"png"
     assert not (tmp_path / "figures" / "99-steps.svg").exists()
     assert (tmp_path / "figures" / "01-steps.svg").is_file()
@@ -179,13 +179,13 @@ def test_report_refuses_a_figures_folder_that_is_not_its_own(tmp_path):
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "holiday.jpg").write_bytes(b"jpg")
     with pytest.raises(InputError, match="not a report's figures"):
-        report.write(tiny_report(), tmp_path)
+        report_command.write(tiny_report(), tmp_path)
     assert (tmp_path / "figures" / "holiday.jpg").exists()
 
 
 def test_report_timings_add_seconds_and_say_so():
     built = tiny_report(timings=True)
-    files = report.render(built)
+    files = report_command.render(built)
     page = files["index.html"].decode()
     assert built.timed_scaling is not None and "figures/cost-scaling-seconds.svg" in files
     assert " ms" in page and "not reproducible" in page
@@ -307,13 +307,13 @@ def test_swell_symbolic_outgrows_the_graph_and_cse_helps():
 def test_report_never_replaces_pages_it_did_not_make(tmp_path):
     (tmp_path / "README.md").write_text("# My project\n")
     with pytest.raises(InputError, match="was not made by diffcompare report"):
-        report.write(tiny_report(), tmp_path)
+        report_command.write(tiny_report(), tmp_path)
     assert (tmp_path / "README.md").read_text() == "# My project\n"
     assert not (tmp_path / "index.html").exists()
 
 
 def test_report_replaces_its_own_pages(tmp_path):
-    report.write(tiny_report(), tmp_path)
+    report_command.write(tiny_report(), tmp_path)
     (tmp_path / "index.html").write_text((tmp_path / "index.html").read_text() + "edited")
-    report.write(tiny_report(), tmp_path)
+    report_command.write(tiny_report(), tmp_path)
     assert not (tmp_path / "index.html").read_text().endswith("edited")

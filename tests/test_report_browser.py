@@ -5,13 +5,12 @@ when it is missing. Without it these tests fail and say how to install it.
 """
 
 import io
-from collections import Counter
 import struct
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from browser import find_chromium, visit
 from helpers import ROOT
 from report_helpers import INJECTION, small_report

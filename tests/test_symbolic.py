@@ -1,7 +1,6 @@
 from fractions import Fraction
 
 from diffcompare import parse
-
 from diffcompare.methods import symbolic
 
 

@@ -7,16 +7,15 @@ import sys
 import textwrap
 
 import pytest
-
-from diffcompare import InputError, Value
-
-from diffcompare import parse
-from diffcompare.language.expression import evaluate_float
-from diffcompare.functions import abs as abs_, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
-from diffcompare.testing import assert_gradients_agree
-from diffcompare.language.trace import trace
-from diffcompare.check.user_engine import load
 from helpers import ROOT
+
+from diffcompare import InputError, Value, parse
+from diffcompare.check.user_engine import load
+from diffcompare.functions import abs as abs_
+from diffcompare.functions import exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from diffcompare.language.expression import evaluate_float
+from diffcompare.language.trace import trace
+from diffcompare.testing import assert_gradients_agree
 
 ENGINES = ROOT / "tests" / "engines"
 

@@ -7,16 +7,15 @@ import random
 import re
 
 import pytest
-
-from diffcompare import InputError, compare
-from diffcompare.cli import main
-from diffcompare.language.corpus_file import parse_corpus, read
-from diffcompare.gradcheck import check
-from diffcompare.nn import MLP
-from diffcompare.train import MAX_STEPS, XS, YS, configure
-from diffcompare.check.user_engine import load
 from helpers import run_cli
 
+from diffcompare import InputError, compare
+from diffcompare.check.user_engine import load
+from diffcompare.cli import main
+from diffcompare.gradcheck import check
+from diffcompare.language.corpus_file import parse_corpus, read
+from diffcompare.nn import MLP
+from diffcompare.train import MAX_STEPS, XS, YS, configure
 
 # ---- train ----
 

@@ -4,10 +4,10 @@ import io
 import re
 
 import pytest
+from helpers import run_cli
 
 from diffcompare.cli import main
 from diffcompare.train import _Progress
-from helpers import run_cli
 
 
 def _final_loss(stdout: str) -> float:

@@ -21,21 +21,16 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
-from diffcompare.methods import finite_difference
-
-from diffcompare.methods import symbolic
-
-from diffcompare.check import user_engine
-
-from diffcompare.check import user_graph
+from diffcompare.check import user_engine, user_graph
+from diffcompare.check.user_graph import FORMS, Failure, Run
 from diffcompare.compare import DEFAULT_TOLERANCE, measure
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.expression import Call, Const, Expression, Var
-from diffcompare.language.primitives import PRIMITIVES
 from diffcompare.language.parse import parse
 from diffcompare.language.point import parse_point
+from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.methods import finite_difference, symbolic
 from diffcompare.methods.results import Derivatives, SymbolicDerivatives
-from diffcompare.check.user_graph import FORMS, Failure, Run
 
 # The deep-graph check: a chain of this many operations. Python's default recursion
 # limit is 1000 nested calls, so a recursive topological sort fails well before it,

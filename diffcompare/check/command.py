@@ -15,9 +15,9 @@ from tabulate import tabulate
 
 from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine
-from diffcompare.cli import number_option
 from diffcompare.compare import DEFAULT_TOLERANCE
 from diffcompare.methods.results import quantity_label
+from diffcompare.options import number_option
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 

@@ -22,9 +22,9 @@ import math
 from dataclasses import replace
 from typing import Callable, Sequence
 
+from diffcompare.check.user_graph import FORMS, base_operation
 from diffcompare.language.expression import evaluate_float
 from diffcompare.language.parse import parse
-from diffcompare.check.user_graph import FORMS, base_operation
 
 # Two numbers are "the same" for a diagnosis when they agree to this relative
 # tolerance: far looser than the verdict's 1e-9, far tighter than a coincidence.

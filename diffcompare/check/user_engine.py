@@ -20,8 +20,8 @@ import threading
 import traceback
 from pathlib import Path
 
-from diffcompare.methods.budget import LONGEST_SECONDS
 from diffcompare.language.errors import InputError
+from diffcompare.methods.budget import LONGEST_SECONDS
 
 SPEC_HELP = "path/to/engine.py:Value or package.module:Value"
 DEFAULT_CLASS = "Value"

@@ -21,10 +21,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Mapping
 
+from diffcompare.check.user_engine import (
+    DEFAULT_TIMEOUT,
+    EngineTimeout,
+    describe,
+    name_of,
+    time_limit,
+    user_frames,
+)
 from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.methods.results import Cost, Derivatives
-from diffcompare.check.user_engine import (DEFAULT_TIMEOUT, EngineTimeout, describe, name_of, time_limit,
-                          user_frames)
 
 # Graphs larger than this are not counted node by node (only for the cost line).
 _MAX_COUNTED_NODES = 1_000_000

@@ -92,3 +92,13 @@ def explain(primitive, args, error: Exception) -> str:
 def _number(value, bracket: bool) -> str:
     text = repr(float(value)) if isinstance(value, (int, float)) else str(value)
     return f"({text})" if bracket and text.startswith("-") else text
+
+
+def describe(error: Exception) -> str:
+    """An arithmetic fault in words: Python's terse math errors spelled out."""
+    text = str(error)
+    if text == "math domain error":
+        return "an argument is outside a function's domain (math domain error)"
+    if text == "math range error":
+        return "a result overflowed the float range"
+    return text or type(error).__name__

@@ -28,8 +28,18 @@ from fractions import Fraction
 
 from diffcompare.language.errors import InputError, source_lines
 from diffcompare.language.expression import Call, Const, Expression, Var
-from diffcompare.language.limits import (DEFAULT, Exact, LimitExceeded, Limits, call_depth, exact_call,
-                     exact_constant, exact_number, integer_digits, refuse)
+from diffcompare.language.limits import (
+    DEFAULT,
+    Exact,
+    LimitExceeded,
+    Limits,
+    call_depth,
+    exact_call,
+    exact_constant,
+    exact_number,
+    integer_digits,
+    refuse,
+)
 from diffcompare.language.primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 _BINARY_OPERATORS = {

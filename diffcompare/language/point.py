@@ -10,7 +10,7 @@ import math
 import re
 import unicodedata
 from fractions import Fraction
-from typing import Mapping
+from typing import Callable, Mapping
 
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression
@@ -135,13 +135,13 @@ _CANDIDATES = ["0.5", "1.25", "-0.75", "2", "0.3", "-1.5", "1.7", "0.9", "-0.4",
                "4.5", "-3.5", "7.25", "12.5", "-8.5", "25.5"]
 
 
-def default_point(expression: Expression) -> Point:
-    """A deterministic point where the value and the gradient are finite.
+def default_point(expression: Expression, finite_at: Callable[[Point], bool]) -> Point:
+    """A deterministic point where ``finite_at(point)`` holds (the caller decides what
+    must be finite there: ``compare`` asks for the value and the gradient).
 
     Tries rotations of a fixed list of coordinates, giving each variable a different one,
-    and keeps the first at which float evaluation and our engine both give finite numbers.
+    and keeps the first that passes; the first tried when none does.
     """
-    from diffcompare.methods.autograd import differentiate as autograd_differentiate
 
     names = expression.variables
     first = None
@@ -150,7 +150,6 @@ def default_point(expression: Expression) -> Point:
                  for i, name in enumerate(names)}
         if first is None:
             first = point
-        result = autograd_differentiate(expression, point)
-        if result.value is not None and all(g is not None for g in result.gradient.values()):
+        if finite_at(point):
             return point
     return first

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 
-
 def _sympy():
     """sympy, imported on first use: the engine and the float methods never need it, and
     importing it costs a quarter of a second and tens of thousands of objects that every

@@ -7,9 +7,10 @@ import time
 from fractions import Fraction
 from typing import Mapping
 
-from diffcompare.language import faults
 from diffcompare.engine import Value, _reachable
+from diffcompare.language import faults
 from diffcompare.language.expression import Expression, Interpretation, evaluate
+from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
 from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "autograd"
@@ -34,8 +35,6 @@ _VALUE_RULES = {
     "abs": Value.abs,
 }
 
-# What an arithmetic fault means, in words.
-ARITHMETIC_ERRORS = faults.ARITHMETIC_ERRORS
 
 
 def _call(primitive, *args):
@@ -60,6 +59,32 @@ def build_graph(expression: Expression, leaves: Mapping[str, Value]) -> Value:
         call=_call,
     ))
     return out if isinstance(out, Value) else Value(out)
+
+
+def labelled_graph(expression: Expression, point: Mapping) -> tuple[Value, dict[int, str]]:
+    """The engine's graph of ``expression`` at ``point`` after one backward pass, and the
+    names to show for its nodes (``draw.svg``'s ``labels``): the variable names on the
+    leaves, and an operation with a number operand shows it (``* 2``, ``1 -``), since the
+    engine folds numbers into the node."""
+    leaves = {name: Value(float(point[name]), label=name) for name in expression.variables}
+    labels: dict[int, str] = {}
+
+    def call(primitive, *args):
+        out = _call(primitive, *args)
+        if isinstance(out, Value) and len(args) == 2 and primitive.symbol:
+            left, right = (a if isinstance(a, Value) else f"{a:.6g}" for a in args)
+            if isinstance(left, str):
+                labels[id(out)] = f"{left} {primitive.symbol}"
+            elif isinstance(right, str):
+                labels[id(out)] = f"{primitive.symbol} {right}"
+        return out
+
+    root = evaluate(expression, Interpretation(
+        constant=lambda node: node.value, variable=lambda name: leaves[name], call=call))
+    if not isinstance(root, Value):
+        root = Value(root, label=expression.text)
+    root.backward()
+    return root, labels
 
 
 def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
@@ -96,12 +121,3 @@ def _finite(number: float, quantity: str, reasons: dict) -> float | None:
         reasons[quantity] = ("the engine gave infinity: the slope is infinite here, or a "
                              "product overflowed in the backward pass")
     return None
-
-
-def describe(error: Exception) -> str:
-    text = str(error)
-    if text == "math domain error":
-        return "an argument is outside a function's domain (math domain error)"
-    if text == "math range error":
-        return "a result overflowed the float range"
-    return text or type(error).__name__

@@ -39,9 +39,14 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from diffcompare.methods.autograd import ARITHMETIC_ERRORS, describe
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Expression, evaluate_complex, evaluate_float, non_analytic
+from diffcompare.language.expression import (
+    Expression,
+    evaluate_complex,
+    evaluate_float,
+    non_analytic,
+)
+from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
 from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "finite_difference"

@@ -24,10 +24,10 @@ from typing import Mapping
 import sympy
 from sympy.core.evalf import PrecisionExhausted
 
-from diffcompare.methods import budget
 from diffcompare.language.expression import Expression, Interpretation, evaluate
 from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
 from diffcompare.language.primitives import CONSTANTS
+from diffcompare.methods import budget
 from diffcompare.methods.results import Cost, SymbolicDerivatives
 
 METHOD = "symbolic"

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from diffcompare import present
+from diffcompare.report.cases import CaseResult, Report, accuracy
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
-
-if TYPE_CHECKING:
-    from diffcompare.report.cases import CaseResult, Report
 
 MARK = "made by diffcompare report"  # near the top of every page a report writes
 
@@ -267,7 +264,6 @@ def _milliseconds(seconds: float | None) -> str:
 
 
 def accuracy_table(report: "Report") -> Table:
-    from diffcompare.report.cases import accuracy
 
     labels, rows = accuracy(report)
     table = []

@@ -10,18 +10,16 @@ from __future__ import annotations
 import base64
 import re
 from html import escape
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import sympy
 from sympy.printing.mathml import mathml
 
 from diffcompare import __version__
-
 from diffcompare.report import content
+from diffcompare.report.cases import CaseResult, Report
 from diffcompare.report.content import Table
-
-if TYPE_CHECKING:
-    from diffcompare.report.cases import CaseResult, Report
+from diffcompare.report.plots import MAX_SWEEP_PANELS
 
 # A formula with more operations than this is folded away (it still shows, on a click);
 # past MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
@@ -265,7 +263,6 @@ def _case(case: "CaseResult", figures: Mapping[str, str]) -> str:
 
 
 def _sweep_caption(case: "CaseResult") -> str:
-    from diffcompare.report.plots import MAX_SWEEP_PANELS
 
     caption = content.SWEEP_TEXT
     if len(case.sweeps) > MAX_SWEEP_PANELS:

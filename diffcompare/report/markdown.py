@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import sympy
 
 from diffcompare import __version__
-
 from diffcompare.report import content
+from diffcompare.report.cases import CaseResult, Report
 from diffcompare.report.content import Table
-
-if TYPE_CHECKING:
-    from diffcompare.report.cases import CaseResult, Report
+from diffcompare.report.plots import MAX_SWEEP_PANELS
 
 # Markdown's inline punctuation; text never starts a line, so # - + . need no escape.
 _PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
@@ -125,7 +123,6 @@ def _summary(report: "Report", figures: Mapping[str, str], folder: str) -> list[
 
 
 def _case(case: "CaseResult", figures: Mapping[str, str], folder: str) -> list[str]:
-    from diffcompare.report.plots import MAX_SWEEP_PANELS
 
     comparison = case.comparison
     lines = [f"## {case.number}. {text(case.title)} ({comparison.verdict.status})", "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import Callable, Mapping
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -19,10 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from diffcompare.methods import finite_difference
+from diffcompare.report.cases import CaseResult, Report, accuracy, rounding_error
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
-
-if TYPE_CHECKING:
-    from diffcompare.report.cases import CaseResult, Report
 
 STYLE = {
     "svg.hashsalt": "diffcompare",
@@ -135,7 +133,6 @@ def shorten(text: str, length: int = LABEL_LENGTH) -> str:
 
 def sweep_figure(case: "CaseResult") -> str:
     """One log-log panel per variable: each scheme's error as the step shrinks."""
-    from diffcompare.report.cases import rounding_error
 
     sweeps = case.sweeps[:MAX_SWEEP_PANELS]
     columns = min(len(sweeps), SWEEP_COLUMNS)
@@ -216,7 +213,6 @@ def _sweep_legend(sweeps) -> list:
 
 
 def accuracy_figure(report: "Report") -> str:
-    from diffcompare.report.cases import accuracy
 
     labels, rows = accuracy(report)
     colors = [METHOD_COLORS["autograd"], METHOD_COLORS["finite_difference"]]

@@ -31,14 +31,20 @@ from typing import Callable, Iterable, Mapping
 
 import sympy
 
-from diffcompare.methods import autograd
-
-from diffcompare.methods import finite_difference
-
-from diffcompare.methods import symbolic
-from diffcompare.engine import Value, _topological_order
-from diffcompare.language.expression import Call, Const, Expression, Interpretation, Var, evaluate, evaluate_float
+from diffcompare.draw import topological_order
+from diffcompare.engine import Value
+from diffcompare.language import faults
+from diffcompare.language.expression import (
+    Call,
+    Const,
+    Expression,
+    Interpretation,
+    Var,
+    evaluate,
+    evaluate_float,
+)
 from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.methods import autograd, finite_difference, symbolic
 
 # ---- counting work ----
 
@@ -58,7 +64,7 @@ def count_operations(expression: Expression, point: Mapping[str, float] | None =
         calls += 1
         try:
             return primitive.evaluate(*args)
-        except autograd.ARITHMETIC_ERRORS:
+        except faults.ARITHMETIC_ERRORS:
             return math.nan  # still one operation; the count does not need the value
 
     evaluate(expression, Interpretation(
@@ -83,7 +89,7 @@ class GraphWork:
 
 
 def graph_work(root: Value) -> GraphWork:
-    order = _topological_order(root)
+    order = topological_order(root)
     forward = sum(1 for node in order if node._prev)
     backward = sum(len(node._prev) for node in order)
     return GraphWork(nodes=len(order), forward=forward, backward=backward)
