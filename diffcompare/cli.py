@@ -182,12 +182,11 @@ def _engine_methods(engine: str | None) -> dict:
     """The user's engine as a method, when --engine names one."""
     if engine is None:
         return {}
-    from diffcompare.check.user_engine import check_shape, load, name_of
+    from diffcompare.check.user_engine import load
     from diffcompare.check.user_graph import method
 
-    cls = load(engine)
-    check_shape(cls)
-    return {name_of(cls): method(cls)}
+    found = load(engine)  # in a process of its own, as every run of it
+    return {found.name: method(found)}
 
 
 def _expression_last(argv: Sequence[str]) -> list[str]:

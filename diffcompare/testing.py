@@ -27,20 +27,21 @@ from diffcompare.language.parse import parse
 from diffcompare.language.trace import trace
 
 
-def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | None = None,
+def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | str | None = None,
                            **point: float) -> Comparison:
     """Compare f's value and gradient at ``point`` by every method; fail unless they agree.
 
     ``f`` is an expression string (``"x**2*sin(y)"``), or a Python function of the
     variables, written with operators and ``diffcompare.functions`` (or micrograd-style
-    methods such as ``x.tanh()``). ``engine``: your own Value class, compared as well.
+    methods such as ``x.tanh()``). ``engine``: your own Value class (or "path/engine.py:Value"), compared as well; it
+    runs in a process of its own.
     Returns the ``Comparison`` when the methods agree.
     """
     expression = _expression(f, point)
     methods = None
     if engine is not None:
-        user_engine.check_shape(engine)
-        methods = {**METHODS, user_engine.name_of(engine): user_graph.method(engine)}
+        found = user_engine.load(engine)  # run apart, in a process of its own
+        methods = {**METHODS, found.name: user_graph.method(found)}
     comparison = compare(expression, at=_exact_point(point), methods=methods)
     if not comparison.agree:
         headline = {"disagree": "the methods do not agree",

@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Callable, Mapping
 
 from diffcompare.check import user_engine, user_graph
+from diffcompare.check.isolation import EngineProcess
 from diffcompare.check.user_graph import FORMS, Failure, Run
 from diffcompare.compare import DEFAULT_TOLERANCE, measure
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
@@ -149,9 +150,9 @@ def deep_chain(operations: int = DEEP_OPERATIONS) -> Expression:
 BATTERY: tuple[Check, ...] = _battery()
 
 
-# After this many checks time out, the rest are not run: an engine that hangs would
-# otherwise cost the timeout once per check.
-MAX_TIMEOUTS = 3
+# After this many checks time out or lose the engine's process, the rest are not run:
+# an engine that hangs would otherwise cost the timeout once per check.
+MAX_LOST = 3
 
 
 # ---- results ----
@@ -177,7 +178,7 @@ class Observation:
 @dataclass(frozen=True)
 class CheckResult:
     check: Check
-    status: str  # "pass", "fail" or "unsupported"
+    status: str  # "pass", "fail", "unsupported" or "limit" (see ``_is_limit``)
     observations: tuple[Observation, ...]
     point: Mapping[str, float]
     operations: tuple[str, ...]  # what the check asks of the class, keys of FORMS
@@ -186,6 +187,7 @@ class CheckResult:
     diagnosis: str = ""  # for a failure: what the pattern suggests, in words
     cause: str = ""  # the likely bug, short
     seconds: float = 0.0
+    note: str = ""  # e.g. where the check was judged when its own point was refused
 
     @property
     def name(self) -> str:
@@ -201,24 +203,28 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class EngineReport:
-    """Everything ``check_engine`` found, as data. ``ok`` when no check failed."""
+    """Everything ``check_engine`` found, as data. ``ok`` when no check failed (and,
+    with ``strict``, no limit was met)."""
 
     engine: str
     results: tuple[CheckResult, ...]
     causes: tuple[str, ...]  # the likely bugs, most telling first
     unsupported: Mapping[str, str]  # operation form, e.g. "2 ** x" -> why
     seconds: float
+    limits: tuple[str, ...] = ()  # the engine's limits, each with its fix
+    strict: bool = False  # limits fail the engine too
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"pass": 0, "fail": 0, "unsupported": 0}
+        counts = {"pass": 0, "fail": 0, "unsupported": 0, "limit": 0}
         for result in self.results:
             counts[result.status] += 1
         return counts
 
     @property
     def ok(self) -> bool:
-        return self.counts["fail"] == 0
+        counts = self.counts
+        return counts["fail"] == 0 and not (self.strict and counts["limit"])
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -247,55 +253,107 @@ def _reference(text: str, at: str, build: Callable[[], Expression] | None = None
                       user_graph.operations(expression))
 
 
-def probe(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT) -> dict[str, str]:
-    """The operations ``cls`` does not support (operation key -> reason), found by
-    building each operation's graph without calling backward()."""
-    missing = {}
-    timeouts = 0
+# Each operation is tried at several points, small ones included: a class refuses an
+# operation (is "unsupported") only when it refuses it at every one of them.
+_PROBE_POINTS = ("x=0.25", "x=-0.5", "x=1.5")
+_PROBE_POINTS_XY = ("x=0.25,y=0.5", "x=-0.5,y=1.5", "x=1.5,y=-0.75")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the class refuses: ``missing`` (operation key -> reason), refused at every
+    point tried; ``computes`` (operation key -> points where it gave numbers)."""
+
+    missing: Mapping[str, str]
+    computes: Mapping[str, tuple[str, ...]]
+
+
+def _probe_points(form: str) -> tuple[str, ...]:
+    return _PROBE_POINTS_XY if "y" in form else _PROBE_POINTS
+
+
+def probe(session: "_Session") -> Probe:
+    """Build each operation's graph (no backward()) at each probe point."""
+    missing: dict[str, str] = {}
+    computes: dict[str, tuple[str, ...]] = {}
     for key, form in FORMS.items():
-        reference = _reference(form, "x=1.5,y=0.5" if "y" in form else "x=1.5")
-        outcome = user_graph.run(cls, reference.expression, reference.point, "forward",
-                                  timeout)
+        refusals, points = [], []
+        for at in _probe_points(form):
+            if session.lost_too_often:
+                break  # the rest count as supported; their checks say what happens
+            reference = _reference(form, at)
+            failure = session.run(reference, "forward").failure
+            if failure is not None and failure.kind == "unsupported":
+                refusals.append(failure.message.split(" is not supported: ", 1)[-1])
+            else:
+                points.append(at)
+        if refusals and not points:
+            missing[key] = refusals[0]
+        computes[key] = tuple(points)
+    return Probe(missing, computes)
+
+
+class _Session:
+    """The engine's process for one ``check_engine``, counting the checks it lost."""
+
+    def __init__(self, process: EngineProcess, timeout: float | None):
+        self.process, self.timeout, self.lost = process, timeout, 0
+
+    @property
+    def lost_too_often(self) -> bool:
+        return self.lost >= MAX_LOST
+
+    def run(self, reference: "_Reference", mode: str) -> Run:
+        outcome = user_graph.run(self.process, reference.expression, reference.point, mode,
+                                 self.timeout)
         failure = outcome.failure
-        if failure is not None and failure.kind == "unsupported":
-            missing[key] = failure.message.split(" is not supported: ", 1)[-1]
-        timeouts += failure is not None and failure.kind == "timeout"
-        if timeouts >= MAX_TIMEOUTS:
-            break  # the rest count as supported; their checks will say what happens
-    return missing
+        self.lost += failure is not None and failure.kind in ("timeout", "died")
+        return outcome
 
 
-def check_engine(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
-                 checks: tuple[Check, ...] = BATTERY, progress=None) -> EngineReport:
+def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
+                 checks: tuple[Check, ...] = BATTERY, progress=None,
+                 strict: bool = False) -> EngineReport:
     """Run the battery against a micrograd-style ``Value`` class and diagnose failures.
 
-    ``timeout`` bounds each check, in seconds (None: no bound). ``progress``, when
-    given, is called with (done, total) after each check. Raises ``InputError`` when
-    ``cls`` does not look like a Value class at all (``cls(2.0).data`` must be 2.0).
+    ``engine`` is a class, or where one is: "path/engine.py:Value" or
+    "package.module:Value". It runs in a process of its own (``isolation``): nothing it
+    does reaches this one. ``timeout`` bounds each check, in seconds (None: no bound).
+    ``progress``, when given, is called with (done, total) after each check. ``strict``:
+    limits (a deep graph, an overflow at an edge) fail the engine too. Raises
+    ``InputError`` when the class does not load, or does not look like a Value class
+    at all (``cls(2.0).data`` must be 2.0).
     """
     from diffcompare.check.diagnose import diagnose
 
     start = time.perf_counter()
-    user_engine.check_shape(cls, timeout)
-    missing = probe(cls, timeout)
-    results = []
-    timeouts = 0
-    for done, check in enumerate(checks, 1):
-        if timeouts >= MAX_TIMEOUTS:
-            results.append(_not_run(check, f"not run: {MAX_TIMEOUTS} checks timed out"))
-        else:
-            results.append(_run_check(cls, check, missing, timeout))
-            failure = results[-1].failure
-            timeouts += failure is not None and failure.kind == "timeout"
-        if progress is not None:
-            progress(done, len(checks))
+    found = user_engine.load(engine)
+    for check in checks:
+        _reference(check.expression, check.at, check.build)
+    with found.process() as process:
+        user_engine.check_shape(found, timeout, process)
+        session = _Session(process, timeout)
+        found_probe = probe(session)
+        results = []
+        for done, check in enumerate(checks, 1):
+            if session.lost_too_often:
+                results.append(_not_run(check, f"not run: {MAX_LOST} checks timed out or "
+                                               "lost the engine's process"))
+            else:
+                results.append(_run_check(session, check, found_probe))
+            if progress is not None:
+                progress(done, len(checks))
     diagnoses, causes = diagnose(results)
     results = [replace(result, diagnosis=diagnoses[i][1], cause=diagnoses[i][0])
                if i in diagnoses else result for i, result in enumerate(results)]
+    failing = {r.cause for r in results if r.status == "fail"}
+    limits = tuple(dict.fromkeys(r.cause for r in results
+                                 if r.status == "limit" and r.cause and r.cause not in failing))
     return EngineReport(
-        engine=user_engine.name_of(cls), results=tuple(results), causes=tuple(causes),
-        unsupported={FORMS[key]: reason for key, reason in missing.items()},
-        seconds=time.perf_counter() - start,
+        engine=found.name, results=tuple(results),
+        causes=tuple(cause for cause in causes if cause not in limits),
+        unsupported={FORMS[key]: reason for key, reason in found_probe.missing.items()},
+        seconds=time.perf_counter() - start, limits=limits, strict=strict,
     )
 
 
@@ -306,19 +364,53 @@ def _not_run(check: Check, why: str) -> CheckResult:
                        Failure("timeout", check.name, why))
 
 
-def _run_check(cls: type, check: Check, missing: Mapping[str, str],
-               timeout: float | None) -> CheckResult:
+def _run_check(session: _Session, check: Check, found: Probe) -> CheckResult:
     reference = _reference(check.expression, check.at, check.build)
     point = {name: float(value) for name, value in reference.point.items()}
-    lacking = [key for key in reference.operations if key in missing]
+    lacking = [key for key in reference.operations if key in found.missing]
     if lacking:
         failure = Failure("unsupported", FORMS[lacking[0]],
-                          f"{FORMS[lacking[0]]} is not supported: {missing[lacking[0]]}")
+                          f"{FORMS[lacking[0]]} is not supported: {found.missing[lacking[0]]}")
         return CheckResult(check, "unsupported", (), point, reference.operations, failure)
-    outcome = user_graph.run(cls, reference.expression, reference.point, check.mode, timeout)
+    outcome = session.run(reference, check.mode)
     if outcome.failure is not None and outcome.failure.kind == "unsupported":
-        return CheckResult(check, "unsupported", (), point, reference.operations,
-                           outcome.failure, seconds=outcome.seconds)
+        return _refused_here(session, check, found, reference, outcome)
+    return _judged(check, reference, outcome)
+
+
+def _refused_here(session: _Session, check: Check, found: Probe, reference: "_Reference",
+                  outcome: Run) -> CheckResult:
+    """An operation the class computes elsewhere but refuses at this check's point: a
+    limit of its domain. Where it does compute, the check is judged there."""
+    point = {name: float(value) for name, value in reference.point.items()}
+    key = next((k for k in reference.operations if FORMS.get(k) == outcome.failure.operation),
+               "")
+    if check.role != "edge":
+        for at in found.computes.get(key, ()):
+            moved = _moved(check.at, at, reference.expression.variables)
+            elsewhere = _reference(check.expression, moved, check.build)
+            retry = session.run(elsewhere, check.mode)
+            if retry.failure is None or retry.failure.kind != "unsupported":
+                judged = _judged(replace(check, at=moved), elsewhere, retry)
+                return replace(judged, note=f"refused at {check.at} "
+                                            f"({outcome.failure.message}); judged at {moved}")
+    failure = replace(outcome.failure, kind="domain",
+                      message=f"{outcome.failure.message}, though it computes at other "
+                              "points: a limit of its domain")
+    return CheckResult(check, "limit", (), point, reference.operations, failure,
+                       seconds=outcome.seconds)
+
+
+def _moved(at: str, probe_at: str, variables: tuple[str, ...]) -> str:
+    """``at`` with the probe point's values for the variables they share."""
+    values = dict(part.split("=", 1) for part in at.split(","))
+    values.update(pair for pair in (part.split("=", 1) for part in probe_at.split(","))
+                  if pair[0] in variables)
+    return ",".join(f"{name}={values[name]}" for name in variables)
+
+
+def _judged(check: Check, reference: "_Reference", outcome: Run) -> CheckResult:
+    point = {name: float(value) for name, value in reference.point.items()}
     factor = 2.0 if check.mode == "twice" else 1.0
     observations = tuple(
         _observe(quantity, outcome, reference, 1.0 if quantity == "value" else factor)
@@ -327,8 +419,19 @@ def _run_check(cls: type, check: Check, missing: Mapping[str, str],
     judged = [o.within for o in observations if o.within is not None]
     passed = outcome.failure is None and judged and all(judged)
     first = outcome.gradients[0] if check.mode != "once" and outcome.gradients else None
-    return CheckResult(check, "pass" if passed else "fail", observations, point,
-                       reference.operations, outcome.failure, first, seconds=outcome.seconds)
+    status = "pass" if passed else "limit" if _is_limit(check, outcome.failure) else "fail"
+    return CheckResult(check, status, observations, point, reference.operations,
+                       outcome.failure, first, seconds=outcome.seconds)
+
+
+def _is_limit(check: Check, failure: Failure | None) -> bool:
+    """A deep graph that passes Python's recursion limit, or an overflow at an edge
+    point: a limit of the engine, not a wrong gradient."""
+    if failure is None:
+        return False
+    if check.role == "deep":
+        return failure.exception == "RecursionError"
+    return check.role == "edge" and failure.exception == "OverflowError"
 
 
 def _observe(quantity: str, outcome: Run, reference: _Reference,

@@ -507,7 +507,7 @@ def diagnose(results: Sequence) -> tuple[dict[int, tuple[str, str]], list[str]]:
     diagnoses: dict[int, tuple[str, str]] = {}
     for index in sorted(range(len(results)), key=lambda i: (_order(results[i]), i)):
         result = results[index]
-        if result.status != "fail":
+        if result.status not in ("fail", "limit"):
             continue
         cause, text = _explain(result, facts)
         diagnoses[index] = (cause, f"{result.name}: {text}" if text else result.name)

@@ -1,40 +1,27 @@
 """Our expression trees, built with a user's ``Value`` class: the user's engine run.
 
-``run`` interprets one of our trees with the user's class, the way
-``autograd.build_graph`` does with ours: constants stay plain floats, so ``2 - x`` calls
-the user's ``__rsub__`` exactly as Python code would. Each run is bounded in time, and
-whatever the user's code raises is caught and described, never re-raised: an engine
-that hangs or crashes is a finding, not a crash of ours. ``method`` makes the user's
+``run`` sends one of our trees to the engine's own process (``isolation``), where
+``child.build`` interprets it with the user's class the way ``autograd.build_graph``
+does with ours: constants stay plain numbers, so ``2 - x`` calls the user's
+``__rsub__`` exactly as Python code would. Each run is bounded in time by the parent,
+and whatever the user's code does is described, never re-raised: an engine that hangs,
+crashes or ends its process is a finding, not a crash of ours. ``method`` makes the user's
 engine one more column of ``compare.compare``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import operator
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
-from typing import Callable, Mapping
+from typing import Mapping
 
-from diffcompare.check.user_engine import (
-    DEFAULT_TIMEOUT,
-    EngineTimeout,
-    describe,
-    name_of,
-    time_limit,
-    user_frames,
-)
+from diffcompare.check.child import unsupported_reason  # noqa: F401 - part of this API
+from diffcompare.check.isolation import ChildLost, EngineProcess
+from diffcompare.check.user_engine import DEFAULT_TIMEOUT, check_shape, resolve
 from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.methods.results import Cost, Derivatives
-
-# Graphs larger than this are not counted node by node (only for the cost line).
-_MAX_COUNTED_NODES = 1_000_000
-
 
 # ---- what went wrong ----
 
@@ -44,7 +31,8 @@ class Failure:
     """Why a run of the user's engine gave no numbers.
 
     ``kind`` is "unsupported" (the class lacks the operation), "exception" (the user's
-    code raised), "timeout", or "bad result" (a grad or data that is not a number).
+    code raised), "timeout", "died" (the engine's process ended, or printed past the
+    output limit), or "bad result" (a grad or data that is not a number).
     ``operation`` is the operation being built when it happened, in the form of
     ``FORMS`` (e.g. "2 - x"), or "backward()".
     """
@@ -60,31 +48,12 @@ class Failure:
         return self.message
 
 
-def _failure(error: BaseException, operation: str) -> Failure:
-    if isinstance(error, EngineTimeout):
-        return Failure("timeout", operation, f"{operation} {error}", "timeout")
-    frames = user_frames(error)
-    where = ""
-    if frames:
-        last = frames[-1]
-        where = f"{Path(last.filename).name}:{last.lineno} in {last.name}"
-    recursing = ""
-    if isinstance(error, RecursionError) and frames:
-        (name, count), = Counter(frame.name for frame in frames).most_common(1)
-        recursing = name if count > 1 else ""
-    located = f" ({where})" if where else ""
-    return Failure("exception", operation, f"{operation} raised {describe(error)}{located}",
-                   type(error).__name__, where, recursing)
-
-
 # ---- the operations, as a user's code spells them ----
 
 # Each operation an expression can ask of the user's class, named by its form: an
 # operator between two values, a value and a number, a number and a value (Python then
 # calls the reflected method, e.g. __rsub__), or a method call.
 _OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
-_DUNDERS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
-            "pow": "__pow__"}
 
 FORMS: dict[str, str] = {}
 for _name, _symbol in _OPERATORS.items():
@@ -96,12 +65,6 @@ for _name in ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "tan", "sqr
     FORMS[_name] = f"{_name}(x)"
 
 _REFLECTED = {f"r{name}": name for name in _OPERATORS}  # "rsub" -> "sub"
-
-_PYTHON_OPERATORS: dict[str, Callable] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
-}
-
 
 def operation(primitive_name: str, numbers: tuple[bool, ...]) -> str:
     """The operation key for a primitive whose arguments are (or are not) plain numbers."""
@@ -136,87 +99,6 @@ def operations(expression: Expression) -> tuple[str, ...]:
     return tuple(found)
 
 
-class _Unsupported(Exception):
-    def __init__(self, operation: str, reason: str):
-        super().__init__(reason)
-        self.operation = operation
-        self.reason = reason
-
-
-class _EngineError(Exception):
-    def __init__(self, operation: str, error: BaseException):
-        super().__init__(str(error))
-        self.operation = operation
-        self.error = error
-
-
-def _apply(name: str, args: list, key: str):
-    if name in _PYTHON_OPERATORS:
-        return _PYTHON_OPERATORS[name](*args)
-    method = getattr(args[0], name, None)
-    if name == "abs" and not callable(method) and hasattr(type(args[0]), "__abs__"):
-        return abs(args[0])
-    if not callable(method):
-        raise _Unsupported(key, f"the class has no {name}() method")
-    return method()
-
-
-def unsupported_reason(key: str, error: BaseException) -> str | None:
-    """Why ``error``, raised by the forward pass of operation ``key``, means "not
-    supported"; None when it is a failure instead.
-
-    The ways Python code says "not supported": no method for the operator (TypeError:
-    unsupported operand), ``assert`` or ``NotImplementedError``, and, for an operand
-    that is a plain number, not accepting plain numbers at all.
-    """
-    message = describe(error)
-    if isinstance(error, TypeError) and "unsupported operand" in str(error):
-        dunder = _dunder(key)
-        return f"no {dunder} ({message})" if dunder else message
-    if isinstance(error, (AssertionError, NotImplementedError)):
-        return message
-    if _has_number(key) and isinstance(error, (TypeError, AttributeError)):
-        return f"it does not accept a plain number ({message})"
-    return None
-
-
-def _has_number(key: str) -> bool:
-    return key.endswith(" number") or key in _REFLECTED
-
-
-def _dunder(key: str) -> str:
-    """The method Python calls for the operation, e.g. __rsub__ for 2 - x."""
-    if key in _REFLECTED:
-        return _DUNDERS[_REFLECTED[key]].replace("__", "__r", 1)
-    return _DUNDERS.get(key.removesuffix(" number"), "")
-
-
-def _build(cls: type, expression: Expression, leaves: Mapping[str, object]):
-    values: dict[int, object] = {}
-    for node in expression.nodes:
-        if isinstance(node, Const):
-            values[id(node)] = node.value
-        elif isinstance(node, Var):
-            values[id(node)] = leaves[node.name]
-        else:
-            args = [values[id(arg)] for arg in node.args]
-            numbers = tuple(isinstance(arg, float) for arg in args)
-            if all(numbers):
-                values[id(node)] = node.primitive.evaluate(*args)
-                continue
-            key = operation(node.primitive.name, numbers)
-            try:
-                values[id(node)] = _apply(node.primitive.name, args, key)
-            except _Unsupported:
-                raise
-            except (Exception, SystemExit) as error:
-                reason = unsupported_reason(key, error)
-                if reason is not None:
-                    raise _Unsupported(key, reason) from None
-                raise _EngineError(FORMS.get(key, key), error) from error
-    return values[id(expression.output)]
-
-
 # ---- one run: build, backward, read the numbers ----
 
 
@@ -248,94 +130,85 @@ MODES = ("once", "twice", "fresh", "forward")
 _BACKWARD_CALLS = {"once": 1, "twice": 2, "fresh": 2, "forward": 0}
 
 
-def run(cls: type, expression: Expression, point: Mapping[str, Fraction | float],
+def run(process: EngineProcess, expression: Expression, point: Mapping[str, Fraction | float],
         mode: str = "once", timeout: float | None = DEFAULT_TIMEOUT,
         count_nodes: bool = False) -> Run:
-    """Build ``expression`` with the user's class at ``point`` and call ``backward()``."""
+    """Build ``expression`` with the user's class at ``point`` and call ``backward()``,
+    in the engine's own process. A process that dies or stays silent is a failure
+    naming the cause, never a pass."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    names = expression.variables
     start = time.perf_counter()
-    value, gradients, nodes = None, [], None
-    phase = "building the graph"
+    request = {"run": encode(expression), "mode": mode, "count_nodes": count_nodes,
+               "point": {name: float(point[name]) for name in expression.variables}}
     try:
-        with time_limit(timeout), contextlib.redirect_stdout(io.StringIO()):
-            phase = "creating the leaves"
-            leaves = {name: cls(float(point[name])) for name in names}
-            phase = "building the graph"
-            out = _build(cls, expression, leaves)
-            if isinstance(out, float):  # no variable in the expression: a constant
-                out = cls(out)
-            value = _number(out, "data", "the output")
-            for call in range(_BACKWARD_CALLS[mode]):
-                if call == 1 and mode == "fresh":
-                    for leaf in leaves.values():
-                        leaf.grad = 0.0
-                    phase = "building the graph again"
-                    out = _build(cls, expression, leaves)
-                    out = cls(out) if isinstance(out, float) else out
-                phase = "backward()" if call == 0 else "the second backward()"
-                out.backward()
-                gradients.append({name: _number(leaf, "grad", name) for name, leaf in leaves.items()})
-            if count_nodes:
-                nodes = _count_nodes(out)
-    except _Unsupported as error:
-        failure = Failure("unsupported", FORMS.get(error.operation, error.operation),
-                          f"{FORMS.get(error.operation, error.operation)} is not supported: "
-                          f"{error.reason}")
-        return Run(None, (), failure, time.perf_counter() - start,
-                   unsupported=(error.operation,))
-    except _EngineError as error:
-        return Run(None, (), _failure(error.error, error.operation),
+        reply = process.ask(request, timeout, _doing(mode))
+    except ChildLost as lost:
+        return Run(None, (), Failure(lost.kind if lost.kind == "timeout" else "died",
+                                     _doing(mode), str(lost), lost.kind),
                    time.perf_counter() - start)
-    except _BadNumber as error:
-        return Run(value, tuple(gradients), Failure("bad result", phase, str(error)),
-                   time.perf_counter() - start)
-    except (Exception, SystemExit, EngineTimeout) as error:
-        return Run(value, tuple(gradients), _failure(error, phase), time.perf_counter() - start)
-    return Run(value, tuple(gradients), None, time.perf_counter() - start, nodes)
+    failure = reply.get("failure")
+    return Run(reply["value"], tuple(reply["gradients"]),
+               None if failure is None else Failure(**failure), reply["seconds"],
+               reply.get("nodes"), tuple(reply.get("unsupported", ())))
 
 
-class _BadNumber(Exception):
-    pass
+def _doing(mode: str) -> str:
+    return "building the graph" if mode == "forward" else "building the graph and backward()"
 
 
-def _number(node, attribute: str, what: str) -> float:
-    if not hasattr(node, attribute):
-        raise _BadNumber(f"{what} has no .{attribute}")
-    number = getattr(node, attribute)
-    if number is None:
-        raise _BadNumber(f"{what}.{attribute} is None; initialise it to 0.0 in __init__")
-    try:
-        return float(number)
-    except (TypeError, ValueError):
-        raise _BadNumber(f"{what}.{attribute} is not a number but a "
-                         f"{type(number).__name__}: {number!r:.60}") from None
-
-
-def _count_nodes(root) -> int | None:
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
+def encode(expression: Expression) -> list:
+    """The tree as the child reads it: ["const", x] | ["var", name] | ["call", name,
+    [argument indices]], in evaluation order, with subtrees of plain numbers folded
+    into constants (as Python would compute them before the user's class sees them).
+    A whole-number constant written without a point (``x**3``) is sent as an int."""
+    index: dict[int, int] = {}
+    numbers: dict[int, float] = {}
+    nodes: list = []
+    for node in expression.nodes:
+        if isinstance(node, Const):
+            numbers[id(node)] = _written(node)
             continue
-        seen.add(id(node))
-        if len(seen) > _MAX_COUNTED_NODES:
-            return None
-        stack.extend(getattr(node, "_prev", ()) or ())
-    return len(seen)
+        if isinstance(node, Var):
+            index[id(node)] = len(nodes)
+            nodes.append(["var", node.name])
+            continue
+        if all(id(arg) in numbers for arg in node.args):
+            numbers[id(node)] = node.primitive.evaluate(*(float(numbers[id(arg)])
+                                                          for arg in node.args))
+            continue
+        arguments = []
+        for arg in node.args:
+            if id(arg) in numbers:
+                index[id(arg)] = len(nodes)
+                nodes.append(["const", numbers[id(arg)]])
+            arguments.append(index[id(arg)])
+        index[id(node)] = len(nodes)
+        nodes.append(["call", node.primitive.name, arguments])
+    if id(expression.output) in numbers:
+        nodes.append(["const", float(numbers[id(expression.output)])])
+    return nodes
+
+
+def _written(const: Const):
+    is_whole = const.text.isdigit() and isinstance(const.exact, Fraction)
+    return int(const.exact) if is_whole else const.value
 
 
 # ---- the user's engine as a method of the comparison ----
 
 
-def method(cls: type, timeout: float | None = DEFAULT_TIMEOUT):
-    """A method for ``compare.compare(methods=...)``: the user's engine over the tree."""
-    label = name_of(cls)
+def method(engine, timeout: float | None = DEFAULT_TIMEOUT):
+    """A method for ``compare.compare(methods=...)``: the user's engine over the tree,
+    run in a process of its own (``engine``: a spec, a class or an ``Engine``). Raises
+    ``InputError`` when the class does not load or does not look like a Value."""
+    found = resolve(engine)
+    label = found.name
+    check_shape(found, timeout)
 
     def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
-        result = run(cls, expression, point, timeout=timeout, count_nodes=True)
+        with found.process() as process:
+            result = run(process, expression, point, timeout=timeout, count_nodes=True)
         quantities = ("value", *expression.variables)
         reasons = {}
         numbers = {"value": result.value, **result.gradient}
@@ -357,7 +230,7 @@ def method(cls: type, timeout: float | None = DEFAULT_TIMEOUT):
             details={"unsupported": tuple(result.unsupported)} if result.unsupported else {},
         )
 
-    differentiate.__name__ = "differentiate_with_" + cls.__name__
+    differentiate.__name__ = "differentiate_with_" + found.__name__
     return differentiate
 
 

@@ -1,0 +1,374 @@
+"""The child process that runs a user's engine: the only place where the user's code runs.
+
+The parent (``isolation``) starts this file as a script in a fresh interpreter
+(``python -I child.py``), never as a fork of itself, so nothing the engine does can
+reach the parent: not ``os._exit``, not a monkeypatched ``sympy`` or ``math``, not a
+``chdir``, not a module cache shared with another student's engine. This file imports
+only the standard library: diffcompare (and sympy) are not loaded here.
+
+The protocol is JSON lines. Requests come in on the original stdin, replies go out on
+the original stdout; both are moved to private descriptors first, so that the engine's
+``print`` goes to stderr (which the parent reads and bounds) and its ``input()`` reads
+end of file. Requests:
+
+- ``{"load": SPEC, "path": [...], "source": TEXT|null, "memory": BYTES}``: import the class;
+- ``{"shape": true}``: does ``Value(2.0)`` look like a micrograd value;
+- ``{"run": NODES, "point": {...}, "mode": "once"|"twice"|"fresh"|"forward"}``: build
+  the graph and call ``backward()``, reply with the numbers.
+
+The child has no time limit of its own: the parent holds the clock and kills the whole
+process group. Numbers are sent as floats, NaN and infinity included (Python's JSON
+reads them back; this pipe is ours, not the ``--json`` output).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+import operator
+import os
+import sys
+import time
+import traceback
+
+# Graphs larger than this are not counted node by node (only for the cost line).
+_MAX_COUNTED_NODES = 1_000_000
+
+_PYTHON_OPERATORS = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
+}
+_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_DUNDERS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
+            "pow": "__pow__"}
+_BACKWARD_CALLS = {"once": 1, "twice": 2, "fresh": 2, "forward": 0}
+
+
+# ---- what went wrong, in words ----
+
+
+def describe(error: BaseException) -> str:
+    """``TypeName: message``, on one line."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def user_frames(error: BaseException) -> list:
+    """The frames of ``error``'s traceback in the user's code (not ours, not frozen)."""
+    ours = os.path.dirname(os.path.abspath(__file__))
+    frames = traceback.extract_tb(error.__traceback__)
+    return [frame for frame in frames
+            if not os.path.abspath(frame.filename).startswith(ours)
+            and not frame.filename.startswith("<frozen")]
+
+
+def _failure(error: BaseException, operation: str) -> dict:
+    frames = user_frames(error)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f"{os.path.basename(last.filename)}:{last.lineno} in {last.name}"
+    recursing = ""
+    if isinstance(error, RecursionError) and frames:
+        names = [frame.name for frame in frames]
+        name = max(set(names), key=names.count)
+        recursing = name if names.count(name) > 1 else ""
+    located = f" ({where})" if where else ""
+    return {"kind": "exception", "operation": operation,
+            "message": f"{operation} raised {describe(error)}{located}",
+            "exception": type(error).__name__, "where": where, "recursing": recursing}
+
+
+# ---- loading ----
+
+
+def load(spec: str, path: list, source: str | None):
+    """The class named by ``spec`` ("file.py:Name" or "module:Name")."""
+    for folder in reversed(path):
+        sys.path.insert(0, folder)
+    location, _, name = spec.rpartition(":")
+    if source is not None:
+        namespace = {"__name__": "__user_engine__", "math": math}
+        exec(compile(source, f"<source of {name}>", "exec"), namespace)
+        return namespace[name]
+    if location.endswith(".py") or os.sep in location or "/" in location:
+        stem = os.path.splitext(os.path.basename(location))[0]
+        module_name = stem if stem.isidentifier() else "user_engine"
+        sys.path.insert(0, os.path.dirname(os.path.abspath(location)))
+        module_spec = importlib.util.spec_from_file_location(module_name, location)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(location)
+    return getattr(module, name)
+
+
+def _classes(spec: str, path: list) -> list:
+    module = sys.modules.get(os.path.splitext(os.path.basename(spec.rpartition(":")[0]))[0])
+    if module is None:
+        return []
+    return sorted(key for key, value in vars(module).items()
+                  if isinstance(value, type) and value.__module__ == module.__name__)
+
+
+# ---- building the graph ----
+
+
+class _Unsupported(Exception):
+    def __init__(self, key: str, reason: str):
+        super().__init__(reason)
+        self.key = key
+        self.reason = reason
+
+
+class _EngineError(Exception):
+    def __init__(self, key: str, error: BaseException):
+        super().__init__(str(error))
+        self.key = key
+        self.error = error
+
+
+def operation_key(name: str, numbers: tuple) -> str:
+    """The operation key for a primitive whose arguments are (or are not) plain numbers:
+    "sub", "sub number" (x - 2) or "rsub" (2 - x)."""
+    if len(numbers) == 1:
+        return name
+    if numbers[1]:
+        return f"{name} number"
+    if numbers[0]:
+        return f"r{name}"
+    return name
+
+
+def form(key: str) -> str:
+    """How a key reads as code: "rsub" is "2 - x"."""
+    base = key.removesuffix(" number")
+    if key.endswith(" number"):
+        return f"x {_OPERATORS[base]} 2"
+    if key.startswith("r") and key[1:] in _OPERATORS:
+        return f"2 {_OPERATORS[key[1:]]} x"
+    if key in _OPERATORS:
+        return f"x {_OPERATORS[key]} y"
+    return "-x" if key == "neg" else f"{key}(x)"
+
+
+def unsupported_reason(key: str, error: BaseException) -> str | None:
+    """Why ``error``, raised by the forward pass of operation ``key``, means "not
+    supported"; None when it is a failure instead.
+
+    The ways Python code says "not supported": no method for the operator (TypeError:
+    unsupported operand), ``assert`` or ``NotImplementedError``, and, for an operand
+    that is a plain number, not accepting plain numbers at all.
+    """
+    message = describe(error)
+    if isinstance(error, TypeError) and "unsupported operand" in str(error):
+        dunder = _dunder(key)
+        return f"no {dunder} ({message})" if dunder else message
+    if isinstance(error, (AssertionError, NotImplementedError)):
+        return message
+    has_number = key.endswith(" number") or (key.startswith("r") and key[1:] in _OPERATORS)
+    if has_number and isinstance(error, (TypeError, AttributeError)):
+        return f"it does not accept a plain number ({message})"
+    return None
+
+
+def _dunder(key: str) -> str:
+    if key.startswith("r") and key[1:] in _DUNDERS:
+        return _DUNDERS[key[1:]].replace("__", "__r", 1)
+    return _DUNDERS.get(key.removesuffix(" number"), "")
+
+
+def _apply(name: str, args: list, key: str):
+    if name in _PYTHON_OPERATORS:
+        return _PYTHON_OPERATORS[name](*args)
+    method = getattr(args[0], name, None)
+    if name == "abs" and not callable(method) and hasattr(type(args[0]), "__abs__"):
+        return abs(args[0])
+    if not callable(method):
+        raise _Unsupported(key, f"the class has no {name}() method")
+    return method()
+
+
+def build(nodes: list, leaves: dict):
+    """The graph of ``nodes`` (["const", x] | ["var", name] | ["call", name, [i, ...]],
+    in evaluation order, constant subtrees already folded) on the user's leaves."""
+    values = []
+    for node in nodes:
+        if node[0] == "const":
+            values.append(node[1])
+        elif node[0] == "var":
+            values.append(leaves[node[1]])
+        else:
+            args = [values[i] for i in node[2]]
+            key = operation_key(node[1], tuple(type(arg) in (int, float) for arg in args))
+            try:
+                values.append(_apply(node[1], args, key))
+            except _Unsupported:
+                raise
+            except BaseException as error:  # noqa: B036 - the user's code, whatever it raises
+                reason = unsupported_reason(key, error)
+                if reason is not None:
+                    raise _Unsupported(key, reason) from None
+                raise _EngineError(form(key), error) from error
+    return values[-1]
+
+
+class _BadNumber(Exception):
+    pass
+
+
+def _number(node, attribute: str, what: str) -> float:
+    if not hasattr(node, attribute):
+        raise _BadNumber(f"{what} has no .{attribute}")
+    number = getattr(node, attribute)
+    if number is None:
+        raise _BadNumber(f"{what}.{attribute} is None; initialise it to 0.0 in __init__")
+    try:
+        return float(number)
+    except (TypeError, ValueError):
+        raise _BadNumber(f"{what}.{attribute} is not a number but a "
+                         f"{type(number).__name__}: {number!r:.60}") from None
+
+
+def _count_nodes(root) -> int | None:
+    seen: set = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(seen) > _MAX_COUNTED_NODES:
+            return None
+        stack.extend(getattr(node, "_prev", ()) or ())
+    return len(seen)
+
+
+def _zero(leaf) -> None:
+    """Zero a leaf's grad the way its own type would: a numpy grad stays numpy."""
+    grad = getattr(leaf, "grad", 0.0)
+    try:
+        leaf.grad = grad * 0
+    except BaseException:  # noqa: B036 - the user's code
+        leaf.grad = 0.0
+
+
+def run(cls: type, nodes: list, point: dict, mode: str, count_nodes: bool) -> dict:
+    """Build the graph at ``point``, call ``backward()`` as ``mode`` says, read the numbers."""
+    start = time.perf_counter()
+    value, gradients, size = None, [], None
+    phase = "creating the leaves"
+    reply: dict = {}
+    try:
+        leaves = {name: cls(float(x)) for name, x in point.items()}
+        phase = "building the graph"
+        out = build(nodes, leaves)
+        out = cls(float(out)) if type(out) in (int, float) else out
+        value = _number(out, "data", "the output")
+        for call in range(_BACKWARD_CALLS[mode]):
+            if call == 1 and mode == "fresh":
+                for leaf in leaves.values():
+                    _zero(leaf)
+                phase = "building the graph again"
+                out = build(nodes, leaves)
+                out = cls(float(out)) if type(out) in (int, float) else out
+            phase = "backward()" if call == 0 else "the second backward()"
+            out.backward()
+            gradients.append({name: _number(leaf, "grad", name) for name, leaf in leaves.items()})
+        if count_nodes:
+            size = _count_nodes(out)
+    except _Unsupported as error:
+        reply["failure"] = {"kind": "unsupported", "operation": form(error.key),
+                            "message": f"{form(error.key)} is not supported: {error.reason}"}
+        reply["unsupported"] = [error.key]
+        value, gradients = None, []
+    except _EngineError as error:
+        reply["failure"] = _failure(error.error, error.key)
+        value, gradients = None, []
+    except _BadNumber as error:
+        reply["failure"] = {"kind": "bad result", "operation": phase, "message": str(error)}
+    except BaseException as error:  # noqa: B036 - GeneratorExit, SystemExit, anything
+        reply["failure"] = _failure(error, phase)
+    reply.update(value=value, gradients=gradients, seconds=time.perf_counter() - start,
+                 nodes=size)
+    return reply
+
+
+def shape(cls: type) -> dict:
+    """Whether ``cls(2.0)`` has ``.data == 2.0``, a ``.grad`` and a ``.backward()``."""
+    try:
+        value = cls(2.0)
+        data = float(value.data)
+        has_grad = hasattr(value, "grad")
+        backward = callable(getattr(value, "backward", None))
+        methods = sorted(name for name in dir(value) if "back" in name.lower()
+                         and callable(getattr(value, name, None)) and name != "backward")
+    except BaseException as error:  # noqa: B036 - the user's code
+        return {"error": f"{cls.__name__}(2.0).data failed ({describe(error)})"}
+    if data != 2.0:
+        return {"error": f"{cls.__name__}(2.0).data is {data!r}, not 2.0"}
+    if not has_grad or not backward:
+        hint = (f"; it has {', '.join(m + '()' for m in methods)}: name it backward(), or "
+                f"add backward = {methods[0]} to the class") if methods and has_grad else ""
+        return {"error": "it needs a .grad attribute and a .backward() method" + hint}
+    return {"ok": True}
+
+
+# ---- the loop ----
+
+
+def _limit_memory(limit: int | None) -> None:
+    if not limit:
+        return
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # no such limit here (not POSIX): the parent's time limit still holds
+
+
+def _answer(cls, request: dict) -> dict:
+    if "shape" in request:
+        return shape(cls)
+    return run(cls, request["run"], request["point"], request.get("mode", "once"),
+               request.get("count_nodes", False))
+
+
+def main() -> None:
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(2, 1)  # the engine's print (from Python or C) goes to stderr
+    sys.stdout = sys.stderr  # line-buffered: what it printed is there when it dies
+    sys.stdin = open(os.devnull, encoding="utf-8")
+    cls = None
+    for line in requests:
+        request = json.loads(line)
+        try:
+            if "load" in request:
+                _limit_memory(request.get("memory"))
+                cls = load(request["load"], request.get("path", []), request.get("source"))
+                reply = {"ok": True} if isinstance(cls, type) else {
+                    "error": f"{request['load']} is a {type(cls).__name__}, not a class"}
+            else:
+                reply = _answer(cls, request)
+        except BaseException as error:  # noqa: B036 - the user's code, whatever it raises
+            frames = user_frames(error)
+            where = f" ({os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" \
+                if frames else ""
+            if isinstance(error, SyntaxError) and error.lineno and "line" not in str(error):
+                where = f" (line {error.lineno})"
+            reply = {"error": f"{describe(error)}{where}", "exception": type(error).__name__,
+                     "classes": _classes(request.get("load", ":"), [])}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+if __name__ == "__main__":
+    main()
