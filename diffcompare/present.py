@@ -5,7 +5,6 @@ Only this module and the CLI format numbers; everything else returns data.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Sequence
 
@@ -16,6 +15,7 @@ from diffcompare.compare import Comparison, Error
 from diffcompare.methods import kinks
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.methods.results import Derivatives, quantity_label
+from diffcompare.options import to_json as json_text
 
 # Doubles need up to 17 significant digits to show where two of them part.
 SIGNIFICANT_DIGITS = 17
@@ -334,4 +334,4 @@ def _error_document(error: Error) -> dict[str, Any]:
 
 
 def to_json(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> str:
-    return json.dumps(document(comparison, sweeps), indent=2, allow_nan=False)
+    return json_text(document(comparison, sweeps))

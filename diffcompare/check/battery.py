@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import time
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -243,9 +244,19 @@ class _Reference:
     operations: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=None)
+# Engines checked in threads (a class at once) share the references: one computes each.
+_REFERENCE_LOCK = threading.Lock()
+
+
 def _reference(text: str, at: str, build: Callable[[], Expression] | None = None) -> _Reference:
     """The exact and finite-difference numbers of one check; the same for every engine."""
+    with _REFERENCE_LOCK:
+        return _computed_reference(text, at, build)
+
+
+@functools.lru_cache(maxsize=None)
+def _computed_reference(text: str, at: str,
+                        build: Callable[[], Expression] | None = None) -> _Reference:
     expression = build() if build is not None else parse(text)
     point = parse_point(at, expression)
     return _Reference(expression, point, symbolic.differentiate(expression, point),
@@ -266,6 +277,16 @@ class Probe:
 
     missing: Mapping[str, str]
     computes: Mapping[str, tuple[str, ...]]
+
+
+def warm_references() -> None:
+    """Compute every reference of the battery and the probes now (sympy, in this
+    thread), so that engines checked in threads only read them."""
+    for check in BATTERY:
+        _reference(check.expression, check.at, check.build)
+    for form in FORMS.values():
+        for at in _probe_points(form):
+            _reference(form, at)
 
 
 def _probe_points(form: str) -> tuple[str, ...]:

@@ -1,23 +1,31 @@
 """``diffcompare check ENGINE``: run the battery against a learner's Value class.
 
-Exit status: 0 every check passes (unsupported operations are not failures), 1 a check
-fails, 2 bad input (no such file, module, attribute or class).
+Exit status: 0 every check passes (unsupported operations and limits are not failures,
+limits are with --strict), 1 a check fails (for several engines: one engine fails or
+cannot be loaded), 2 bad input (no such file, module, attribute or class).
+
+Each engine runs in a process of its own (``isolation``); several engines (files, or a
+folder) are checked as a class, ``--jobs`` at a time, with a summary table.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import os
+import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from tabulate import tabulate
 
 from diffcompare.check import user_engine
-from diffcompare.check.battery import EngineReport, check_engine
+from diffcompare.check.battery import EngineReport, check_engine, warm_references
 from diffcompare.compare import DEFAULT_TOLERANCE
+from diffcompare.language.errors import InputError
 from diffcompare.methods.results import quantity_label
-from diffcompare.options import number_option
+from diffcompare.options import number_option, to_json
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -25,6 +33,9 @@ EXIT_PASS, EXIT_FAIL = 0, 1
 SHOWN_PER_CAUSE = 3
 _LONGEST_DETAIL = 64
 _LONGEST_POINT = 16
+_LONGEST_SPEC = 48
+# Engines checked at once: each is a process of its own.
+MAX_JOBS = 64
 
 DESCRIPTION = f"""\
 Check your own micrograd-style Value class: build small graphs with it (each operation
@@ -32,9 +43,12 @@ alone, numbers as operands, reused nodes, operand order, repeated backward(), a 
 graph, edge cases), call backward(), and compare every number with the exact value
 (sympy) and a finite difference. Failures come with a diagnosis of the likely bug.
 
-ENGINE is {user_engine.SPEC_HELP} (the class name defaults to Value).
-Importing it runs the file's code, just as `python engine.py` would (but not its
-`if __name__ == "__main__":` block): check only code you trust.
+ENGINE is {user_engine.SPEC_HELP} (the class name defaults to Value), or a folder:
+every .py file in it that defines class Value. Several engines are checked as a class,
+each in its own process. Importing an engine runs the file's code, just as
+`python engine.py` would (but not its `if __name__ == "__main__":` block), in a child
+process with a time, memory and output limit: that keeps a faulty engine from changing
+the verdicts, but it is not a sandbox: check only code you trust.
 """
 
 EPILOG = """\
@@ -42,6 +56,7 @@ examples:
   diffcompare check engine.py
   diffcompare check path/to/engine.py:Value
   diffcompare check micrograd.engine:Value --json
+  diffcompare check submissions/ --jobs 2
 
 exit status: 0 every check passes, 1 a check fails, 2 bad input
 """
@@ -51,33 +66,153 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("engine", metavar="ENGINE",
-                        help=f"your Value class: {user_engine.SPEC_HELP}")
+    parser.add_argument("engines", metavar="ENGINE", nargs="+",
+                        help=f"your Value class: {user_engine.SPEC_HELP}, or a folder of "
+                             "engine files (a class at once)")
     parser.add_argument("--timeout", type=_seconds, default=user_engine.DEFAULT_TIMEOUT,
                         metavar="SECONDS",
                         help="time allowed for each check (default "
                              f"{user_engine.DEFAULT_TIMEOUT:g}; 0 for no limit)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                        help="engines checked at once, each in its own process (default 1)")
+    parser.add_argument("--strict", action="store_true",
+                        help="limits (a deep graph, an overflow at an edge) fail the check too")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON: one object, or for several engines "
+                             "{\"engines\": [one object per engine]}")
 
 
 _seconds = number_option("a number of seconds", "5, 0.5, or 0 for no limit", zero_allowed=True)
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of jobs; give 1 to "
+                                         f"{MAX_JOBS}, e.g. --jobs 4")
+    return int(text)
+
+
 def run(args: argparse.Namespace) -> int:
-    cls = user_engine.load(args.engine)
-    progress = _progress if sys.stderr.isatty() else None
-    report = check_engine(cls, timeout=args.timeout or None, progress=progress)
-    if progress is not None:
-        sys.stderr.write("\r\033[K")
-    text = json.dumps(document(report), indent=2, allow_nan=False) if args.json \
-        else render(report)
+    specs = engine_specs(args.engines)
+    timeout = args.timeout or None
+    if len(specs) == 1 and not os.path.isdir(args.engines[0]):
+        progress = _progress if sys.stderr.isatty() else None
+        report = check_engine(specs[0], timeout=timeout, progress=progress,
+                              strict=args.strict)
+        if progress is not None:
+            sys.stderr.write("\r\033[K")
+        sys.stdout.write((to_json(document(report)) if args.json else render(report)) + "\n")
+        return EXIT_PASS if report.ok else EXIT_FAIL
+    outcomes = check_class(specs, timeout, args.jobs, args.strict)
+    if args.json:
+        text = to_json({"engines": [_class_document(spec, outcome)
+                                    for spec, outcome in zip(specs, outcomes)]})
+    else:
+        text = render_class(specs, outcomes)
     sys.stdout.write(text + "\n")
-    return EXIT_PASS if report.ok else EXIT_FAIL
+    return EXIT_PASS if all(isinstance(o, EngineReport) and o.ok for o in outcomes) \
+        else EXIT_FAIL
 
 
 def _progress(done: int, total: int) -> None:
     sys.stderr.write(f"\rchecking: {done}/{total}")
     sys.stderr.flush()
+
+
+# ---- a class at once ----
+
+
+def engine_specs(arguments: list[str]) -> list[str]:
+    """The engines named: files and specs as given, and for a folder each ``.py`` file
+    in it (and in its subfolders) that defines ``class Value``, in sorted order."""
+    specs = []
+    for argument in arguments:
+        folder = Path(argument)
+        if not folder.is_dir():
+            specs.append(argument)
+            continue
+        found = sorted(str(path) for path in folder.rglob("*.py") if _defines_value(path))
+        if not found:
+            raise InputError(f"{argument} holds no .py file that defines class "
+                             f"{user_engine.DEFAULT_CLASS}")
+        specs += found
+    return specs
+
+
+def _defines_value(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(rf"^class {user_engine.DEFAULT_CLASS}\b", text, re.MULTILINE) is not None
+
+
+def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
+                strict: bool = False) -> list:
+    """Each engine's ``EngineReport``, or the ``InputError`` that kept it from being
+    checked; each in its own process, ``jobs`` at a time. One engine's fault never
+    touches another's result."""
+    warm_references()  # sympy once, here, before the threads start
+    bar = _bar(len(specs))
+
+    def one(spec: str):
+        try:
+            return check_engine(spec, timeout=timeout, strict=strict)
+        except InputError as error:
+            return error
+        finally:
+            bar.update(1)
+
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, specs))
+    finally:
+        bar.close()
+
+
+class _NoBar:
+    def update(self, count: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int):
+    """tqdm's progress bar on a terminal, when the report extra is installed."""
+    if total < 2 or not sys.stderr.isatty():
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=total, unit="engine", desc="checking", file=sys.stderr)
+
+
+def render_class(specs: list[str], outcomes: list) -> str:
+    rows = []
+    for spec, outcome in zip(specs, outcomes):
+        if isinstance(outcome, InputError):
+            rows.append([_clip(spec, _LONGEST_SPEC), "ERROR", "", "", "", "", "",
+                         _clip(outcome.one_line())])
+            continue
+        counts = outcome.counts
+        first = outcome.causes[0] if outcome.causes else (
+            f"limit: {outcome.limits[0]}" if outcome.limits else "")
+        rows.append([_clip(spec, _LONGEST_SPEC), "PASS" if outcome.ok else "FAIL",
+                     counts["pass"], counts["fail"], counts["unsupported"], counts["limit"],
+                     f"{outcome.seconds:.1f}", _clip(first)])
+    passed = sum(isinstance(o, EngineReport) and o.ok for o in outcomes)
+    table_text = tabulate(rows, headers=["engine", "verdict", "pass", "fail", "unsupported",
+                                         "limits", "seconds", "first cause"],
+                          tablefmt="simple", disable_numparse=True)
+    return f"{table_text}\n\n{passed} of {len(outcomes)} engines pass"
+
+
+def _class_document(spec: str, outcome) -> dict:
+    if isinstance(outcome, InputError):
+        return {"engine": spec, "ok": False, "error": outcome.one_line()}
+    return {"spec": spec, **document(outcome)}
 
 
 # ---- the terminal report ----
@@ -100,6 +235,11 @@ def render(report: EngineReport) -> str:
         lines.append("likely cause" + ("s:" if len(report.causes) > 1 else ":"))
         lines += [f"  {number}. {cause}" for number, cause in enumerate(report.causes, 1)]
         lines.append("")
+    limits = [r for r in report.results if r.status == "limit"]
+    if limits:
+        lines.append("limits (not wrong gradients; they fail the check only with --strict):")
+        lines += [f"  - {r.diagnosis or r.failure}" for r in limits]
+        lines.append("")
     if report.unsupported:
         lines.append("not supported by this class (not counted as failures): "
                      + ", ".join(report.unsupported))
@@ -121,7 +261,8 @@ def table(report: EngineReport) -> str:
     for result in report.results:
         group = result.group if result.group != previous_group else ""
         previous_group = result.group
-        status = {"pass": "pass", "fail": "FAIL", "unsupported": "unsupported"}[result.status]
+        status = {"pass": "pass", "fail": "FAIL", "unsupported": "unsupported",
+                  "limit": "limit"}[result.status]
         rows.append([group, result.name, _clip(result.check.at, _LONGEST_POINT), status,
                      _detail(result)])
     return tabulate(rows, headers=["group", "check", "at", "result", "detail"],
@@ -175,7 +316,8 @@ def summary(report: EngineReport) -> str:
     counts = report.counts
     verdict = "PASS" if report.ok else "FAIL"
     return (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-            f"{counts['unsupported']} unsupported, of {len(report.results)} checks "
+            f"{counts['unsupported']} unsupported, {counts['limit']} limits, of "
+            f"{len(report.results)} checks "
             f"({report.seconds:.2f} s)")
 
 
@@ -189,6 +331,7 @@ def document(report: EngineReport) -> dict:
         "ok": report.ok,
         "counts": report.counts,
         "causes": list(report.causes),
+        "limits": list(report.limits),
         "unsupported": dict(report.unsupported),
         "checks": [
             {
@@ -196,6 +339,7 @@ def document(report: EngineReport) -> dict:
                 "expression": result.check.expression, "at": result.check.at,
                 "diagnosis": result.diagnosis or None, "cause": result.cause or None,
                 "failure": None if result.failure is None else str(result.failure),
+                "note": result.note or None,
                 "numbers": {
                     o.quantity: {"got": _finite(o.got), "exact": _finite(o.exact),
                                  "finite_difference": _finite(o.finite_difference),

@@ -331,6 +331,8 @@ def _exception(result, facts: _Facts) -> tuple[str, str]:
         return (f"{check.name} does not finish",
                 f"{failure.message}: a loop that never ends, or a walk of the graph "
                 "without a visited set (exponential on shared nodes)")
+    if failure.kind == "died":
+        return failure.message.split(": ", 1)[-1].split("; last output")[0], failure.message
     if failure.exception == "RecursionError":
         return _recursion(result, facts)
     if failure.exception == "OverflowError" and check.role == "edge":

@@ -10,6 +10,7 @@ such a child so that a file that does not import is one line of bad input.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import os
 import sys
@@ -106,9 +107,11 @@ def _of_class(cls: type) -> Engine:
     module = sys.modules.get(cls.__module__)
     file = getattr(module, "__file__", None)
     qualname = cls.__qualname__
-    if cls.__module__ == "builtins":
+    if cls.__module__ == "builtins" and getattr(builtins, qualname, None) is cls:
         raise InputError(f"{qualname} does not look like a micrograd Value: it is a "
                          "built-in type")
+    if cls.__module__ == "__main__" and getattr(module, qualname, None) is not cls:
+        file = None  # not the running script's own class: pytest's __main__, a notebook
     if file and file.endswith(".py") and "<locals>" not in qualname:
         if cls.__module__ == "__main__" or "." not in qualname and cls.__module__ \
                 == Path(file).stem:

@@ -1,0 +1,5 @@
+"""A student's helper module; another student's has the same name."""
+
+
+def tanh_derivative(t):
+    return 1 - t**2
