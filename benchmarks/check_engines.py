@@ -20,7 +20,6 @@ sys.path.insert(0, str(ROOT))
 from tabulate import tabulate  # noqa: E402
 
 from diffcompare import Value, check_engine  # noqa: E402
-from diffcompare.check.user_engine import load  # noqa: E402
 
 _LONGEST_CAUSE = 72
 
@@ -31,19 +30,19 @@ def main() -> None:
     engines = [("diffcompare.Value", Value)]
     for path in sorted((ROOT / "tests" / "engines").glob("*.py")):
         if path.name != "conftest.py":
-            engines.append((path.name, load(f"{path}:Value")))
+            engines.append((path.name, f"{path}:Value"))
     rows = []
     for name, cls in engines:
         start = time.perf_counter()
         report = check_engine(cls)
         seconds = time.perf_counter() - start
         counts = report.counts
-        cause = report.causes[0] if report.causes else "-"
+        cause = (report.causes or [f"limit: {c}" for c in report.limits] or ["-"])[0]
         if len(cause) > _LONGEST_CAUSE:
             cause = cause[:_LONGEST_CAUSE - 1] + "…"
         rows.append([name, counts["pass"], counts["fail"], counts["unsupported"],
-                     f"{seconds:.2f}", cause])
-    print(tabulate(rows, headers=["engine", "pass", "fail", "unsupported", "seconds",
+                     counts["limit"], f"{seconds:.2f}", cause])
+    print(tabulate(rows, headers=["engine", "pass", "fail", "unsupported", "limits", "seconds",
                                   "likely cause"], disable_numparse=True))
 
 

@@ -1,5 +1,6 @@
 """The pytest helper, the math functions and the tracer behind it."""
 
+import importlib.util
 import math
 import os
 import subprocess
@@ -118,7 +119,10 @@ def test_functions_agree_on_floats_and_on_value(function):
 
 
 def test_functions_call_a_users_own_method():
-    cls = load(f"{ENGINES / 'correct.py'}:Value")
+    spec = importlib.util.spec_from_file_location("correct_engine", ENGINES / "correct.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the test's own import: check never imports it here
+    cls = module.Value
     out = tanh(cls(0.5))
     assert isinstance(out, cls) and out.data == math.tanh(0.5)
 
