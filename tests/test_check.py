@@ -270,13 +270,13 @@ def test_cli_check_broken_engine_exits_1_with_table_diagnoses_and_summary(capsys
     out = capsys.readouterr().out
     assert "2 - x" in out and "FAIL" in out and "unsupported" in out
     assert "likely cause:\n  1. __rsub__ computes self - other" in out
-    assert out.strip().splitlines()[-1].startswith("FAIL: 47 passed, 2 failed")
+    assert out.strip().splitlines()[-1].startswith("FAIL: 50 passed, 2 failed")
 
 
 def test_cli_check_correct_engine_exits_0():
     done = run_cli("check", "tests/engines/correct.py:Value")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1].startswith("PASS: 49 passed, 0 failed")
+    assert done.stdout.strip().splitlines()[-1].startswith("PASS: 52 passed, 0 failed")
 
 
 def test_cli_check_json(capsys):

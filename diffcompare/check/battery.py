@@ -121,10 +121,17 @@ def _battery() -> tuple[Check, ...]:
     checks += [
         Check("backward() twice: grads add up", "repeated backward", "x * y", _XY,
               "twice", mode="twice"),
+        # Graphs with intermediate nodes and reuse: the leaves' grads must double.
+        Check("backward() twice on (x + y) * x", "repeated backward", "(x + y) * x", _XY,
+              "twice", mode="twice"),
+        Check("backward() twice on the tanh neuron", "repeated backward", TANH_NEURON,
+              TANH_NEURON_POINT, "twice", mode="twice"),
         Check("zero grads, new graph, backward()", "repeated backward", "x * y", _XY,
               "fresh", mode="fresh"),
         Check(f"a chain of {DEEP_OPERATIONS:,} operations", "deep graph",
               "y = x; y = y*1.0 + 0.5; ...", "x=0.5", "deep", build=deep_chain),
+        Check(f"a chain of {DEEP_OPERATIONS:,} additions of x", "deep graph",
+              "y = x; y = y + x; ...", "x=0.5", "deep", build=deep_chain_of_values),
         Check("tanh(x)", "edge cases", "tanh(x)", "x=1000", "edge"),
         Check("tanh(x)", "edge cases", "tanh(x)", "x=-1000", "edge"),
         Check("sigmoid(x)", "edge cases", "sigmoid(x)", "x=1000", "edge"),
@@ -146,6 +153,16 @@ def deep_chain(operations: int = DEEP_OPERATIONS) -> Expression:
     for _ in range(operations // 2):
         y = Call(PRIMITIVES["add"], (Call(PRIMITIVES["mul"], (y, one)), half))
     return Expression.from_output(f"y = x; y = y*1.0 + 0.5 ({operations // 2:,} times); y", y)
+
+
+def deep_chain_of_values(operations: int = DEEP_OPERATIONS) -> Expression:
+    """y ← y + x: the deep graph for an engine that takes no plain numbers yet (the
+    lecture's first one). Value x·(operations + 1), derivative operations + 1."""
+    x = Var("x")
+    y = x
+    for _ in range(operations):
+        y = Call(PRIMITIVES["add"], (y, x))
+    return Expression.from_output(f"y = x; y = y + x ({operations:,} times); y", y)
 
 
 BATTERY: tuple[Check, ...] = _battery()
@@ -406,6 +423,12 @@ def _refused_here(session: _Session, check: Check, found: Probe, reference: "_Re
     point = {name: float(value) for name, value in reference.point.items()}
     key = next((k for k in reference.operations if FORMS.get(k) == outcome.failure.operation),
                "")
+    if key == "pow number":  # refused for this exponent, not at this x
+        failure = replace(outcome.failure, operation=check.name,
+                          message=f"{check.name} is not supported: "
+                                  + outcome.failure.message.split(" is not supported: ")[-1])
+        return CheckResult(check, "unsupported", (), point, reference.operations, failure,
+                           seconds=outcome.seconds)
     if check.role != "edge":
         for at in found.computes.get(key, ()):
             moved = _moved(check.at, at, reference.expression.variables)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import math
 import operator
@@ -169,10 +170,21 @@ def unsupported_reason(key: str, error: BaseException) -> str | None:
         return f"no {dunder} ({message})" if dunder else message
     if isinstance(error, (AssertionError, NotImplementedError)):
         return message
+    if isinstance(error, TypeError) and "bad operand type for unary" in str(error):
+        return f"no __neg__ ({message})"
+    if isinstance(error, TypeError) and _raised_on_purpose(error):
+        return f"its own check of the operand refuses it ({message})"
     has_number = key.endswith(" number") or (key.startswith("r") and key[1:] in _OPERATORS)
     if has_number and isinstance(error, (TypeError, AttributeError)):
         return f"it does not accept a plain number ({message})"
     return None
+
+
+def _raised_on_purpose(error: BaseException) -> bool:
+    """Whether the user's code raised ``error`` with a raise statement (its own type
+    check of an operand), rather than Python raising it inside an expression."""
+    frames = user_frames(error)
+    return bool(frames) and (frames[-1].line or "").lstrip().startswith("raise")
 
 
 def _dunder(key: str) -> str:
@@ -184,6 +196,8 @@ def _dunder(key: str) -> str:
 def _apply(name: str, args: list, key: str):
     if name in _PYTHON_OPERATORS:
         return _PYTHON_OPERATORS[name](*args)
+    if isinstance(inspect.getattr_static(type(args[0]), name, None), staticmethod):
+        return getattr(type(args[0]), name)(args[0])  # written Value.tanh(v)
     method = getattr(args[0], name, None)
     if name == "abs" and not callable(method) and hasattr(type(args[0]), "__abs__"):
         return abs(args[0])

@@ -42,6 +42,12 @@ NO_TOPOLOGICAL_SORT = ("backward() runs without a topological sort: a node reach
 RECURSIVE_SORT = ("the topological sort is recursive and fails on deep graphs "
                   "(RecursionError: Python allows about 1,000 nested calls); build the "
                   "order with an explicit stack")
+OVERCOUNT = ("a second backward() without zeroing the grads over-counts: the intermediate "
+             "nodes keep their grads from the first call and send them down again "
+             "(micrograd's known bug; PyTorch's rule is that leaf grads double). Fix: "
+             "in backward(), set every node's grad but the leaves' to 0 before seeding the "
+             "output. A training loop that zeroes all grads before each backward(), as the "
+             "lecture's does, is not affected")
 ASSIGNED = "the grad seems to be assigned (=) rather than accumulated (+=)"
 
 # Reflected operators: what Python calls for "2 OP x", the operator, a correct body.
@@ -474,6 +480,11 @@ def _by_role(result, observation, facts: _Facts) -> tuple[str, str]:
                     "number stands on the left)")
     if role == "twice":
         first = (result.first_gradient or {}).get(observation.quantity)
+        exact_once = None if observation.exact is None else observation.exact / 2
+        if (first is not None and _close(first, exact_once) and observation.got is not None
+                and abs(observation.got) > abs(observation.exact) * (1 + _MATCH)):
+            return OVERCOUNT, (f"{said}: the first backward() is right ({_short(first)}), "
+                               f"the second adds more than that again: {OVERCOUNT}")
         if first is not None and _close(observation.got, first):
             return ("the second backward() changes nothing",
                     f"{said}: the second backward() left the grads as they were: "

@@ -174,8 +174,10 @@ def encode(expression: Expression) -> list:
             nodes.append(["var", node.name])
             continue
         if all(id(arg) in numbers for arg in node.args):
-            numbers[id(node)] = node.primitive.evaluate(*(float(numbers[id(arg)])
-                                                          for arg in node.args))
+            folded = [numbers[id(arg)] for arg in node.args]
+            number = node.primitive.evaluate(*(float(arg) for arg in folded))
+            whole = node.primitive.name in _WHOLE_CLOSED and all(type(a) is int for a in folded)
+            numbers[id(node)] = int(number) if whole and number.is_integer() else number
             continue
         arguments = []
         for arg in node.args:
@@ -188,6 +190,10 @@ def encode(expression: Expression) -> list:
     if id(expression.output) in numbers:
         nodes.append(["const", float(numbers[id(expression.output)])])
     return nodes
+
+
+# Operations that keep whole numbers whole, as Python's int arithmetic does: -2 is an int.
+_WHOLE_CLOSED = ("neg", "add", "sub", "mul")
 
 
 def _written(const: Const):

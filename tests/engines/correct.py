@@ -4,7 +4,9 @@ Closures per operation, ``_backward``, ``_prev`` as a set, ``+=`` everywhere. Tw
 deliberate departures from the lecture's notebook, each fixing a bug the checker
 reports: ``tanh`` uses ``math.tanh`` (the lecture's (exp(2x) - 1)/(exp(2x) + 1)
 overflows at x = 1000) and the topological sort uses an explicit stack (the lecture's
-recursive ``build_topo`` fails on graphs deeper than about 1,000 nodes).
+recursive ``build_topo`` fails on graphs deeper than about 1,000 nodes). A third:
+``backward()`` zeroes the intermediate nodes' grads first, so that a second call doubles
+the leaves' grads (PyTorch's rule) instead of over-counting.
 """
 
 import math
@@ -95,6 +97,12 @@ class Value:
                 stack.append((v, True))
                 for child in v._prev:
                     stack.append((child, False))
+
+        # an intermediate node's grad belongs to this call only: without this, a second
+        # backward() re-sends the grads kept from the first one (micrograd's over-count)
+        for v in topo:
+            if v._prev:
+                v.grad = 0
 
         # go one variable at a time and apply the chain rule to get its gradient
         self.grad = 1

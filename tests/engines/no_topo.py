@@ -76,8 +76,15 @@ class Value:
         return out
 
     def backward(self):
+        self._zero_below()  # intermediate grads belong to this call only
         self.grad = 1
         self._backprop()
+
+    def _zero_below(self):
+        for child in self._prev:
+            if child._prev:
+                child.grad = 0
+                child._zero_below()
 
     def _backprop(self):  # BUG: no topological sort
         self._backward()

@@ -92,6 +92,12 @@ class Value:
                 for child in v._prev:
                     stack.append((child, False))
 
+        # an intermediate node's grad belongs to this call only: without this, a second
+        # backward() re-sends the grads kept from the first one (micrograd's over-count)
+        for v in topo:
+            if v._prev:
+                v.grad = 0
+
         # go one variable at a time and apply the chain rule to get its gradient
         self.grad = 1
         for v in reversed(topo):
