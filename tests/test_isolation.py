@@ -130,7 +130,7 @@ def test_isolation_class_without_a_file_runs_by_its_source():
 
     engine = load(Local)
     assert engine.source is not None and engine.source.startswith("class Local")
-    with pytest.raises(InputError, match="needs a .grad attribute"):
+    with pytest.raises(InputError, match="has no .grad attribute"):
         check_engine(Local)
 
 

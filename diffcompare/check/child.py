@@ -30,6 +30,7 @@ import json
 import math
 import operator
 import os
+import re
 import sys
 import time
 import traceback
@@ -98,13 +99,69 @@ def load(spec: str, path: list, source: str | None):
         stem = os.path.splitext(os.path.basename(location))[0]
         module_name = stem if stem.isidentifier() else "user_engine"
         sys.path.insert(0, os.path.dirname(os.path.abspath(location)))
-        module_spec = importlib.util.spec_from_file_location(module_name, location)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        module_spec.loader.exec_module(module)
+        cells = notebook_cells(location, name)
+        if cells is not None:
+            module = _run_cells(module_name, location, cells)
+        else:
+            module_spec = importlib.util.spec_from_file_location(module_name, location)
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
     else:
         module = importlib.import_module(location)
     return getattr(module, name)
+
+
+# A jupytext notebook saved as .py: cells start with a "# %%" line.
+_JUPYTEXT_CELL = re.compile(r"^# %%", re.MULTILINE)
+
+
+def notebook_cells(location: str, name: str) -> list | None:
+    """The code cells to run for a notebook (.ipynb, or a jupytext .py with "# %%"
+    cells): every code cell up to and including the one that defines ``class NAME``,
+    IPython's magics and shell lines (%, !) left out. None for a plain Python file."""
+    with open(location, encoding="utf-8") as file:
+        text = file.read()
+    if location.endswith(".ipynb"):
+        cells = ["".join(cell.get("source", "")) for cell in json.loads(text).get("cells", [])
+                 if cell.get("cell_type") == "code"]
+    elif _JUPYTEXT_CELL.search(text):
+        cells = _jupytext_code_cells(text)
+    else:
+        return None
+    defining = re.compile(rf"^class {re.escape(name)}\b", re.MULTILINE)
+    kept = []
+    for cell in cells:
+        kept.append("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                              for line in cell.splitlines()))
+        if defining.search(cell):
+            return kept
+    raise LookupError(f"no cell of {os.path.basename(location)} defines class {name}")
+
+
+def _jupytext_code_cells(text: str) -> list:
+    """The code cells of a jupytext "percent" notebook; markdown cells left out."""
+    cells, lines, code = [], [], True
+    for line in text.splitlines():
+        if _JUPYTEXT_CELL.match(line):
+            if code:
+                cells.append("\n".join(lines))
+            lines, code = [], "[markdown]" not in line and "[raw]" not in line
+        else:
+            lines.append(line)
+    if code:
+        cells.append("\n".join(lines))
+    return cells
+
+
+def _run_cells(module_name: str, location: str, cells: list):
+    module = type(sys)(module_name)
+    module.__file__ = os.path.abspath(location)
+    sys.modules[module_name] = module
+    for number, cell in enumerate(cells, 1):
+        exec(compile(cell, f"{os.path.basename(location)} cell {number}", "exec"),
+             module.__dict__)
+    return module
 
 
 def _classes(spec: str, path: list) -> list:
@@ -325,15 +382,19 @@ def shape(cls: type) -> dict:
         has_grad = hasattr(value, "grad")
         backward = callable(getattr(value, "backward", None))
         methods = sorted(name for name in dir(value) if "back" in name.lower()
-                         and callable(getattr(value, name, None)) and name != "backward")
+                         and not name.startswith("_") and name != "backward"
+                         and callable(getattr(value, name, None)))
     except BaseException as error:  # noqa: B036 - the user's code
         return {"error": f"{cls.__name__}(2.0).data failed ({describe(error)})"}
     if data != 2.0:
         return {"error": f"{cls.__name__}(2.0).data is {data!r}, not 2.0"}
-    if not has_grad or not backward:
+    if not has_grad:
+        return {"error": "it has no .grad attribute; set self.grad = 0.0 in __init__"}
+    if not backward:
         hint = (f"; it has {', '.join(m + '()' for m in methods)}: name it backward(), or "
-                f"add backward = {methods[0]} to the class") if methods and has_grad else ""
-        return {"error": "it needs a .grad attribute and a .backward() method" + hint}
+                f"check it as it is with one line after the class: "
+                f"{cls.__name__}.backward = {cls.__name__}.{methods[0]}") if methods else ""
+        return {"error": "it has a .grad but no .backward() method" + hint}
     return {"ok": True}
 
 

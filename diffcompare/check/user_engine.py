@@ -22,7 +22,8 @@ from diffcompare.check.child import describe
 from diffcompare.check.isolation import ChildLost, EngineProcess
 from diffcompare.language.errors import InputError
 
-SPEC_HELP = "path/to/engine.py:Value or package.module:Value"
+SPEC_HELP = ("path/to/engine.py:Value, package.module:Value or a notebook, "
+             "engine.ipynb:Value")
 DEFAULT_CLASS = "Value"
 
 # Seconds one run of the user's engine may take. A correct engine needs milliseconds
@@ -91,7 +92,7 @@ def resolve(engine) -> Engine:
         location, name = engine, DEFAULT_CLASS
     if not location or not name.isidentifier():
         raise InputError(f"cannot read the engine {engine!r}; give {SPEC_HELP}")
-    if location.endswith(".py") or os.sep in location or "/" in location:
+    if location.endswith((".py", ".ipynb")) or os.sep in location or "/" in location:
         path = Path(location)
         if not path.is_file():
             raise InputError(f"no such file: {path}" if not path.exists()
