@@ -116,3 +116,18 @@ def test_check_relative_import_gets_the_package_hint():
     assert "give relative_import_pkg.engine:Value" in caught.value.one_line()
     done = run_cli("check", "relative_import_pkg.engine:Value", cwd=LEARNERS)
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name, cause", [
+    ("equal_by_value.py", "nodes compare and hash by value"),
+    ("preorder_walk.py", "walks the graph in pre-order"),
+    ("radd_multiplies.py", "__radd__ computes 2 * x"),
+])
+def test_check_diagnosis_names_the_real_cause(reports, name, cause):
+    report = reports(LEARNERS / name)
+    assert not report.ok and cause in report.causes[0], report.causes
+
+
+def test_check_preorder_walk_keeps_the_second_bug_named(reports):
+    report = reports(LEARNERS / "preorder_walk.py")
+    assert any("div's _backward" in cause for cause in report.causes[1:])

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Callable, Mapping
 
 from diffcompare.check import user_engine, user_graph
-from diffcompare.check.isolation import EngineProcess
+from diffcompare.check.isolation import ChildLost, EngineProcess
 from diffcompare.check.user_graph import FORMS, Failure, Run
 from diffcompare.compare import DEFAULT_TOLERANCE, measure
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
@@ -369,7 +369,7 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     for check in checks:
         _reference(check.expression, check.at, check.build)
     with found.process() as process:
-        user_engine.check_shape(found, timeout, process)
+        shape = user_engine.check_shape(found, timeout, process)
         session = _Session(process, timeout)
         found_probe = probe(session)
         results = []
@@ -381,7 +381,10 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
                 results.append(_run_check(session, check, found_probe))
             if progress is not None:
                 progress(done, len(checks))
-    diagnoses, causes = diagnose(results)
+        failed = any(r.status == "fail" for r in results)
+        walk = _walk(session) if failed and not session.lost_too_often else "unknown"
+    diagnoses, causes = diagnose(results, merges=failed and shape.get("merges", False),
+                                 walk=walk)
     results = [replace(result, diagnosis=diagnoses[i][1], cause=diagnoses[i][0])
                if i in diagnoses else result for i, result in enumerate(results)]
     failing = {r.cause for r in results if r.status == "fail"}
@@ -393,6 +396,30 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
         unsupported={FORMS[key]: reason for key, reason in found_probe.missing.items()},
         seconds=time.perf_counter() - start, limits=limits, strict=strict,
     )
+
+
+# Graphs on which the order of backward()'s calls is watched: each has a node with
+# several users, reached by paths of different lengths.
+_WALK_GRAPHS = (("b = x*y; c = b + y; b*c", _XY), ("a = x + y; a*x + a*y", _XY),
+                (TANH_NEURON, TANH_NEURON_POINT))
+
+
+def _walk(session: _Session) -> str:
+    """The order the engine's backward() calls ``_backward`` in (see ``child.order``):
+    the first finding that is not "topological" on any of ``_WALK_GRAPHS``."""
+    found = "unknown"
+    for text, at in _WALK_GRAPHS:
+        reference = _reference(text, at)
+        request = {"order": user_graph.encode(reference.expression),
+                   "point": {name: float(value) for name, value in reference.point.items()}}
+        try:
+            reply = session.process.ask(request, session.timeout, "watching backward()")
+        except ChildLost:
+            return found
+        found = reply.get("order", "unknown")
+        if found not in ("topological", "unknown"):
+            return found
+    return found
 
 
 def _not_run(check: Check, why: str) -> CheckResult:

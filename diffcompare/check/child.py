@@ -395,10 +395,62 @@ def shape(cls: type) -> dict:
                 f"check it as it is with one line after the class: "
                 f"{cls.__name__}.backward = {cls.__name__}.{methods[0]}") if methods else ""
         return {"error": "it has a .grad but no .backward() method" + hint}
-    return {"ok": True}
+    return {"ok": True, "merges": _merges(cls)}
 
 
-# ---- the loop ----
+def _merges(cls: type) -> bool:
+    """Whether two distinct values holding the same number are one member of a set:
+    nodes that compare and hash by value merge in a visited set."""
+    try:
+        a, b = cls(1.5), cls(1.5)
+        _KEPT.extend((a, b))
+        return len({a, b}) == 1
+    except BaseException:  # noqa: B036 - unhashable values (no set at all) merge nothing
+        return False
+
+
+def order(cls: type, nodes: list, point: dict) -> dict:
+    """In what order backward() calls the nodes' ``_backward``: "topological" (each node
+    after every node that uses it), "not topological", "repeats" (a node twice), or
+    "unknown" (no ``_prev``/``_backward`` to watch)."""
+    leaves = {name: cls(float(x)) for name, x in point.items()}
+    out = build(nodes, leaves)
+    graph, stack, calls = {}, [out], []
+    while stack:
+        node = stack.pop()
+        if id(node) in graph:
+            continue
+        graph[id(node)] = node
+        stack.extend(getattr(node, "_prev", ()) or ())
+    users: dict = {key: [] for key in graph}
+    for key, node in graph.items():
+        for child in getattr(node, "_prev", ()) or ():
+            users[id(child)].append(key)
+    watched = 0
+    for key, node in graph.items():
+        original = getattr(node, "_backward", None)
+        if not callable(original) or not getattr(node, "_prev", None):
+            continue
+
+        def recorder(key=key, original=original):
+            calls.append(key)
+            return original()
+        try:
+            node._backward = recorder
+            watched += 1
+        except BaseException:  # noqa: B036 - slots or properties: nothing to watch
+            pass
+    if not watched:
+        return {"order": "unknown"}
+    out.backward()
+    if len(calls) != len(set(calls)):
+        return {"order": "repeats"}
+    position = {key: index for index, key in enumerate(calls)}
+    for key in position:
+        if any(user in position and position[user] > position[key] for user in users[key]):
+            return {"order": "not topological"}
+    return {"order": "topological"}
+
 
 
 def _limit_memory(limit: int | None) -> None:
@@ -416,6 +468,8 @@ def _limit_memory(limit: int | None) -> None:
 def _answer(cls, request: dict) -> dict:
     if "shape" in request:
         return shape(cls)
+    if "order" in request:
+        return order(cls, request["order"], request["point"])
     return run(cls, request["run"], request["point"], request.get("mode", "once"),
                request.get("count_nodes", False))
 

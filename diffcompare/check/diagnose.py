@@ -391,9 +391,22 @@ def _wrong_value(result, observation) -> tuple[str, str]:
                     f"{_said(observation)}: that is {swapped}, so {dunder} computes "
                     f"self {symbol} other; the number is `other` and stands on the left: "
                     f"{fix}")
+        for other in "+-*/":
+            computed = _evaluated(f"2 {other} x", result.point)
+            if other != symbol and _close(observation.got, computed):
+                return (f"{dunder} computes 2 {other} x",
+                        f"{_said(observation)}: that is 2 {other} x, so {dunder} uses "
+                        f"{other} where it should use {symbol}: {fix}")
     forms = ", ".join(FORMS.get(key, key) for key in result.operations)
     return (f"the value of {result.check.name} is wrong",
             f"{_said(observation)}: the forward pass is wrong (it uses {forms})")
+
+
+def _evaluated(text: str, point) -> float | None:
+    try:
+        return evaluate_float(parse(text), point)
+    except (ArithmeticError, ValueError):
+        return None
 
 
 def _alone(result, observation, facts: _Facts) -> tuple[str, str]:
@@ -514,8 +527,45 @@ def _order(result) -> int:
     return 2 if role.startswith("number:") else 3
 
 
-def diagnose(results: Sequence) -> tuple[dict[int, tuple[str, str]], list[str]]:
-    """For each failed result (by index): (cause, sentence); and the engine's causes."""
+EQUAL_BY_VALUE = ("nodes compare and hash by value (__eq__/__hash__ on .data): a set "
+                  "takes two different nodes holding the same number for one, so whole "
+                  "branches drop out of the topological order; remove __eq__ and __hash__ "
+                  "(or keep the visited set by id(node))")
+PREORDER = ("backward() walks the graph in pre-order (a node before its children), not in "
+            "a topological order: a node reached by two paths runs its _backward before "
+            "it has its full grad; build the topological order (children first), then "
+            "call _backward in reverse")
+# Checks whose failure the graph walk explains: graphs where a node has several users.
+_WALK_ROLES = ("shared", "", "deep", "same", "twice")
+
+
+def diagnose(results: Sequence, merges: bool = False,
+             walk: str = "unknown") -> tuple[dict[int, tuple[str, str]], list[str]]:
+    """For each failed result (by index): (cause, sentence); and the engine's causes.
+
+    ``merges``: the class's values merge in a set (``__eq__``/``__hash__`` by value);
+    ``walk``: the order backward() called the nodes in, watched on a shared graph.
+    Either, when it explains failures, is named as their cause.
+    """
+    diagnoses, causes = _diagnose(results)
+    walk_cause = EQUAL_BY_VALUE if merges else PREORDER if walk == "not topological" else ""
+    if not walk_cause:
+        return diagnoses, causes
+    explained = [index for index, result in enumerate(results)
+                 if index in diagnoses and result.status == "fail"
+                 and result.check.role.split(":")[0] in _WALK_ROLES + ("reused",)
+                 and (result.failure is None or result.failure.kind != "died")]
+    if not explained:
+        return diagnoses, causes
+    for index in explained:
+        diagnoses[index] = (walk_cause, f"{diagnoses[index][1]}; the real cause: {walk_cause}")
+    left = {diagnoses[index][0] for index in diagnoses}
+    causes = [walk_cause] + [cause for cause in causes
+                             if cause in left and cause not in (walk_cause, NO_TOPOLOGICAL_SORT)]
+    return diagnoses, causes
+
+
+def _diagnose(results: Sequence) -> tuple[dict[int, tuple[str, str]], list[str]]:
     facts = _Facts(results)
     diagnoses: dict[int, tuple[str, str]] = {}
     for index in sorted(range(len(results)), key=lambda i: (_order(results[i]), i)):

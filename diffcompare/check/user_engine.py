@@ -173,9 +173,10 @@ def name_of(engine) -> str:
 
 
 def check_shape(engine, timeout: float | None = DEFAULT_TIMEOUT,
-                process: EngineProcess | None = None) -> None:
+                process: EngineProcess | None = None) -> dict:
     """Raise ``InputError`` unless the class looks like a micrograd ``Value``:
-    ``cls(2.0)`` works, has ``.data == 2.0``, a ``.grad`` and a ``.backward()``."""
+    ``cls(2.0)`` works, has ``.data == 2.0``, a ``.grad`` and a ``.backward()``. Returns
+    what the child found, e.g. ``{"ok": True, "merges": False}``."""
     found = resolve(engine)
     own = process is None
     process = found.process() if own else process
@@ -193,3 +194,4 @@ def check_shape(engine, timeout: float | None = DEFAULT_TIMEOUT,
             process.close()
     if "error" in reply:
         raise InputError(f"{found.name} does not look like a micrograd Value: {reply['error']}")
+    return reply
