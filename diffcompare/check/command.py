@@ -124,7 +124,9 @@ def _progress(done: int, total: int) -> None:
 
 def engine_specs(arguments: list[str]) -> list[str]:
     """The engines named: files and specs as given, and for a folder each ``.py`` file
-    in it (and in its subfolders) that defines ``class Value``, in sorted order."""
+    in it (and in its subfolders) that defines or imports ``Value`` (``class Value``,
+    ``Value = ...``, ``from ... import Value``), private ``_*.py`` modules left out, in
+    sorted order."""
     specs = []
     for argument in arguments:
         folder = Path(argument)
@@ -144,7 +146,11 @@ def _defines_value(path: Path) -> bool:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return re.search(rf"^class {user_engine.DEFAULT_CLASS}\b", text, re.MULTILINE) is not None
+    if path.name.startswith("_"):
+        return False  # a private module, e.g. a shared base that engines import
+    name = user_engine.DEFAULT_CLASS
+    return re.search(rf"^(class {name}\b|{name} = |from \S+ import .*\b{name}\b)", text,
+                     re.MULTILINE) is not None
 
 
 def check_class(specs: list[str], timeout: float | None, jobs: int = 1,

@@ -429,7 +429,7 @@ def _alone(result, observation, facts: _Facts) -> tuple[str, str]:
 def _explain(result, facts: _Facts) -> tuple[str, str]:
     check, role = result.check, result.check.role
     if result.failure is not None:
-        if result.failure.kind in ("exception", "timeout"):
+        if result.failure.kind in ("exception", "timeout", "died"):
             return _exception(result, facts)
         return result.failure.message, result.failure.message
     observation = _first_wrong(result)
