@@ -131,3 +131,10 @@ def test_check_diagnosis_names_the_real_cause(reports, name, cause):
 def test_check_preorder_walk_keeps_the_second_bug_named(reports):
     report = reports(LEARNERS / "preorder_walk.py")
     assert any("div's _backward" in cause for cause in report.causes[1:])
+
+
+def test_check_numpy_grad_is_zeroed_in_place_not_replaced(reports):
+    # The engine adds into a 0-d array in place: a float written over it broke the engine.
+    report = reports(LEARNERS / "array_grad.py")
+    assert _result(report, "zero grads, new graph, backward()").status == "pass"
+    assert [r.check.role for r in report.failures] == ["twice"]  # its real over-count

@@ -319,8 +319,16 @@ def _count_nodes(root) -> int | None:
 
 
 def _zero(leaf) -> None:
-    """Zero a leaf's grad the way its own type would: a numpy grad stays numpy."""
+    """Zero a leaf's grad the way its own type would: an array (0-d included) in place,
+    so that an engine adding into it in place keeps its own object; a numpy scalar stays
+    a numpy scalar; only a grad with no zero of its own becomes 0.0."""
     grad = getattr(leaf, "grad", 0.0)
+    if type(grad) not in (int, float) and hasattr(grad, "__setitem__"):
+        try:
+            grad[...] = 0
+            return
+        except BaseException:  # noqa: B036 - the user's code; try the next way
+            pass
     try:
         leaf.grad = grad * 0
     except BaseException:  # noqa: B036 - the user's code
