@@ -138,3 +138,11 @@ def test_check_numpy_grad_is_zeroed_in_place_not_replaced(reports):
     report = reports(LEARNERS / "array_grad.py")
     assert _result(report, "zero grads, new graph, backward()").status == "pass"
     assert [r.check.role for r in report.failures] == ["twice"]  # its real over-count
+
+
+def test_check_failure_is_blamed_on_the_form_that_fails(reports):
+    report = reports(LEARNERS / "pow_ratio.py")
+    square = next(r for r in report.failures if r.name == "x**2")
+    assert "x**y" not in square.diagnosis and "x**2 gives NaN at x=0" == square.cause
+    rsub = reports(LEARNERS / "rsub_hidden.py")
+    assert any("__rsub__ computes self - other" in cause for cause in rsub.causes)

@@ -209,15 +209,17 @@ class _Facts:
         return None
 
     def wrong_part(self, result):
-        """A failed check of one of the operations ``result`` uses, on its own: the
-        number form itself (e.g. "2 - x"), or the operation between two values."""
+        """A failed check of one of the operations ``result`` uses, on its own, in the
+        same form: the number form itself (e.g. "2 - x"), or the same operation alone."""
         for key in result.operations:
             for other in self.with_role(f"number:{key}"):
                 if other.status == "fail" and other.cause and other.check != result.check:
                     return other
-            alone = self.wrong_alone(base_operation(key))
-            if alone is not None and alone.check != result.check:
-                return alone
+            for alone in self.with_role(f"alone:{base_operation(key)}"):
+                # the same form only: x ** 2 is not blamed on a wrong x ** y
+                if (alone.status == "fail" and alone.cause and alone.check != result.check
+                        and key in alone.operations):
+                    return alone
         return None
 
 
@@ -509,6 +511,10 @@ def _by_role(result, observation, facts: _Facts) -> tuple[str, str]:
                 f"{said} on a new graph after zeroing the grads: something is kept "
                 "between backward() calls (a mutable default argument such as "
                 "def backward(self, topo=[]), or a list on the class), so old nodes run again")
+    if observation.got is not None and math.isnan(observation.got) and "**" in check.expression:
+        return (f"{check.name} gives NaN at {check.at}",
+                f"{said}: a 0/0 in pow's _backward at x = 0: the power rule written as "
+                "n * out.data / x divides by zero; write n * x**(n - 1) * out.grad")
     pattern = _pattern(result, observation)
     text = said + (f": {pattern}" if pattern else "")
     if role.startswith("number:"):
