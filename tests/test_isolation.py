@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -56,11 +57,11 @@ EXPECTED = {
 }
 
 
-def _our_processes() -> list[str]:
-    """Processes left from engines: their child.py, or what they exec'd or forked."""
-    done = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True)
-    return [line for line in done.stdout.splitlines()
-            if "check/child.py" in line or line.startswith("sleep 60")]
+def _our_processes() -> set[str]:
+    """Processes of engines (their child.py, or what they exec'd), with their pids."""
+    done = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True)
+    return {line.strip() for line in done.stdout.splitlines()
+            if "check/child.py" in line or line.split(None, 1)[-1].startswith("sleep 60")}
 
 
 def test_isolation_class_run_of_hostile_engines_gives_every_verdict():
@@ -84,7 +85,7 @@ def test_isolation_class_run_of_hostile_engines_gives_every_verdict():
         if words is not None:
             assert words in document["causes"][0], (name, document["causes"])
     assert seconds < CLASS_SECONDS
-    assert _our_processes() == before  # every child, and what it forked, is gone
+    assert _our_processes() - before == set()  # every child, and what it exec'd, is gone
 
 
 def test_isolation_partial_refusal_is_judged_where_it_computes():
@@ -146,3 +147,31 @@ def test_isolation_folder_holds_no_engine_is_one_line(tmp_path):
     done = run_cli("check", str(tmp_path))
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "holds no .py file that defines class Value" in done.stderr
+
+
+def test_isolation_engine_dies_with_a_killed_parent(tmp_path):
+    # A parent killed with SIGKILL cannot clean up: the kernel ends its engine process.
+    engine = tmp_path / "hangs.py"
+    engine.write_text("import time\nclass Value:\n    def __init__(self, data):\n"
+                      "        time.sleep(60)\n")
+    script = ("import sys, time\nfrom diffcompare.check.isolation import EngineProcess\n"
+              f"p = EngineProcess({str(engine) + ':Value'!r})\np.start()\n"
+              "print(p._process.pid, flush=True)\n"
+              "p.ask({'shape': True}, 60, 'x')\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

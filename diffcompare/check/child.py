@@ -482,7 +482,26 @@ def _answer(cls, request: dict) -> dict:
                request.get("count_nodes", False))
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, ask the kernel to kill this process when the parent dies (SIGKILL
+    included), so that a killed check leaves no engine behind."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, 9)  # 9: SIGKILL
+    except (OSError, AttributeError):
+        pass  # not Linux: the end of stdin below still ends the process
+    if os.getppid() != parent:
+        os._exit(0)  # the parent died before prctl
+
+
+# prctl's option number, from <linux/prctl.h>.
+_PR_SET_PDEATHSIG = 1
+
+
 def main() -> None:
+    if len(sys.argv) > 1:
+        _die_with_parent(int(sys.argv[1]))
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     null = os.open(os.devnull, os.O_RDONLY)
@@ -511,6 +530,7 @@ def main() -> None:
                      "classes": _classes(request.get("load", ":"), [])}
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
+    os._exit(0)  # the parent closed the pipe: end now, whatever threads the engine left
 
 
 if __name__ == "__main__":

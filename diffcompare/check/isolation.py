@@ -72,7 +72,7 @@ class EngineProcess:
         self.close()
         self._replies, self._output, self._printed = b"", b"", 0
         self._process = subprocess.Popen(
-            [sys.executable, "-I", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-I", _CHILD, str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
         limit = None if self.import_timeout is None else self.import_timeout + _START_SECONDS
         return self._ask({"load": self.spec, "path": self.path, "source": self.source,
