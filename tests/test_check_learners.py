@@ -146,3 +146,8 @@ def test_check_failure_is_blamed_on_the_form_that_fails(reports):
     assert "x**y" not in square.diagnosis and "x**2 gives NaN at x=0" == square.cause
     rsub = reports(LEARNERS / "rsub_hidden.py")
     assert any("__rsub__ computes self - other" in cause for cause in rsub.causes)
+
+
+def test_check_upstream_grad_bug_is_named(reports):
+    report = reports(LEARNERS / "tanh_precedence.py")
+    assert "tanh's _backward multiplies only part of its local derivative" in report.causes[0]

@@ -329,6 +329,28 @@ def _pattern(result, observation) -> str:
     return ""
 
 
+def _upstream(result, observation) -> str:
+    """For "OP(x) * x" (OP right alone, where its upstream grad is 1): whether OP's
+    _backward ignores the upstream grad out.grad, or multiplies only part of its local
+    derivative by it (``1 - t**2 * out.grad`` for ``(1 - t**2) * out.grad``)."""
+    check = result.check
+    x = result.point.get("x")
+    if not check.role.startswith("reused:") or observation.quantity != "x" or not x \
+            or not check.share or check.expression != f"{check.share} * x":
+        return ""
+    own = _evaluated(check.share, result.point)
+    if own is None or observation.exact is None:
+        return ""
+    local = (observation.exact - own) / x  # d/dx (OP(x) * x) = x * OP'(x) + OP(x)
+    if _close(observation.got, own + local):
+        return ("does not multiply by out.grad: the local derivative is right only when "
+                "the upstream grad is 1 (self.grad += local * out.grad)")
+    if _close(observation.got, own + 1 - (1 - local) * x):
+        return ("multiplies only part of its local derivative by out.grad (operator "
+                "precedence: 1 - t**2 * out.grad); write (1 - t**2) * out.grad")
+    return ""
+
+
 # ---- the sentence for one failed check ----
 
 
@@ -515,6 +537,10 @@ def _by_role(result, observation, facts: _Facts) -> tuple[str, str]:
         return (f"{check.name} gives NaN at {check.at}",
                 f"{said}: a 0/0 in pow's _backward at x = 0: the power rule written as "
                 "n * out.data / x divides by zero; write n * x**(n - 1) * out.grad")
+    upstream = _upstream(result, observation)
+    if upstream:
+        operation = _operation(result)
+        return f"{operation}'s _backward {upstream}", f"{said}: {operation}'s _backward {upstream}"
     pattern = _pattern(result, observation)
     text = said + (f": {pattern}" if pattern else "")
     if role.startswith("number:"):
