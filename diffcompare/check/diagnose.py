@@ -215,10 +215,13 @@ class _Facts:
             for other in self.with_role(f"number:{key}"):
                 if other.status == "fail" and other.cause and other.check != result.check:
                     return other
-            for alone in self.with_role(f"alone:{base_operation(key)}"):
-                # the same form only: x ** 2 is not blamed on a wrong x ** y
+            base = base_operation(key)
+            for alone in self.with_role(f"alone:{base}"):
+                # the same form only (x ** 2 is not blamed on a wrong x ** y), unless the
+                # operation is usually written with others (2 / x and x / y both with pow)
+                same_form = key in alone.operations or base in _WRITTEN_WITH
                 if (alone.status == "fail" and alone.cause and alone.check != result.check
-                        and key in alone.operations):
+                        and same_form):
                     return alone
         return None
 
