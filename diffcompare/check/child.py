@@ -38,13 +38,17 @@ import traceback
 # Graphs larger than this are not counted node by node (only for the cost line).
 _MAX_COUNTED_NODES = 1_000_000
 
+# Python's own operators, by symbol and arity: what ``x - y`` or ``-x`` calls. The
+# parent says which symbol (or method) spells each primitive; this file holds no table
+# of primitives of its own.
 _PYTHON_OPERATORS = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
+    ("+", 2): operator.add, ("-", 2): operator.sub, ("*", 2): operator.mul,
+    ("/", 2): operator.truediv, ("**", 2): operator.pow, ("-", 1): operator.neg,
 }
-_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
-_DUNDERS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
-            "pow": "__pow__"}
+_DUNDERS = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__",
+            "**": "__pow__"}
+# operation name -> its operator symbol, as the parent spelled it in the graph sent
+_SYMBOLS: dict = {}
 _BACKWARD_CALLS = {"once": 1, "twice": 2, "fresh": 2, "forward": 0}
 
 
@@ -204,13 +208,14 @@ def operation_key(name: str, numbers: tuple) -> str:
 def form(key: str) -> str:
     """How a key reads as code: "rsub" is "2 - x"."""
     base = key.removesuffix(" number")
-    if key.endswith(" number"):
-        return f"x {_OPERATORS[base]} 2"
-    if key.startswith("r") and key[1:] in _OPERATORS:
-        return f"2 {_OPERATORS[key[1:]]} x"
-    if key in _OPERATORS:
-        return f"x {_OPERATORS[key]} y"
-    return "-x" if key == "neg" else f"{key}(x)"
+    reflected = key[1:] if key.startswith("r") and key[1:] in _SYMBOLS else ""
+    if key.endswith(" number") and base in _SYMBOLS:
+        return f"x {_SYMBOLS[base]} 2"
+    if reflected:
+        return f"2 {_SYMBOLS[reflected]} x"
+    if key in _SYMBOLS:
+        return f"{_SYMBOLS[key]}x" if key == "neg" else f"x {_SYMBOLS[key]} y"
+    return f"{key}(x)"
 
 
 def unsupported_reason(key: str, error: BaseException) -> str | None:
@@ -231,7 +236,7 @@ def unsupported_reason(key: str, error: BaseException) -> str | None:
         return f"no __neg__ ({message})"
     if isinstance(error, TypeError) and _raised_on_purpose(error):
         return f"its own check of the operand refuses it ({message})"
-    has_number = key.endswith(" number") or (key.startswith("r") and key[1:] in _OPERATORS)
+    has_number = key.endswith(" number") or (key.startswith("r") and key[1:] in _SYMBOLS)
     if has_number and isinstance(error, (TypeError, AttributeError)):
         return f"it does not accept a plain number ({message})"
     return None
@@ -245,14 +250,15 @@ def _raised_on_purpose(error: BaseException) -> bool:
 
 
 def _dunder(key: str) -> str:
-    if key.startswith("r") and key[1:] in _DUNDERS:
-        return _DUNDERS[key[1:]].replace("__", "__r", 1)
-    return _DUNDERS.get(key.removesuffix(" number"), "")
+    if key.startswith("r") and key[1:] in _SYMBOLS:
+        return _DUNDERS.get(_SYMBOLS[key[1:]], "").replace("__", "__r", 1)
+    return _DUNDERS.get(_SYMBOLS.get(key.removesuffix(" number"), ""), "")
 
 
 def _apply(name: str, args: list, key: str):
-    if name in _PYTHON_OPERATORS:
-        return _PYTHON_OPERATORS[name](*args)
+    symbol = _SYMBOLS.get(name)
+    if symbol is not None:
+        return _PYTHON_OPERATORS[symbol, len(args)](*args)
     if isinstance(inspect.getattr_static(type(args[0]), name, None), staticmethod):
         return getattr(type(args[0]), name)(args[0])  # written Value.tanh(v)
     method = getattr(args[0], name, None)
@@ -264,10 +270,14 @@ def _apply(name: str, args: list, key: str):
 
 
 def build(nodes: list, leaves: dict):
-    """The graph of ``nodes`` (["const", x] | ["var", name] | ["call", name, [i, ...]],
-    in evaluation order, constant subtrees already folded) on the user's leaves."""
+    """The graph of ``nodes`` (["const", x] | ["var", name] | ["call", name, [i, ...],
+    symbol or null], in evaluation order, constant subtrees already folded) on the
+    user's leaves. A call with a symbol is Python's operator (``2 - x`` calls
+    ``__rsub__``), one without is the method of that name (``x.tanh()``)."""
     values = []
     for node in nodes:
+        if node[0] == "call" and len(node) > 3 and node[3] is not None:
+            _SYMBOLS[node[1]] = node[3]
         if node[0] == "const":
             values.append(node[1])
         elif node[0] == "var":

@@ -159,7 +159,7 @@ def _doing(mode: str) -> str:
 
 def encode(expression: Expression) -> list:
     """The tree as the child reads it: ["const", x] | ["var", name] | ["call", name,
-    [argument indices]], in evaluation order, with subtrees of plain numbers folded
+    [argument indices], operator symbol or None], in evaluation order, with subtrees of plain numbers folded
     into constants (as Python would compute them before the user's class sees them).
     A whole-number constant written without a point (``x**3``) is sent as an int."""
     index: dict[int, int] = {}
@@ -186,7 +186,7 @@ def encode(expression: Expression) -> list:
                 nodes.append(["const", numbers[id(arg)]])
             arguments.append(index[id(arg)])
         index[id(node)] = len(nodes)
-        nodes.append(["call", node.primitive.name, arguments])
+        nodes.append(["call", node.primitive.name, arguments, _symbol(node.primitive.name)])
     if id(expression.output) in numbers:
         nodes.append(["const", float(numbers[id(expression.output)])])
     return nodes
@@ -194,6 +194,12 @@ def encode(expression: Expression) -> list:
 
 # Operations that keep whole numbers whole, as Python's int arithmetic does: -2 is an int.
 _WHOLE_CLOSED = ("neg", "add", "sub", "mul")
+
+
+def _symbol(name: str) -> str | None:
+    """The operator that spells a primitive in Python ("-" for sub and neg), or None for
+    a method (``x.tanh()``): the child applies what it is told."""
+    return "-" if name == "neg" else _OPERATORS.get(name)
 
 
 def _written(const: Const):
