@@ -204,8 +204,7 @@ def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
     """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
     abs or relu argument is 0 here, which hostile input can make as slow as any sympy
     work. Without abs or relu there is nothing to ask, and no child process."""
-    has_branch = any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
-                     for node in expression.nodes)
+    has_branch = kinks.has_switch(expression)
     if not has_branch or not timeout:
         return kinks.find(expression, point) if has_branch else ()
     try:

@@ -140,9 +140,9 @@ def kink_lines(comparison: Comparison) -> list[str]:
 
 def _convention(result: Derivatives, kink: kinks.Kink) -> str:
     if result.method == "symbolic":
-        return " and ".join(kinks.SYMBOLIC_CONVENTIONS[p] for p in kink.primitives)
+        return " and ".join(kinks.symbolic_convention(p) for p in kink.primitives)
     if result.method == "autograd":
-        return ("its convention " + " and ".join(kinks.AUTOGRAD_CONVENTIONS[p]
+        return ("its convention " + " and ".join(kinks.autograd_convention(p)
                                                  for p in kink.primitives) + ", as in PyTorch")
     scheme = result.details.get("scheme")
     if scheme:
