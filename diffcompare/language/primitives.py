@@ -510,6 +510,23 @@ def _switch_at_zero(branch: Callable, symbolic: str, autograd: str) -> Switch:
     return Switch(argument=lambda a: a, branch=branch, symbolic=symbolic, autograd=autograd)
 
 
+def _extremum(name: str, evaluate: Callable, derivative: Callable, sympy_name: str,
+               larger: bool) -> Primitive:
+    """max or min: x on one side of the switch x = y, y on the other."""
+    return Primitive(
+        name=name, arity=2, evaluate=evaluate,
+        to_sympy=lambda x, y: getattr(_sympy(), sympy_name)(x, y), derivative=derivative,
+        method=name, exact_value=max if larger else min,
+        samples=((1.5, -0.75), (-2.0, 3.0), (0.5, 0.5)),
+        switch=Switch(argument=lambda x, y: x - y,
+                      branch=lambda x, y, sign: x if (sign > 0) == larger else y,
+                      symbolic="sympy's Heaviside(0) = 1/2",
+                      autograd="1/2 to each argument at a tie"),
+        description=f"the {'larger' if larger else 'smaller'} of x and y; at a tie each "
+                    "gets half the gradient, as in PyTorch",
+    )
+
+
 def _comparison(name: str, symbol: str, holds: Callable, to_sympy: Callable) -> Primitive:
     return Primitive(
         name=name, arity=2, evaluate=_compare(holds), to_sympy=to_sympy,
@@ -660,23 +677,8 @@ _ROWS = [
                                      "sympy's sign(0) = 0", "abs'(0) = 0"),
               description="absolute value; its derivative at 0 is taken as 0, as in PyTorch"),
     # the functions users ask for
-    Primitive(name="max", arity=2, evaluate=_maximum, to_sympy=lambda x, y: _sympy().Max(x, y),
-              derivative=_maximum_derivative, method="max", exact_value=max,
-              samples=((1.5, -0.75), (-2.0, 3.0), (0.5, 0.5)),
-              switch=Switch(argument=lambda x, y: x - y,
-                            branch=lambda x, y, sign: x if sign > 0 else y,
-                            symbolic="sympy's Heaviside(0) = 1/2",
-                            autograd="1/2 to each argument at a tie"),
-              description="the larger of x and y; at a tie each gets half the gradient, "
-                          "as in PyTorch"),
-    Primitive(name="min", arity=2, evaluate=_minimum, to_sympy=lambda x, y: _sympy().Min(x, y),
-              derivative=_minimum_derivative, method="min", exact_value=min,
-              samples=((1.5, -0.75), (-2.0, 3.0), (0.5, 0.5)),
-              switch=Switch(argument=lambda x, y: x - y,
-                            branch=lambda x, y, sign: y if sign > 0 else x,
-                            symbolic="sympy's Heaviside(0) = 1/2",
-                            autograd="1/2 to each argument at a tie"),
-              description="the smaller of x and y; at a tie each gets half the gradient"),
+    _extremum("max", _maximum, _maximum_derivative, "Max", larger=True),
+    _extremum("min", _minimum, _minimum_derivative, "Min", larger=False),
     Primitive(name="atan2", arity=2, evaluate=_atan2, to_sympy=lambda y, x: _sympy().atan2(y, x),
               derivative=_atan2_derivative, evaluate_complex=_complex_atan2, method="atan2",
               exact_value=lambda y, x: Fraction(0) if y == 0 and x > 0 else None,
