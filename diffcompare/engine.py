@@ -4,7 +4,9 @@
 ``+ - * / **`` with their reversed forms and unary minus, ``.exp()``, ``.log()``,
 ``.sqrt()``, ``.tanh()``, ``.sigmoid()``, ``.relu()``, ``.sin()``, ``.cos()``, ``.tan()``,
 ``.abs()``, ``._prev``, ``._op`` and the lecture's ``label``. Code written while watching
-the lecture runs unchanged.
+the lecture runs unchanged. Every other row of the primitive table with a method
+spelling is a method too (``x.max(y)``, ``x.erf()``), made from its row; ``apply`` applies
+any row, ``where`` included, to Values and numbers.
 
 What each operation means at its edges
 ---------------------------------------
@@ -12,8 +14,8 @@ What each operation means at its edges
 - Every local derivative is the primitive table's (``primitives.PRIMITIVES``). The hot
   operators (``+ - *``, negation, ``tanh``) are written out inline for speed; a test
   checks that they equal the table's rules.
-- Kinks take the value PyTorch and micrograd use: relu'(0) = 0, abs'(0) = 0. The slope
-  of sqrt at 0 is +inf.
+- Kinks take the value PyTorch and micrograd use: relu'(0) = 0, abs'(0) = 0, and max
+  and min give 1/2 to each argument at a tie. The slope of sqrt at 0 is +inf.
 - ``tanh`` never overflows: tanh(±1000) is ±1.0, and its slope there, sech²(1000) ≈
   1e-868, underflows to 0.0: finite, not an OverflowError or NaN.
 - ``x ** y`` works for a ``Value`` exponent and a number base (``2 ** x``). A negative
