@@ -136,7 +136,7 @@ def test_primitive_row_has_what_the_parts_need(primitive):
 def test_primitive_table_has_every_named_function():
     assert {"add", "sub", "mul", "div", "pow", "neg", "sin", "cos", "tan", "exp", "log",
             "sqrt", "tanh", "sigmoid", "relu", "abs", "max", "min", "atan2", "sign", "log1p",
-            "expm1", "softplus", "asin", "acos", "atan", "sinh", "cosh", "erf",
+            "expm1", "softplus", "asin", "acos", "atan", "sinh", "cosh", "erf", "cbrt",
             "where"} <= set(PRIMITIVES)
 
 
@@ -160,8 +160,12 @@ def test_primitive_tanh_and_sigmoid_do_not_overflow():
     ("acos", (-1.5,), ValueError),
     ("atan2", (0.0, 0.0), ValueError),
     ("cosh", (1000.0,), OverflowError),
+    ("cbrt", (-1e308,), None),  # defined everywhere: no error, even far out
 ])
 def test_primitive_domain_errors_raise_arithmetic_errors(name, args, error):
+    if error is None:
+        assert math.isfinite(PRIMITIVES[name].evaluate(*args))
+        return
     with pytest.raises(error):
         PRIMITIVES[name].evaluate(*args)
 
@@ -170,6 +174,7 @@ def test_primitive_kink_conventions_match_pytorch():
     assert PRIMITIVES["relu"].derivative(0.0, 0.0) == 0.0
     assert PRIMITIVES["abs"].derivative(0.0, 0.0) == 0.0
     assert PRIMITIVES["sqrt"].derivative(0.0, 0.0) == math.inf
+    assert PRIMITIVES["cbrt"].derivative(0.0, 0.0) == math.inf
     # torch.maximum and torch.minimum split the gradient evenly at a tie
     assert PRIMITIVES["max"].derivative(1.0, 1.0, 1.0) == (0.5, 0.5)
     assert PRIMITIVES["min"].derivative(1.0, 1.0, 1.0) == (0.5, 0.5)

@@ -397,11 +397,17 @@ _THIRD = 1.0 / 3.0
 
 
 def _cbrt(x: float) -> float:
-    # math.cbrt (Python 3.11) is correctly rounded; |x|**(1/3) is within an ulp or two.
+    # The C library's cbrt (math.cbrt, Python 3.11) is within about an ulp, not correctly
+    # rounded: glibc gives 3.0000000000000004 for cbrt(27). Of that double and its two
+    # neighbours, the one whose cube is exactly closest to x is taken (a Newton step in
+    # floats can step to the wrong neighbour: cbrt(0.001) would be 0.09999999999999999).
     cube_root = getattr(math, "cbrt", None)
-    if cube_root is not None:
-        return cube_root(x)
-    return math.copysign(abs(x) ** _THIRD, x)
+    y = cube_root(x) if cube_root is not None else math.copysign(abs(x) ** _THIRD, x)
+    if y == 0.0 or not math.isfinite(y):
+        return y
+    target = Fraction(x)
+    candidates = (math.nextafter(y, -math.inf), y, math.nextafter(y, math.inf))
+    return min(candidates, key=lambda c: abs(Fraction(c) ** 3 - target))
 
 
 def _cbrt_derivative(x: float, out: float) -> float:
@@ -734,6 +740,13 @@ _ROWS = [
               derivative=lambda x, out: _TWO_OVER_ROOT_PI * math.exp(-x * x),
               evaluate_complex=_complex_erf, method="erf", exact_value=_at({0: 0}),
               samples=(-2.0, 0.0, 0.5, 3.0), description="the error function"),
+    Primitive(name="cbrt", arity=1, evaluate=_cbrt, to_sympy=lambda x: _sympy().real_root(x, 3),
+              derivative=_cbrt_derivative, evaluate_complex=_complex_cbrt, method="cbrt",
+              samples=(-8.0, -0.5, 0.3, 2.0, 27.0),
+              switch=_switch_at_zero(
+                  lambda a, sign: sign * (sign * a) ** _sympy().Rational(1, 3),
+                  "sympy's derivative, infinite at 0", "cbrt'(0) = inf"),
+              description="the real cube root; its slope is infinite at 0"),
     Primitive(name="where", arity=3, evaluate=_where, to_sympy=_where_sympy,
               derivative=lambda condition, a, b, out: (0.0, condition, 1.0 - condition),
               method="", conditions=(0,), selects=lambda condition, a, b: 1 if condition else 2,
