@@ -43,11 +43,14 @@ class _Calls:
         numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
         try:
             out = engine.apply(primitive, *args)
-            # The engine answers NaN or inf quietly, as PyTorch does; the method says where.
-            faults.check_finite(primitive, numbers, out.data)
         except ARITHMETIC_ERRORS as error:
             return self.undefined(primitive, args, faults.explain_engine(primitive, numbers,
                                                                           error))
+        try:
+            # The engine answers NaN or inf quietly, as PyTorch does; the method says where.
+            faults.check_finite(primitive, numbers, out.data)
+        except ARITHMETIC_ERRORS as error:
+            return self.undefined(primitive, args, error)
         return out
 
     def upstream(self, primitive, args) -> Exception | None:
