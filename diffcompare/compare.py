@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from diffcompare.language.expression import Call, Expression
+from diffcompare.language.expression import Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
@@ -382,7 +382,7 @@ def _failure_text(result: Derivatives, quantity: str, error: Error,
         kink = next(k for k in found if k.variable == quantity)
         return (f"{result.method} {label} = {result.number(quantity)!r} is not between the "
                 f"one-sided derivatives {_number(kink.left)} and {_number(kink.right)}")
-    smooth = [k for k in found if k.variable == quantity and not k.differs]
+    smooth = [k for k in found if k.variable == quantity and not k.differs and not k.jump]
     note = (f"; {', '.join(smooth[0].sources)} at 0 here, where the method's convention "
             "for the kink applies although f is smooth") if smooth else ""
     against = "exact is" if standard.method == symbolic.METHOD else f"{standard.method} gives"

@@ -121,6 +121,11 @@ def kink_lines(comparison: Comparison) -> list[str]:
         if not kink.defined:
             lines.append(f"kink: {at} at 0 (its kink); the one-sided {d} are not finite here")
             continue
+        if kink.jump:
+            lines.append(f"jump in {kink.variable}: {at} at 0, so f is not continuous in "
+                         f"{kink.variable} here and has no derivative; on each side "
+                         f"{d} = {_exact_short(kink.left)} and {_exact_short(kink.right)}")
+            continue
         if not kink.differs:
             lines.append(f"note: {at} at 0 (its kink), but f is smooth in {kink.variable} here: "
                          f"{d} = {_exact_short(kink.left)} from both sides; a method's "

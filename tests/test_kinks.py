@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from diffcompare import compare, parse
+from diffcompare import compare, parse, present
 from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import METHODS
 from diffcompare.methods.finite_difference import METHOD, method
@@ -172,3 +172,12 @@ def test_kink_verdict_for_max_at_a_tie_reads_the_rows_conventions():
     result = compare("max(x, y)", at="x=1,y=1")
     assert result.verdict.status == "kink"
     assert result.methods[0].gradient == {"x": 0.5, "y": 0.5}
+
+
+def test_kink_jump_of_sign_is_a_jump_not_a_smooth_point():
+    (kink,) = find(parse("sign(x)"), {"x": Fraction(0)})
+    assert kink.jump and not kink.differs
+    (kink,) = find(parse("sign(x)*x"), {"x": Fraction(0)})  # |x|: continuous, a kink
+    assert not kink.jump and kink.differs
+    lines = present.kink_lines(compare("sign(x) + x", at="x=0"))
+    assert lines[0].startswith("jump in x: sign(x) at 0") and "smooth" not in lines[0]

@@ -97,12 +97,8 @@ def _forms() -> dict[str, str]:
             forms[f"r{name}"] = f"2 {symbol} x"
         elif primitive.symbol:
             forms[name] = f"{primitive.symbol}x"
-        elif primitive.arity == 2:
-            forms[name] = f"{name}(x, y)"
-            forms[f"{name} number"] = f"{name}(x, 2)"
-            forms[f"r{name}"] = f"{name}(2, x)"
-        else:
-            forms[name] = f"{name}({', '.join('x' * primitive.arity)})"
+        else:  # a method: its number operands are the user's values (max(2, x))
+            forms[name] = f"{name}({', '.join('xyz'[:primitive.arity])})"
     return forms
 
 

@@ -74,11 +74,13 @@ SYMMETRIC_CONVENTION = "the average of the left and right derivatives (a symmetr
 
 @dataclass(frozen=True)
 class Kink:
-    """What f does along one variable at a point where abs or relu sits at its kink.
+    """What f does along one variable at a point where a primitive sits at its switch
+    (abs or relu at 0, max at a tie, ...).
 
     ``left`` and ``right`` are the one-sided derivatives as decimal text (None when
     infinite or undefined); ``sources`` the nodes at their kink, e.g. "abs(x - 1)";
-    ``primitives`` their names.
+    ``primitives`` their names; ``jump`` whether f's own values from the two sides
+    differ (sign(x) at 0): then f is not continuous there.
     """
 
     variable: str
@@ -86,6 +88,7 @@ class Kink:
     right: str | None
     sources: tuple[str, ...]
     primitives: tuple[str, ...]
+    jump: bool = False
 
     @property
     def differs(self) -> bool:
@@ -125,12 +128,13 @@ def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, .
         return ()
     kinks = []
     for name, symbol in symbol_table.items():
-        right, moved = _one_sided(expression, symbol_table, at, symbol, +1)
+        right, moved, right_value = _one_sided(expression, symbol_table, at, symbol, +1)
         if not moved:
             continue
-        left, _ = _one_sided(expression, symbol_table, at, symbol, -1)
+        left, _, left_value = _one_sided(expression, symbol_table, at, symbol, -1)
         kinks.append(Kink(
             variable=name, left=left, right=right,
+            jump=None not in (left_value, right_value) and left_value != right_value,
             sources=tuple(dict.fromkeys(_source(PRIMITIVES[p], a) for p, a in moved)),
             primitives=tuple(sorted({p for p, _ in moved})),
         ))
@@ -156,9 +160,10 @@ def _interpretation(symbol_table, call) -> Interpretation:
 
 
 def _one_sided(expression: Expression, symbol_table, at, symbol: sympy.Symbol,
-               side: int) -> tuple[str | None, list[tuple[str, sympy.Expr]]]:
-    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text,
-    and the kinked nodes whose argument moves along ``symbol`` (primitive, argument)."""
+               side: int) -> tuple[str | None, list[tuple[str, tuple]], str | None]:
+    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text;
+    the switching nodes that move along ``symbol`` (primitive, arguments); and f's
+    limit from that side, as text."""
     moved: list[tuple[str, tuple]] = []
 
     def branch(primitive, *args):
@@ -174,9 +179,10 @@ def _one_sided(expression: Expression, symbol_table, at, symbol: sympy.Symbol,
     try:
         smooth = evaluate(expression, _interpretation(symbol_table, branch))
         number, _ = _value_at(sympy.diff(smooth, symbol), at)
+        value, _ = _value_at(smooth, at)
     except (ValueError, TypeError, ArithmeticError):
-        return None, moved
-    return number, moved
+        return None, moved, None
+    return number, moved, value
 
 
 def _at_switch(primitive, args, at) -> bool:
