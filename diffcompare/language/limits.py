@@ -37,6 +37,7 @@ from fractions import Fraction
 from typing import Mapping, Sequence
 
 from diffcompare.language.errors import InputError
+from diffcompare.language.primitives import PRIMITIVES
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,6 @@ def check_work(expression, limits: Limits) -> None:
 def _family(name: str | None) -> str:
     """The row's family: a chain of one family counts as one level, since sympy flattens
     it (Add and Mul are n-ary)."""
-    from diffcompare.language.primitives import PRIMITIVES
-
     primitive = PRIMITIVES.get(name) if name is not None else None
     return primitive.family if primitive is not None else ""
 

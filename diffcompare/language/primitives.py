@@ -788,8 +788,8 @@ def operator_row(symbol: str, arity: int) -> Primitive:
     for primitive in PRIMITIVES.values():
         if primitive.symbol == symbol and primitive.arity == arity:
             return primitive
-    raise MissingRule(symbol, f"row with symbol {symbol!r} and arity {arity}",
-                      "the operators")
+    raise LookupError(f"no row of the primitive table is the operator {symbol!r} with "
+                      f"{arity} operand{'s' if arity != 1 else ''}")
 
 
 # Common spellings of our functions in other languages and libraries, for "did you mean".
