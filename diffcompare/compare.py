@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
-from diffcompare.language.expression import Call, Expression
+from diffcompare.language.expression import Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
@@ -204,8 +204,7 @@ def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
     """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
     abs or relu argument is 0 here, which hostile input can make as slow as any sympy
     work. Without abs or relu there is nothing to ask, and no child process."""
-    has_branch = any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
-                     for node in expression.nodes)
+    has_branch = kinks.has_switch(expression)
     if not has_branch or not timeout:
         return kinks.find(expression, point) if has_branch else ()
     try:
@@ -383,7 +382,7 @@ def _failure_text(result: Derivatives, quantity: str, error: Error,
         kink = next(k for k in found if k.variable == quantity)
         return (f"{result.method} {label} = {result.number(quantity)!r} is not between the "
                 f"one-sided derivatives {_number(kink.left)} and {_number(kink.right)}")
-    smooth = [k for k in found if k.variable == quantity and not k.differs]
+    smooth = [k for k in found if k.variable == quantity and not k.differs and not k.jump]
     note = (f"; {', '.join(smooth[0].sources)} at 0 here, where the method's convention "
             "for the kink applies although f is smooth") if smooth else ""
     against = "exact is" if standard.method == symbolic.METHOD else f"{standard.method} gives"

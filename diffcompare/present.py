@@ -121,6 +121,11 @@ def kink_lines(comparison: Comparison) -> list[str]:
         if not kink.defined:
             lines.append(f"kink: {at} at 0 (its kink); the one-sided {d} are not finite here")
             continue
+        if kink.jump:
+            lines.append(f"jump in {kink.variable}: {at} at 0, so f is not continuous in "
+                         f"{kink.variable} here and has no derivative; on each side "
+                         f"{d} = {_exact_short(kink.left)} and {_exact_short(kink.right)}")
+            continue
         if not kink.differs:
             lines.append(f"note: {at} at 0 (its kink), but f is smooth in {kink.variable} here: "
                          f"{d} = {_exact_short(kink.left)} from both sides; a method's "
@@ -140,9 +145,9 @@ def kink_lines(comparison: Comparison) -> list[str]:
 
 def _convention(result: Derivatives, kink: kinks.Kink) -> str:
     if result.method == "symbolic":
-        return " and ".join(kinks.SYMBOLIC_CONVENTIONS[p] for p in kink.primitives)
+        return " and ".join(kinks.symbolic_convention(p) for p in kink.primitives)
     if result.method == "autograd":
-        return ("its convention " + " and ".join(kinks.AUTOGRAD_CONVENTIONS[p]
+        return ("its convention " + " and ".join(kinks.autograd_convention(p)
                                                  for p in kink.primitives) + ", as in PyTorch")
     scheme = result.details.get("scheme")
     if scheme:

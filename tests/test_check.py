@@ -315,7 +315,9 @@ def test_engine_method_matches_our_autograd_on_the_corpus():
     ours = method(Value)
     for case in CORPUS:
         result = compare(case.expression, at=case.at, methods={"ours": ours})
-        assert result.agree, (case.name, result.verdict.text)
+        # where has no spelling a micrograd-style class could have: unsupported, unjudged
+        unsupported = result.methods[0].details.get("unsupported")
+        assert result.agree or unsupported, (case.name, result.verdict.text)
 
 
 def test_cli_engine_unsupported_operation_is_not_judged_a_disagreement(capsys):

@@ -163,3 +163,20 @@ def test_trace_shared_node_stays_shared():
     expression = trace(f, ["x"])
     assert expression.size == 5  # x, sin(x), u = sin(x)*x, u*u, u*u + u: u is one node
     assert expression.text == "sin(x)*x*(sin(x)*x) + sin(x)*x"
+
+
+def test_functions_where_and_max_trace_to_text_that_parses_back():
+    from diffcompare.functions import max as maximum
+    from diffcompare.functions import sqrt, where
+    from diffcompare.language.trace import trace
+
+    expression = trace(lambda x, y: where(x > y, sqrt(x), -x) + maximum(x, 2 * y), ["x", "y"])
+    assert expression.text == "where(x > y, sqrt(x), -x) + max(x, 2*y)"
+    assert assert_gradients_agree(lambda x, y: where(x > y, sqrt(x), -x), x=2.0, y=1.0).agree
+
+
+def test_functions_comparison_used_as_a_number_is_refused():
+    from diffcompare.language.trace import trace
+
+    with pytest.raises(InputError, match="comparison x > 0 as a number"):
+        trace(lambda x: (x > 0) * 2, ["x"])

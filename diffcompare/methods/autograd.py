@@ -7,6 +7,7 @@ import time
 from fractions import Fraction
 from typing import Mapping
 
+from diffcompare import engine
 from diffcompare.engine import Value, _reachable
 from diffcompare.language import faults
 from diffcompare.language.expression import Expression, Interpretation, evaluate
@@ -15,50 +16,92 @@ from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "autograd"
 
-# Our tree names primitives; the engine spells them as operators and methods.
-_VALUE_RULES = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / y,
-    "pow": lambda x, y: x ** y,
-    "neg": lambda x: -x,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "tan": Value.tan,
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "abs": Value.abs,
-}
 
+class _Calls:
+    """The engine's reading of one expression's calls, each through ``engine.apply``.
+
+    An operation outside its domain does not stop the build: it becomes an ``undefined``
+    node (NaN, as PyTorch computes it), remembered with its fault. Only a selection
+    (``where``) can drop it, when it selects the other branch; at the end, an output that
+    depends on a fault raises that fault (``output``). So where(x > 0, sqrt(x), x) at -1
+    has the value -1 and a NaN gradient, the where-trap of PyTorch and JAX.
+    """
+
+    def __init__(self):
+        self.faults: dict[int, Exception] = {}  # id of an undefined node -> its fault
+
+    def __call__(self, primitive, *args):
+        upstream = self.upstream(primitive, args)
+        if upstream is not None:
+            return self.undefined(primitive, args, upstream)
+        if not any(isinstance(arg, Value) for arg in args):
+            # Constants only: plain float arithmetic, no node.
+            try:
+                return faults.call(primitive, *args)
+            except ARITHMETIC_ERRORS as error:
+                return self.undefined(primitive, args, error)
+        numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
+        try:
+            out = engine.apply(primitive, *args)
+        except ARITHMETIC_ERRORS as error:
+            return self.undefined(primitive, args, faults.explain_engine(primitive, numbers,
+                                                                          error))
+        try:
+            # The engine answers NaN or inf quietly, as PyTorch does; the method says where.
+            faults.check_finite(primitive, numbers, out.data)
+        except ARITHMETIC_ERRORS as error:
+            return self.undefined(primitive, args, error)
+        return out
+
+    def upstream(self, primitive, args) -> Exception | None:
+        """The fault this call inherits: its first faulty argument's, or for a selection,
+        that of the condition or the selected argument only."""
+        faulty = [self.faults.get(id(arg)) for arg in args]
+        if primitive.selects is not None:
+            numbers = [math.nan if fault else _data(arg) for arg, fault in zip(args, faulty)]
+            kept = [*primitive.conditions]
+            if not any(faulty[position] for position in kept):
+                kept.append(primitive.selects(*numbers))
+            faulty = [faulty[position] for position in kept]
+        return next((fault for fault in faulty if fault is not None), None)
+
+    def undefined(self, primitive, args, fault: Exception) -> Value:
+        out = engine.undefined(primitive, *args)
+        self.faults[id(out)] = fault
+        return out
+
+    def output(self, out) -> Value:
+        """The graph's output as a Value; raises the fault it depends on, if any."""
+        if id(out) in self.faults:
+            raise self.faults[id(out)]
+        return out if isinstance(out, Value) else Value(out)
 
 
 def _call(primitive, *args):
-    if not any(isinstance(arg, Value) for arg in args):
-        # Constants only: plain float arithmetic, no node.
-        return faults.call(primitive, *args)
-    numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
-    try:
-        out = _VALUE_RULES[primitive.name](*args)
-    except ARITHMETIC_ERRORS as error:
-        raise faults.explain_engine(primitive, numbers, error) from None
-    # The engine answers NaN or inf quietly, as PyTorch does; the method says where.
-    faults.check_finite(primitive, numbers, out.data)
+    """One call on its own, its fault raised at once (a float when every argument is)."""
+    calls = _Calls()
+    out = calls(primitive, *args)
+    if id(out) in calls.faults:
+        raise calls.faults[id(out)]
     return out
 
 
+def _data(arg) -> float:
+    return arg.data if isinstance(arg, Value) else arg
+
+
 def build_graph(expression: Expression, leaves: Mapping[str, Value]) -> Value:
-    """The expression as a ``Value`` graph over the given leaves (one per variable)."""
+    """The expression as a ``Value`` graph over the given leaves (one per variable).
+
+    Raises the first fault the output depends on (``ValueError``, ``ZeroDivisionError``,
+    ``OverflowError``, explained by ``faults``)."""
+    calls = _Calls()
     out = evaluate(expression, Interpretation(
         constant=lambda node: node.value,
         variable=lambda name: leaves[name],
-        call=_call,
+        call=calls,
     ))
-    return out if isinstance(out, Value) else Value(out)
+    return calls.output(out)
 
 
 def labelled_graph(expression: Expression, point: Mapping) -> tuple[Value, dict[int, str]]:
@@ -68,9 +111,10 @@ def labelled_graph(expression: Expression, point: Mapping) -> tuple[Value, dict[
     engine folds numbers into the node."""
     leaves = {name: Value(float(point[name]), label=name) for name in expression.variables}
     labels: dict[int, str] = {}
+    calls = _Calls()
 
     def call(primitive, *args):
-        out = _call(primitive, *args)
+        out = calls(primitive, *args)
         if isinstance(out, Value) and len(args) == 2 and primitive.symbol:
             left, right = (a if isinstance(a, Value) else f"{a:.6g}" for a in args)
             if isinstance(left, str):
@@ -79,10 +123,10 @@ def labelled_graph(expression: Expression, point: Mapping) -> tuple[Value, dict[
                 labels[id(out)] = f"{primitive.symbol} {right}"
         return out
 
-    root = evaluate(expression, Interpretation(
-        constant=lambda node: node.value, variable=lambda name: leaves[name], call=call))
-    if not isinstance(root, Value):
-        root = Value(root, label=expression.text)
+    root = calls.output(evaluate(expression, Interpretation(
+        constant=lambda node: node.value, variable=lambda name: leaves[name], call=call)))
+    if not root._prev and not root.label:
+        root.label = expression.text
     root.backward()
     return root, labels
 
