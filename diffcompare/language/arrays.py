@@ -523,3 +523,17 @@ def _expression(output, variables: tuple, label: str, index: tuple, shape: tuple
         text = f"{label}(...)" + (f"[{','.join(map(str, index))}]" if shape else "")
     traced = Expression.from_output(text, output)
     return Expression(text, traced.output, traced.nodes, variables)
+
+
+def weighted_sum(traced: ArrayTrace, weights: np.ndarray) -> Expression:
+    """Σ weights[i]·output[i] as one expression: a vector output seen along one direction."""
+    total = None
+    for expression, weight in zip(traced.outputs, np.asarray(weights, dtype=float).ravel()):
+        term = Traced(constant(float(weight))) * Traced(expression.output)
+        total = term if total is None else total + term
+    node = total.node
+    text = render(node)
+    if len(text) > _LONGEST_TEXT:
+        text = "u·f(x + t·v)"
+    traced_sum = Expression.from_output(text, node)
+    return Expression(text, traced_sum.output, traced_sum.nodes, traced.variables)
