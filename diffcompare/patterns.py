@@ -115,13 +115,15 @@ def _sign(test, reference, failed, tolerance) -> str | None:
 
 def _factor(test, reference, failed, tolerance) -> str | None:
     nonzero = np.abs(reference) > tolerance
-    if not nonzero[failed].all() or np.any(np.abs(test[~nonzero]) > tolerance):
+    if not nonzero[failed].all():
         return None
-    ratios = test[nonzero] / reference[nonzero]
-    factor = float(np.median(ratios))
-    if factor == 0 or not np.all(np.abs(test - factor * reference) <= tolerance * max(1, abs(factor))):
+    factor = float(np.median(test[failed] / reference[failed]))
+    close = np.abs(test - factor * reference) <= tolerance * max(1, abs(factor))
+    if factor == 0 or not close[failed].all():
         return None
-    return f"every entry is off by the same factor {factor:.6g}{_factor_hint(factor)}"
+    every = "every entry is" if failed.all() else \
+        f"every wrong entry ({int(failed.sum())} of {len(failed)}) is"
+    return f"{every} off by the same factor {factor:.6g}{_factor_hint(factor)}"
 
 
 def _factor_hint(factor: float) -> str:
