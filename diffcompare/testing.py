@@ -27,15 +27,23 @@ from diffcompare.language.parse import parse
 from diffcompare.language.trace import trace
 
 
-def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | None = None,
-                           **point: float) -> Comparison:
+def assert_gradients_agree(f: str | Callable | Expression, /, *inputs, engine: type | None = None,
+                           **point):
     """Compare f's value and gradient at ``point`` by every method; fail unless they agree.
 
     ``f`` is an expression string (``"x**2*sin(y)"``), or a Python function of the
     variables, written with operators and ``diffcompare.functions`` (or micrograd-style
     methods such as ``x.tanh()``). ``engine``: your own Value class, compared as well.
     Returns the ``Comparison`` when the methods agree.
+
+    With positional ``inputs`` (numpy arrays, numbers, float64 torch tensors), ``f`` is
+    a function on arrays and this is ``check_gradients(f, *inputs, **options)`` (grad=,
+    rtol=, atol=, scheme=, directions=): it returns the ``GradientCheck``, or fails with
+    the pattern and the worst entries as a table.
     """
+    __tracebackhide__ = True
+    if inputs:
+        return _assert_arrays(f, inputs, point)
     expression = _expression(f, point)
     methods = None
     if engine is not None:
@@ -49,6 +57,17 @@ def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | 
             comparison.verdict.status, "the methods do not agree")
         raise AssertionError(headline + "\n\n" + present.report(comparison))
     return comparison
+
+
+def _assert_arrays(f, inputs, options):
+    __tracebackhide__ = True
+    from diffcompare import gradient_table
+    from diffcompare.gradients import check_gradients
+
+    check = check_gradients(f, *inputs, **options)
+    if not check.ok:
+        raise AssertionError(gradient_table.report(check))
+    return check
 
 
 def _expression(f, point: Mapping[str, float]) -> Expression:
