@@ -1,0 +1,147 @@
+"""check_gradients: numpy and PyTorch code, hand-written gradients, patterns, dtypes."""
+
+import numpy as np
+import pytest
+
+from diffcompare import InputError
+from diffcompare.gradient_table import report
+from diffcompare.gradients import check_gradients
+from diffcompare.testing import assert_gradients_agree
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - CI installs torch (.ci/run)
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="torch cannot be imported here")
+
+
+def softmax_ce(logits):
+    targets = np.array([0, 2])
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(2), targets])
+
+
+LOGITS = np.array([[0.1, -0.3, 0.7], [1.2, 0.4, -0.5]])
+
+
+def test_check_gradients_numpy_softmax_ce_has_an_exact_reference_per_entry():
+    check = check_gradients(softmax_ce, LOGITS)
+    assert check.ok and check.reference == "exact" and check.mode == "full"
+    assert [e.label for e in check.entries][:2] == ["logits[0,0]", "logits[0,1]"]
+    assert all(e.errors["autograd"].digits > 14 for e in check.entries)
+
+
+def test_check_gradients_two_layer_mlp_with_matmul():
+    rng = np.random.default_rng(0)
+    x, w1, w2 = rng.normal(size=(3, 2)), rng.normal(size=(2, 3)), rng.normal(size=3)
+    check = check_gradients(lambda x, w1, w2: np.mean(np.tanh(x @ w1) @ w2), x, w1, w2)
+    assert check.ok and len(check.entries) == 6 + 6 + 3
+
+
+def test_check_gradients_maximum_and_where_are_traced():
+    x = np.array([-1.5, 0.5, 2.0])
+    check = check_gradients(lambda x: np.sum(np.maximum(x, 0) + np.where(x > 1, x * x, -x)), x,
+                            grad=lambda x: (x > 0) + np.where(x > 1, 2 * x, -1.0))
+    assert check.ok
+
+
+def test_check_gradients_refuses_an_untraceable_numpy_function_by_name():
+    with pytest.raises(InputError, match="numpy's np.fft.fft|numpy's np.fft|fft"):
+        check_gradients(lambda x: np.sum(np.abs(np.fft.fft(x))), np.array([1.0, 2.0]))
+    with pytest.raises(InputError, match="numpy's arctan2"):
+        check_gradients(lambda x: np.sum(np.arctan2(x, 1.0)), np.array([1.0, 2.0]))
+
+
+def test_check_gradients_int64_constant_keeps_the_exact_reference():
+    check = check_gradients(lambda x: np.sum(x) * np.int64(3) / np.int64(7), np.array([1.0, 2.0]))
+    assert check.ok and check.reference == "exact"
+    assert check.entries[0].exact == pytest.approx(3 / 7, rel=1e-15)
+
+
+def test_check_gradients_int64_input_is_taken_as_float_with_a_note():
+    check = check_gradients(lambda x: np.sum(x * x), np.array([1, 2], dtype=np.int64))
+    assert check.ok and any("int64" in note for note in check.notes)
+
+
+def test_check_gradients_float32_input_and_constant_are_upcast_with_a_note():
+    check = check_gradients(lambda x: np.sum(x * np.float32(0.5) * np.ones(2, np.float32)),
+                            np.array([1.0, 2.0], dtype=np.float32))
+    assert check.ok
+    assert any("float32: upcast" in note for note in check.notes)
+    assert any("float32 constant was upcast" in note for note in check.notes)
+
+
+def test_check_gradients_zero_dimensional_arrays_as_inputs_and_constants():
+    check = check_gradients(lambda x, y: x * np.sin(y) * np.array(2.0), np.array(1.5), 0.5)
+    assert check.ok and [e.label for e in check.entries] == ["x", "y"]
+
+
+def test_check_gradients_complex_input_is_refused():
+    with pytest.raises(InputError, match="complex128"):
+        check_gradients(lambda x: np.sum(x), np.array([1j]))
+
+
+def test_check_gradients_large_input_checks_random_directions_and_says_so():
+    x = np.linspace(-1, 1, 40)
+    check = check_gradients(lambda x: np.sum(np.tanh(x)), x, grad=lambda x: 1 - np.tanh(x) ** 2,
+                            directions=2)
+    assert check.ok and check.mode == "directions" and len(check.entries) == 2
+    assert any("2 random ±1 directions" in note for note in check.notes)
+
+
+def test_check_gradients_vector_output_checks_the_jacobian():
+    x = np.array([0.3, -0.8])
+    check = check_gradients(lambda x: np.sin(x) * x[0], x,
+                            grad=lambda x: np.diag(np.cos(x) * x[0]) + np.outer(np.sin(x), [1, 0]))
+    assert check.ok and len(check.entries) == 4 and check.entries[1].label == "out[0] by x[1]"
+
+
+def test_check_gradients_bad_grad_is_caught_with_the_factor_pattern():
+    check = check_gradients(lambda x: np.sum(x * x), np.array([1.0, -2.0]), grad=lambda x: x)
+    assert not check.ok and "factor 0.5" in check.pattern
+
+
+def test_assert_gradients_agree_on_arrays_shows_the_pattern_and_a_table():
+    with pytest.raises(AssertionError) as failure:
+        assert_gradients_agree(lambda x: np.sum(x * x), np.array([1.0, -2.0]), grad=lambda x: -2 * x)
+    text = str(failure.value)
+    assert "pattern: the sign is flipped" in text and "x[1]" in text and "✗" in text
+
+
+def test_report_of_a_passing_check_starts_with_agree():
+    assert report(check_gradients(softmax_ce, LOGITS)).startswith("AGREE: 6 gradient entries")
+
+
+@needs_torch
+def test_check_gradients_torch_function_gradient_is_under_test():
+    x = torch.tensor([[0.5, -1.0], [2.0, 0.3]], dtype=torch.float64)
+    check = check_gradients(lambda x: torch.tanh(x @ x).sum(), x)
+    assert check.ok and check.under_test == "torch" and check.reference == "exact"
+
+
+@needs_torch
+def test_check_gradients_untraceable_torch_function_uses_finite_differences_and_says_so():
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    check = check_gradients(lambda x: torch.cumprod(x, 0).sum(), x)
+    assert check.ok and check.reference == "finite_difference"
+    assert any("torch's cumprod cannot be traced" in note for note in check.notes)
+
+
+CORPUS_FAST = ["softmax_ce_missing_N", "matmul_grad_transposed", "wrong_sign",
+               "bias_forgotten_sum", "relu_mask_on_output", "inplace_corrupts_saved",
+               "accumulation_lost", "stale_last_row", "frozen_weight_zeros",
+               "penalty_branch_dropped", "softmax_ce", "relu", "linear"]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", CORPUS_FAST)
+def test_corpus_case_is_judged_and_its_pattern_named(name):
+    from gradient_corpus import CASES
+
+    case = next(case for case in CASES if case.name == name)
+    args, options = case.diffcompare_args()
+    check = check_gradients(*args, **options)
+    assert check.ok == (case.expected is None), check.pattern
+    if case.expected:
+        assert case.expected in check.pattern
