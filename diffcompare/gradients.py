@@ -27,7 +27,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping, Sequence
 
@@ -50,7 +50,9 @@ DEFAULT_SCHEME = "richardson"
 DEFAULT_RTOL = 1e-7
 ATOL_SCALE = 1e-10
 SEED = 0  # the random directions are the same on every run
-UNDER_TEST = {"grad": "grad", "torch": "torch"}  # the column's name, by its source
+# Where finite differences are the reference (torch code we cannot trace), the bound also
+# allows this many times their own error estimate.
+FD_SAFETY = 10.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ class Entry:
     exact: float | None  # the exact reference, None where there is none
     numbers: Mapping[str, float | None]  # method -> number
     errors: Mapping[str, Error]  # method -> error against the reference
+    # The gradient under test passes where its absolute error is at most this:
+    # atol + rtol·|reference| (+ the finite difference's error estimate when that is the
+    # reference). None without a gradient under test.
+    bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,25 +114,26 @@ def check_gradients(fn: Callable, *inputs, grad: Callable | None = None,
     (3) random ±1 directions; 0 forces every entry; n > 0 forces n directions.
     ``rtol``/``atol`` bound the gradient under test (default ``DEFAULT_RTOL`` = 1e-7 and
     ``ATOL_SCALE`` = 1e-10 × the largest reference entry); without a gradient under
-    test they replace the finite differences' tolerance.
+    test they replace the finite differences' tolerance. ``timeout``: seconds for sympy,
+    per output entry or direction.
 
     Raises ``InputError`` for bad input and for code that cannot be traced (naming the
     numpy function), ``ImportError`` when numpy is missing.
     """
     np = _numpy()
     finite_difference.find_scheme(scheme)  # a bad name fails before any work
+    if not callable(fn):
+        raise InputError(f"check_gradients takes the function first, not a {type(fn).__name__}")
     names = input_names(fn, len(inputs))
     arrays, kinds, notes = prepare_inputs(np, inputs, names)
-    torch_mode = "torch" in kinds
-    under_test = "grad" if grad is not None else ("torch" if torch_mode else None)
-    size = sum(array.size for array in arrays)
     if directions is None:
-        directions = 0 if size <= FULL_LIMIT else DEFAULT_DIRECTIONS
-    if directions < 0:
-        raise InputError(f"directions must be 0 (every entry) or a positive count, not {directions}")
-    run = _Run(np, fn, inputs, names, arrays, kinds, notes, scheme, rtol, atol, timeout,
-               under_test, grad)
-    return run.directional(directions) if directions else run.full()
+        directions = 0 if sum(a.size for a in arrays) <= FULL_LIMIT else DEFAULT_DIRECTIONS
+    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 0:
+        raise InputError(f"directions must be 0 (every entry) or a positive count, "
+                         f"not {directions!r}")
+    check = _Check(np, fn, inputs, grad, names, arrays, "torch" in kinds, notes,
+                   _Options(scheme, rtol, atol, timeout))
+    return check.directional(directions) if directions else check.full()
 
 
 def _numpy():
@@ -145,18 +152,18 @@ def prepare_inputs(np, inputs: Sequence, names: Sequence[str]):
     for name, value in zip(names, inputs):
         kind = "number" if is_number(value) else "numpy"
         if type(value).__module__.startswith("torch"):
-            kind = "torch"
+            kind, dtype = "torch", str(value.dtype).replace("torch.", "")
+            if value.is_complex():
+                raise InputError(f"input {name} is {dtype}: check_gradients takes real numbers")
             value = value.detach().cpu()
-            dtype = str(value.dtype).replace("torch.", "")
-            value = value.numpy()
+            value = (value.double() if value.is_floating_point() else value).numpy()
         else:
-            value = np.asarray(value) if not is_number(value) or isinstance(value, np.generic) \
-                else np.asarray(value, dtype=np.float64 if isinstance(value, float) else None)
+            value = np.asarray(value)
             dtype = value.dtype.name
-        if value.dtype.kind in "cb" or value.dtype.kind not in "iuf":
+        if value.dtype.kind not in "iuf" and dtype not in ("float16", "bfloat16", "float32"):
             raise InputError(f"input {name} has dtype {dtype}: check_gradients takes real "
                              "numbers (float64; float32 and integers are converted)")
-        if value.dtype.kind == "f" and value.dtype.itemsize < 8:
+        if dtype in ("float16", "bfloat16", "float32"):
             notes.append(f"input {name} is {dtype}: upcast to float64 (its value exactly), so "
                          "the check is of the float64 function")
         elif value.dtype.kind in "iu":
@@ -166,22 +173,40 @@ def prepare_inputs(np, inputs: Sequence, names: Sequence[str]):
     return arrays, kinds, notes
 
 
-class _Run:
+@dataclass(frozen=True)
+class _Options:
+    scheme: str
+    rtol: float | None
+    atol: float | None
+    timeout: float | None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """An entry before its gradient under test is judged (the bound needs every entry)."""
+
+    entry: Entry
+    reference: float | None  # what the gradient under test is measured against
+    reference_error: float = 0.0  # the reference's own error (an untraced torch function)
+
+
+class _Check:
     """One check: the trace, the comparisons, the gradient under test, the entries."""
 
-    def __init__(self, np, fn, inputs, names, arrays, kinds, notes, scheme, rtol, atol,
-                 timeout, under_test, grad):
-        self.np, self.fn, self.inputs, self.names = np, fn, inputs, names
-        self.arrays, self.kinds, self.notes = arrays, kinds, list(notes)
-        self.scheme, self.rtol, self.atol, self.timeout = scheme, rtol, atol, timeout
-        self.under_test, self.grad = under_test, grad
-        self.torch_mode = "torch" in kinds
-        self.shape_faults = []
-        self.fd_errors = {}
+    def __init__(self, np, fn, inputs, grad, names, arrays, torch_mode, notes, options):
+        self.np, self.fn, self.inputs, self.grad = np, fn, inputs, grad
+        self.names, self.arrays, self.torch_mode = names, arrays, torch_mode
+        self.notes, self.options = list(notes), options
+        self.under_test = "grad" if grad is not None else ("torch" if torch_mode else None)
+        self.shape_faults: list = []
 
-    # ---- tracing ----
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
-    def trace(self, leaves, variables=None):
+    # ---- the trace ----
+
+    def trace(self, leaves, variables=None, split=False):
         """fn traced on ``leaves``; None (with a note) for torch code we cannot trace."""
         from diffcompare.language import arrays as traced_arrays
 
@@ -190,31 +215,36 @@ class _Run:
             from diffcompare.language import torch_trace
 
             wrap, unwrap = torch_trace.wrap, torch_trace.unwrap
-        else:
-            wrap = self._numpy_wrap
         try:
-            return traced_arrays.trace_arrays(self.fn, leaves, self.arrays, variables,
-                                              wrap=wrap, unwrap=unwrap)
+            traced = traced_arrays.trace_arrays(self.fn, leaves, self.arrays, variables,
+                                                wrap=wrap, unwrap=unwrap, names=self.names,
+                                                split=split)
         except InputError as error:
             if not self.torch_mode:
                 raise
-            self.note(f"not traced, so no exact reference: {error.one_line()}; the torch "
-                      "gradient is checked against our finite differences of the function")
+            if not split:
+                self.note(f"not traced, so no exact reference: {error.one_line()}; the torch "
+                          "gradient is checked against our finite differences of the function")
             return None
+        for note in traced.notes:
+            self.note(note)
+        return traced
 
-    def _numpy_wrap(self, array):
-        return array
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
-    def point(self, variables_by_input) -> dict[str, Fraction]:
+    def point(self, leaves) -> dict[str, Fraction]:
         point = {}
-        for variables, array in zip(variables_by_input, self.arrays):
+        for leaf, array in zip(leaves, self.arrays):
             for index in self.np.ndindex(array.shape):
-                point[variables[index].node.name] = Fraction(float(array[index]))
+                point[leaf[index].node.name] = Fraction(float(array[index]))
         return point
+
+    def compare(self, expression, point) -> Comparison:
+        methods = {autograd.METHOD: autograd.differentiate,
+                   finite_difference.METHOD: finite_difference.method(self.options.scheme)}
+        tolerances = None
+        if self.under_test is None and self.options.rtol is not None:
+            tolerances = {finite_difference.METHOD: self.options.rtol}
+        return compare(expression, at=point, methods=methods, tolerances=tolerances,
+                       timeout=self.options.timeout)
 
     # ---- every entry ----
 
@@ -222,37 +252,70 @@ class _Run:
         from diffcompare.language.arrays import entry_label, entry_variables
 
         np = self.np
-        leaves = [entry_variables(name, array.shape) for name, array in zip(self.names, self.arrays)]
+        leaves = [entry_variables(name, a.shape) for name, a in zip(self.names, self.arrays)]
         traced = self.trace(leaves)
-        if traced is not None:
-            self.notes.extend(n for n in traced.notes if n not in self.notes)
+        output_shape, tested = self.tested_full(traced)
         comparisons, rows = [], []
-        output_shape = traced.output_shape if traced else self._output_shape()
-        tested = self.tested_full(output_shape)
         for position, output in enumerate(np.ndindex(output_shape)):
             comparison = None
             if traced is not None:
-                comparison = run_compare(traced.outputs[position], self.point(leaves), self.scheme,
-                                         self.rtol, self.under_test is not None, self.timeout)
+                comparison = self.compare(traced.outputs[position], self.point(leaves))
                 comparisons.append(comparison)
             for name, array, leaf in zip(self.names, self.arrays, leaves):
                 for index in np.ndindex(array.shape):
                     label = entry_label(name, index)
                     if output_shape:
                         label = f"out[{','.join(map(str, output))}] by {label}"
-                    test = tested[name][output + index] if tested is not None else None
-                    rows.append(self.entry(label, name, index, output, comparison,
-                                           leaf[index].node.name, test, position, array))
-        return self.finish(rows, comparisons, "full", 0, tested, output_shape)
+                    test = None if tested is None else tested[name][output + index]
+                    move = [np.zeros(a.shape) for a in self.arrays]
+                    move[self.names.index(name)][index] = 1.0
+                    weights = np.zeros(output_shape)
+                    weights[output] = 1.0
+                    rows.append(self.row(Entry(label, name, index, output, None, {}, {}),
+                                         comparison, leaf[index].node.name, test,
+                                         (move, weights)))
+        return self.finish(rows, comparisons, "full", 0)
 
-    def _output_shape(self):
-        out = self.call_torch()[0]
-        return tuple(out.shape)
+    def tested_full(self, traced):
+        """The output shape, and input name -> the gradient under test shaped output +
+        input (None without one)."""
+        output_shape = traced.output_shape if traced is not None else None
+        if self.under_test == "torch":
+            from diffcompare import torch_gradients
+
+            output_shape, grads = torch_gradients.jacobian(self.fn, self.arrays)
+        elif self.under_test == "grad":
+            if output_shape is None:
+                raise InputError("grad= needs a function that can be traced")
+            grads = self.call_grad()
+        else:
+            return output_shape, None
+        return output_shape, {name: self.shaped(name, array, g, output_shape)
+                              for name, array, g in zip(self.names, self.arrays, grads)}
+
+    def shaped(self, name, array, g, output_shape):
+        """``g`` as the gradient of ``name``, or NaNs (and a shape fault) when its shape
+        is not output shape + the input's shape."""
+        g = self.np.asarray(g, dtype=self.np.float64)
+        wanted = tuple(output_shape) + array.shape
+        if g.shape != wanted:
+            self.shape_faults.append((name, g.shape, wanted))
+            return self.np.full(wanted, self.np.nan)
+        return g
+
+    def call_grad(self):
+        grads = self.grad(*self.inputs)
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        if len(grads) != len(self.arrays):
+            raise InputError(f"grad returned {len(grads)} arrays for {len(self.arrays)} inputs")
+        return [g.detach().cpu().numpy() if type(g).__module__.startswith("torch") else g
+                for g in grads]
 
     # ---- random directions ----
 
     def directional(self, count: int) -> GradientCheck:
-        from diffcompare.language.arrays import along_direction
+        from diffcompare.language.arrays import along_direction, weighted_sum
         from diffcompare.language.expression import Var
         from diffcompare.language.trace import Traced
 
@@ -262,225 +325,130 @@ class _Run:
         comparisons, rows = [], []
         for k in range(1, count + 1):
             vs = [rng.choice([-1.0, 1.0], size=array.shape) for array in self.arrays]
-            leaves = [along_direction(array, v, t) for array, v in zip(self.arrays, vs)]
-            traced = self.trace(leaves, ["t"])
-            output_shape = traced.output_shape if traced else self._output_shape()
+            traced = self.trace([along_direction(a, v, t) for a, v in zip(self.arrays, vs)],
+                                ["t"])
+            output_shape = traced.output_shape if traced is not None else self.output_shape()
             u = rng.choice([-1.0, 1.0], size=output_shape)
             comparison = None
             if traced is not None:
-                self.notes.extend(n for n in traced.notes if n not in self.notes)
-                from diffcompare.language.arrays import weighted_sum
-
-                expression = weighted_sum(traced, u)
-                comparison = run_compare(expression, {"t": Fraction(0)}, self.scheme, self.rtol,
-                                         self.under_test is not None, self.timeout)
+                comparison = self.compare(weighted_sum(traced, u), {"t": Fraction(0)})
                 comparisons.append(comparison)
-            test = self.tested_direction(vs, u, output_shape)
-            rows.append(self.entry(f"direction {k}", None, (), (), comparison, "t", test, 0,
-                                   None, directional=(vs, u)))
+            rows.append(self.row(Entry(f"direction {k}", None, (), (), None, {}, {}),
+                                 comparison, "t", self.tested_direction(vs, u, output_shape),
+                                 (vs, u)))
         self.note(f"{count} random ±1 direction{'s' * (count > 1)} checked (directional "
-                  f"derivatives), not every entry: the inputs have "
+                  f"derivatives uᵀ·J·v), not every entry: the inputs have "
                   f"{sum(a.size for a in self.arrays)} entries")
-        return self.finish(rows, comparisons, "directions", count, None, ())
+        return self.finish(rows, comparisons, "directions", count)
 
-    # ---- the gradient under test ----
+    def output_shape(self):
+        from diffcompare import torch_gradients
 
-    def tested_full(self, output_shape):
-        """input name -> the array under test, shaped output + input; None if no test."""
-        if self.under_test is None:
-            return None
-        grads = self.call_grad() if self.under_test == "grad" else self.torch_jacobian(output_shape)
-        tested = {}
-        for name, array, g in zip(self.names, self.arrays, grads):
-            tested[name] = self.check_shape(name, array, g, output_shape)
-        return tested
+        return torch_gradients.output_shape(self.fn, self.arrays)
 
-    def check_shape(self, name, array, g, output_shape):
+    def tested_direction(self, vs, u, output_shape) -> float | None:
         np = self.np
-        g = np.asarray(g, dtype=np.float64)
-        wanted = tuple(output_shape) + array.shape
-        if g.shape != wanted:
-            self.shape_faults.append((name, g.shape, wanted))
-            return np.full(wanted, np.nan)
-        return g
-
-    shape_faults: list
-
-    def call_grad(self):
-        grads = self.grad(*self.inputs)
-        if len(self.arrays) == 1 and not isinstance(grads, (tuple, list)):
-            grads = (grads,)
-        if len(grads) != len(self.arrays):
-            raise InputError(f"grad returned {len(grads)} arrays for {len(self.arrays)} inputs")
-        return [self.to_numpy(g) for g in grads]
-
-    def to_numpy(self, value):
-        if type(value).__module__.startswith("torch"):
-            return value.detach().cpu().numpy()
-        return value
-
-    def call_torch(self, leaves=None):
-        import torch
-
-        tensors = [torch.tensor(array, dtype=torch.float64, requires_grad=True)
-                   for array in self.arrays]
-        out = self.fn(*tensors)
-        return out, tensors
-
-    def torch_jacobian(self, output_shape):
-        import torch
-
-        np = self.np
-        out, tensors = self.call_torch()
-        rows = {name: np.zeros(tuple(output_shape) + a.shape) for name, a in zip(self.names, self.arrays)}
-        for output in np.ndindex(tuple(output_shape)):
-            seed = torch.zeros(tuple(out.shape), dtype=out.dtype)
-            seed[output] = 1.0
-            grads = torch.autograd.grad(out, tensors, grad_outputs=seed, retain_graph=True,
-                                        allow_unused=True)
-            for name, g in zip(self.names, grads):
-                if g is not None:
-                    rows[name][output] = g.detach().numpy()
-        return [rows[name] for name in self.names]
-
-    def tested_direction(self, vs, u, output_shape):
-        np = self.np
-        if self.under_test is None:
-            return None
         if self.under_test == "torch":
-            import torch
+            from diffcompare import torch_gradients
 
-            out, tensors = self.call_torch()
-            grads = torch.autograd.grad(out, tensors, grad_outputs=torch.tensor(u, dtype=out.dtype),
-                                        allow_unused=True)
-            grads = [np.zeros(a.shape) if g is None else g.detach().numpy()
-                     for a, g in zip(self.arrays, grads)]
-            return float(sum(np.sum(g * v) for g, v in zip(grads, vs)))
+            return torch_gradients.directional(self.fn, self.arrays, vs, u)
+        if self.under_test is None:
+            return None
         total = 0.0
         for name, array, g, v in zip(self.names, self.arrays, self.call_grad(), vs):
-            g = self.check_shape(name, array, g, output_shape)
+            g = self.shaped(name, array, g, output_shape)
             total += float(np.tensordot(u, np.tensordot(g, v, axes=v.ndim), axes=u.ndim))
         return total
 
     # ---- entries and the verdict ----
 
-    def entry(self, label, name, index, output, comparison, variable, test, position, array,
-              directional=None) -> Entry:
-        numbers_, errors = {}, {}
-        exact = None
+    def row(self, entry: Entry, comparison, variable: str, test, move) -> _Row:
+        """The entry's numbers: each method's, or our finite difference of the torch
+        function where it was not traced."""
+        numbers_, errors, exact, reference_error = {}, {}, None, 0.0
         if comparison is not None:
             exact_text = comparison.reference.exact.get(variable)
-            exact = float(exact_text) if exact_text is not None else None
+            exact = None if exact_text is None else float(exact_text)
             for result in comparison.methods:
                 numbers_[result.method] = result.number(variable)
                 errors[result.method] = comparison.errors[result.method][variable]
         else:
-            fd, fd_error = self.untraced_difference(index, name, output, directional)
-            numbers_[finite_difference.METHOD] = fd
+            from diffcompare import torch_gradients
+
+            estimate, reference_error, scheme = torch_gradients.difference(
+                self.fn, self.arrays, *move)
+            numbers_[finite_difference.METHOD] = estimate
             errors[finite_difference.METHOD] = Error(None, None, None, 0.0, None)
-            self.fd_errors[label] = fd_error
+            self.note(f"finite differences of the torch function: {scheme}")
+        reference = exact
         if test is not None:
-            reference = exact if exact is not None else self.stand_in(numbers_)
             numbers_[self.under_test] = float(test)
-            errors[self.under_test] = ("pending", reference)
-        return Entry(label, name, index, output, exact, numbers_, errors)
+            if reference is None:  # no exact value: autograd, else finite differences
+                reference = numbers_.get(autograd.METHOD)
+                reference = numbers_.get(finite_difference.METHOD) if reference is None \
+                    else reference
+        return _Row(Entry(entry.label, entry.input, entry.index, entry.output, exact,
+                          numbers_, errors), reference, reference_error)
 
-    fd_errors: dict
-
-    def stand_in(self, numbers_):
-        """The reference without an exact one: autograd, else finite differences."""
-        if numbers_.get(autograd.METHOD) is not None:
-            return numbers_[autograd.METHOD]
-        return numbers_.get(finite_difference.METHOD)
-
-    def untraced_difference(self, index, name, output, directional):
-        """Our finite difference of the torch function itself, along one entry or direction."""
-        import torch
-
-        np = self.np
-        chosen = finite_difference.find_scheme(
-            self.scheme if self.scheme != "complex_step" else DEFAULT_SCHEME)
-        if directional is None:
-            moves = [np.zeros(a.shape) for a in self.arrays]
-            moves[self.names.index(name)][index] = 1.0
-            weights = None
-        else:
-            moves, weights = directional
-
-        def along(s: float) -> float:
-            with torch.no_grad():
-                moved = [torch.tensor(a + s * m, dtype=torch.float64)
-                         for a, m in zip(self.arrays, moves)]
-                out = self.fn(*moved).detach().numpy()
-            return float(out[output]) if weights is None else float(np.sum(out * weights))
-
-        h = finite_difference.step_size(chosen, 0.0)
-        estimate, error = finite_difference.estimate_with_error(chosen, along, 0.0, h)
-        return estimate, error
-
-    def finish(self, rows, comparisons, mode, count, tested, output_shape) -> GradientCheck:
+    def finish(self, rows: Sequence[_Row], comparisons, mode: str, count: int) -> GradientCheck:
         from diffcompare import patterns
 
-        references = [e.errors[self.under_test][1] for e in rows
-                      if self.under_test and isinstance(e.errors.get(self.under_test), tuple)]
-        scale = max((abs(r) for r in references if r is not None), default=0.0)
-        rtol = DEFAULT_RTOL if self.rtol is None else self.rtol
-        atol = ATOL_SCALE * scale if self.atol is None else self.atol
+        scale = max((abs(row.reference) for row in rows if row.reference is not None),
+                    default=0.0)
+        rtol = DEFAULT_RTOL if self.options.rtol is None else self.options.rtol
+        atol = ATOL_SCALE * scale if self.options.atol is None else self.options.atol
         entries = []
-        for e in rows:
-            errors = dict(e.errors)
-            if self.under_test in errors:
-                errors[self.under_test] = measure_under_test(
-                    e.numbers[self.under_test], errors[self.under_test][1], rtol, atol)
-            entries.append(Entry(e.label, e.input, e.index, e.output, e.exact, e.numbers, errors))
+        for row in rows:
+            entry = row.entry
+            if self.under_test is not None:
+                bound = atol + rtol * abs(row.reference or 0.0) + FD_SAFETY * row.reference_error
+                error = measure_under_test(entry.numbers[self.under_test], row.reference,
+                                           rtol, bound)
+                entry = Entry(entry.label, entry.input, entry.index, entry.output, entry.exact,
+                              entry.numbers, {**entry.errors, self.under_test: error}, bound)
+            entries.append(entry)
         methods = tuple(m for m in (self.under_test, autograd.METHOD, finite_difference.METHOD)
                         if m is not None and any(m in e.numbers for e in entries))
-        failed = any(err.within is False for e in entries for err in e.errors.values())
-        reference = "exact" if comparisons and all(
-            not c.reference.details.get("unavailable") for c in comparisons) else (
-            autograd.METHOD if comparisons else finite_difference.METHOD)
-        if self.shape_faults:
-            failed = True
+        failed = bool(self.shape_faults) or any(
+            error.within is False for e in entries for error in e.errors.values())
+        if not comparisons:
+            reference = finite_difference.METHOD
+        elif all(not c.reference.details.get("unavailable") for c in comparisons):
+            reference = "exact"
+        else:
+            reference = autograd.METHOD
         check = GradientCheck(tuple(entries), methods, self.under_test, mode, count, reference,
-                              self.scheme, combined_status(comparisons, failed), None,
+                              self.options.scheme, combined_status(comparisons, failed), None,
                               tuple(self.notes), tuple(comparisons))
-        pattern = None
-        if failed:
-            pattern = patterns.describe(check, self.names, self.arrays, self.shape_faults,
-                                        self.branch_shares if mode == "full" else None)
-        return GradientCheck(check.entries, methods, self.under_test, mode, count, reference,
-                             self.scheme, check.status, pattern, tuple(self.notes),
-                             tuple(comparisons))
+        if not failed:
+            return check
+        pattern = patterns.describe(check, self.names, self.arrays, self.shape_faults,
+                                    self.branch_shares if mode == "full" else None)
+        return replace(check, pattern=pattern)
 
     def branch_shares(self):
-        """Each use of each input: its share of the gradient (split trace, our autograd)."""
-        from diffcompare.language import arrays as traced_arrays
+        """Per use of each input: (name, use number, its share of the gradient, shaped
+        output + input), from a trace that gives each use its own variables, by our
+        autograd."""
+        from diffcompare.language.arrays import entry_variables
 
-        leaves = [traced_arrays.entry_variables(name, array.shape)
-                  for name, array in zip(self.names, self.arrays)]
-        wrap = unwrap = None
-        if self.torch_mode:
-            from diffcompare.language import torch_trace
-
-            wrap, unwrap = torch_trace.wrap, torch_trace.unwrap
-        try:
-            traced = traced_arrays.trace_arrays(self.fn, leaves, self.arrays, wrap=wrap,
-                                                unwrap=unwrap, names=self.names, split=True)
-        except InputError:
+        np = self.np
+        leaves = [entry_variables(name, a.shape) for name, a in zip(self.names, self.arrays)]
+        traced = self.trace(leaves, split=True)
+        if traced is None:
             return []
         point = self.point(leaves)
         for name, _, use in traced.uses:
             array = self.arrays[self.names.index(name)]
-            for index in self.np.ndindex(array.shape):
+            for index in np.ndindex(array.shape):
                 point[use[index].node.name] = Fraction(float(array[index]))
-        shares = []
         results = [autograd.differentiate(output, point) for output in traced.outputs]
+        shares = []
         for name, k, use in traced.uses:
-            share = self.np.zeros(tuple(traced.output_shape) + use.shape)
-            for position, output in enumerate(self.np.ndindex(tuple(traced.output_shape))):
-                for index in self.np.ndindex(use.shape):
-                    share[output + index] = results[position].gradient.get(
-                        use[index].node.name) or 0.0
+            share = np.zeros(tuple(traced.output_shape) + use.shape)
+            for result, output in zip(results, np.ndindex(tuple(traced.output_shape))):
+                for index in np.ndindex(use.shape):
+                    share[output + index] = result.gradient.get(use[index].node.name) or 0.0
             shares.append((name, k, share))
         return shares
 
@@ -500,7 +468,7 @@ def input_names(fn: Callable, count: int) -> list[str]:
     for position in range(count):
         name = parameters[position] if position < len(parameters) else f"x{position}"
         if name in CONSTANTS or name in FUNCTIONS or name.startswith("_") or "__" in name:
-            name = f"x{position}_{name.strip('_')}" if name.strip("_") else f"x{position}"
+            name = f"x{position}"
         names.append(name)
     if len(set(names)) != len(names):
         raise InputError(f"two inputs share a name ({', '.join(names)})")
@@ -508,38 +476,22 @@ def input_names(fn: Callable, count: int) -> list[str]:
 
 
 def measure_under_test(estimate: float | None, reference: float | None, rtol: float,
-                       atol: float) -> Error:
-    """The gradient under test against the reference: within atol + rtol·|reference|."""
+                       bound: float) -> Error:
+    """The gradient under test against the reference: within when the absolute error is
+    at most ``bound``; ``scaled`` is the error in units of the bound."""
     if reference is None:
         return Error(None, None, None, rtol, None)
     if estimate is None or not math.isfinite(estimate):
         return Error(None, None, None, rtol, False)
     absolute = abs(Fraction(estimate) - Fraction(reference))
     relative = absolute / abs(Fraction(reference)) if reference != 0 else None
-    bound = atol + rtol * abs(reference)
-    return Error(float(absolute), None if relative is None else float(relative),
-                 correct_digits(None if relative is None and absolute else
-                                (relative if relative is not None else 0)),
-                 rtol, bool(absolute <= bound), scaled=float(absolute) / bound if bound else None)
-
-
-def methods_for(scheme: str, rtol: float | None, has_test: bool) -> tuple[dict, dict | None]:
-    """compare's methods (autograd, finite differences with ``scheme``) and tolerances."""
-    methods = {autograd.METHOD: autograd.differentiate,
-               finite_difference.METHOD: finite_difference.method(scheme)}
-    tolerances = None if has_test or rtol is None else {finite_difference.METHOD: rtol}
-    return methods, tolerances
+    digits = correct_digits(relative) if relative is not None else (17.0 if absolute == 0 else 0.0)
+    return Error(float(absolute), None if relative is None else float(relative), digits, rtol,
+                 bool(absolute <= bound), scaled=float(absolute) / bound if bound else None)
 
 
 def is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def run_compare(expression, point: Mapping[str, Fraction], scheme: str, rtol: float | None,
-                has_test: bool, timeout: float | None) -> Comparison:
-    methods, tolerances = methods_for(scheme, rtol, has_test)
-    return compare(expression, at=point, methods=methods, tolerances=tolerances,
-                   timeout=timeout)
 
 
 def combined_status(comparisons: Sequence[Comparison], failed: bool) -> str:

@@ -145,3 +145,34 @@ def test_corpus_case_is_judged_and_its_pattern_named(name):
     assert check.ok == (case.expected is None), check.pattern
     if case.expected:
         assert case.expected in check.pattern
+
+
+@needs_torch
+def test_untraced_torch_function_uses_the_complex_step_only_where_it_is_analytic():
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    smooth = check_gradients(lambda x: torch.cumprod(x, 0).sum(), x)
+    with_abs = check_gradients(lambda x: (torch.cumprod(x, 0).abs() * x).sum(), x)
+    assert smooth.ok and any("complex_step" in note for note in smooth.notes)
+    assert with_abs.ok and any(": richardson" in note for note in with_abs.notes)
+
+
+@needs_torch
+def test_untraced_torch_function_with_a_wrong_backward_is_caught():
+    class CumprodWrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return torch.cumprod(x, 0)
+
+        @staticmethod
+        def backward(ctx, g):
+            return -g
+
+    check = check_gradients(lambda x: CumprodWrong.apply(x).sum(),
+                            torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64))
+    assert not check.ok and check.reference == "finite_difference"
+
+
+@needs_torch
+def test_torch_float32_tensor_is_upcast_with_a_note():
+    check = check_gradients(lambda x: torch.exp(x).sum(), torch.tensor([0.5, -1.0]))
+    assert check.ok and any("float32: upcast" in note for note in check.notes)

@@ -217,7 +217,7 @@ def _call(name: str, args, kwargs):
     operation = OPERATIONS.get(name)
     if operation is None:
         raise InputError(f"torch's {name} cannot be traced into diffcompare's expression tree "
-                         f"(traced: {', '.join(sorted(n for n in OPERATIONS if n[0] != '_'))})")
+                         "(traced: the operations of diffcompare.language.torch_trace.OPERATIONS)")
     plain_kwargs = {key: _plain(value) for key, value in kwargs.items()}
     return _dressed(operation(*_plain(args), **plain_kwargs))
 
