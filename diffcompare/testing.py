@@ -39,9 +39,12 @@ def assert_gradients_agree(f: str | Callable | Expression, /, *inputs, engine: t
     With positional ``inputs`` (numpy arrays, numbers, float64 torch tensors), ``f`` is
     a function on arrays and this is ``check_gradients(f, *inputs, **options)`` (grad=,
     rtol=, atol=, scheme=, directions=): it returns the ``GradientCheck``, or fails with
-    the pattern and the worst entries as a table.
+    the pattern and the worst entries as a table. Arrays given by keyword
+    (``x=np.array(...)``) are taken the same way, in the order of f's parameters.
     """
     __tracebackhide__ = True
+    if not inputs and callable(f) and any(hasattr(v, "shape") for v in point.values()):
+        inputs, point = _inputs_by_keyword(f, point)
     if inputs:
         return _assert_arrays(f, inputs, point)
     expression = _expression(f, point)
@@ -68,6 +71,13 @@ def _assert_arrays(f, inputs, options):
     if not check.ok:
         raise AssertionError(gradient_table.report(check))
     return check
+
+
+def _inputs_by_keyword(f: Callable, point: dict) -> tuple[tuple, dict]:
+    """The values of f's parameters, in order, and the rest (check_gradients' options)."""
+    order = [name for name in inspect.signature(f).parameters if name in point]
+    return tuple(point[name] for name in order), {k: v for k, v in point.items()
+                                                  if k not in order}
 
 
 def _expression(f, point: Mapping[str, float]) -> Expression:

@@ -176,3 +176,42 @@ def test_untraced_torch_function_with_a_wrong_backward_is_caught():
 def test_torch_float32_tensor_is_upcast_with_a_note():
     check = check_gradients(lambda x: torch.exp(x).sum(), torch.tensor([0.5, -1.0]))
     assert check.ok and any("float32: upcast" in note for note in check.notes)
+
+
+def test_assert_gradients_agree_takes_arrays_by_keyword():
+    """Issue 13: a numpy softmax cross-entropy given x=array failed with a raw
+    TypeError ('Traced' object is not subscriptable)."""
+    check = assert_gradients_agree(softmax_ce, logits=LOGITS)
+    assert check.ok and check.entries[0].label == "logits[0,0]"
+
+
+def test_assert_gradients_agree_np_int64_constant_keeps_the_exact_reference():
+    """Issue 13: an np.int64 constant made sympy fail, and the test passed WITHOUT EXACT
+    REFERENCE."""
+    comparison = assert_gradients_agree(lambda x: x * np.int64(3) / np.int64(2), x=1.0)
+    assert comparison.measured_against == "symbolic"
+    assert "WITHOUT" not in comparison.verdict.text
+
+
+def test_package_imports_and_compares_without_numpy_or_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['numpy'] = sys.modules['torch'] = None\n"
+            "import diffcompare\n"
+            "assert diffcompare.compare('x*sin(x)', at='x=1').agree\n"
+            "try:\n    diffcompare.check_gradients(lambda x: x, 1.0)\n"
+            "except ImportError as error:\n    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "check_gradients needs numpy: pip install diffcompare[numpy]"
+
+
+def test_check_gradients_vector_output_in_directions_weighs_the_jacobian():
+    x = np.linspace(0.1, 1.0, 6)
+    check = check_gradients(lambda x: np.exp(x) * 2, x, grad=lambda x: np.diag(2 * np.exp(x)),
+                            directions=2)
+    bad = check_gradients(lambda x: np.exp(x) * 2, x, grad=lambda x: np.diag(np.exp(x)),
+                          directions=2)
+    assert check.ok and not bad.ok and "extra /2" in bad.pattern
