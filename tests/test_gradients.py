@@ -215,3 +215,24 @@ def test_check_gradients_vector_output_in_directions_weighs_the_jacobian():
     bad = check_gradients(lambda x: np.exp(x) * 2, x, grad=lambda x: np.diag(np.exp(x)),
                           directions=2)
     assert check.ok and not bad.ok and "extra /2" in bad.pattern
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.sum(x * (x > 0)),
+    lambda x: np.sum(x[x > 0] ** 2),
+    lambda x: np.sum(np.log1p(x ** 2) + np.expm1(x) + np.logaddexp(0, x)),
+    lambda x: np.linalg.norm(x) + np.sum(np.clip(x, -1, 1)),
+    lambda x: sum(row.sum() for row in x) + np.sum(np.stack([x[0], 2 * x[1]])),
+], ids=["mask", "bool index", "log1p expm1 logaddexp", "norm clip", "iteration stack"])
+def test_check_gradients_traces_common_numpy_idioms(f):
+    assert check_gradients(f, np.array([[0.5, -1.2], [0.3, 2.0]])).ok
+
+
+def test_check_gradients_store_into_a_float_array_is_refused_in_one_line():
+    def f(x):
+        out = np.zeros(2)
+        out[0] = x[0]
+        return out.sum()
+
+    with pytest.raises(InputError, match=r"f failed on traced arrays .*out\[i\] = "):
+        check_gradients(f, np.array([1.0, 2.0]))

@@ -14,6 +14,7 @@ What is traced, each row of one table below:
   operators, ``np.abs``), found by name, so a new row is traced the moment it exists;
   ``np.square``; ``np.maximum``/``np.minimum`` and ``np.max``/``np.min``, written with
   the table's ``relu`` (max(a, b) = a + relu(b - a)), which keeps the kink visible;
+  ``log1p``, ``expm1``, ``logaddexp`` and ``np.linalg.norm`` written with the table's rows;
 - reductions and linear algebra on object arrays (``sum``, ``mean``, ``dot``, ``@``);
 - indexing, reshaping, broadcasting, stacking;
 - comparisons and ``np.where``: a comparison is decided by the values at the point, so
@@ -225,7 +226,22 @@ def _elementwise_table() -> dict:
     table[np.positive] = lambda a: a
     table[np.maximum] = table[np.fmax] = _maximum
     table[np.minimum] = table[np.fmin] = _minimum
+    # Written with the table's rows, unless the table has a row of that name.
+    table.setdefault(np.log1p, lambda a: _call("log", _call("add", _one(), a)))
+    table.setdefault(np.expm1, lambda a: _call("sub", _call("exp", a), _one()))
+    table.setdefault(np.logaddexp, _logaddexp)
     return table
+
+
+def _one() -> Traced:
+    return Traced(constant(1))
+
+
+def _logaddexp(a: Traced, b: Traced) -> Traced:
+    # log(exp(a) + exp(b)) = m + log(exp(a - m) + exp(b - m)), m = max(a, b): no overflow
+    m = _maximum(a, b)
+    return _call("add", m, _call("log", _call("add", _call("exp", _call("sub", a, m)),
+                                                     _call("exp", _call("sub", b, m)))))
 
 
 ELEMENTWISE = _elementwise_table()
@@ -274,9 +290,10 @@ def _items(session: Session, operand) -> np.ndarray:
         return _object_array(operand)
     array = np.asarray(operand)
     _check_dtype(array.dtype, "a constant array", session)
-    # astype(object) gives Python ints and floats: np.int64 keeps its exact value.
-    return _object_array(_AS_NODES(array.astype(np.float64 if array.dtype.kind == "f"
-                                                 else object).astype(object)))
+    # astype(object) gives Python ints and floats: np.int64 keeps its exact value, a
+    # float32 its value exactly (as a float64), a bool mask becomes 0 or 1.
+    wider = {"f": np.float64, "b": np.int64}.get(array.dtype.kind, array.dtype)
+    return _object_array(_AS_NODES(array.astype(wider).astype(object)))
 
 
 def _fresh_use(session: Session, operand: TracedArray) -> np.ndarray:
@@ -396,8 +413,10 @@ def apply_function(session: Session, func, args, kwargs):
         return _where(session, *args, **kwargs)
     if func is np.clip:
         return _clip(*args, **kwargs)
+    if func is np.linalg.norm:
+        return _norm(*args, **kwargs)
     if func not in SAME_CALL:
-        raise _refuse(f"np.{func.__name__}")
+        raise _refuse(f"{func.__module__.replace('numpy', 'np')}.{func.__name__}")
     values = func(*_map(args, _values), **_map(kwargs, _values))
     items = func(*_map(args, lambda x: _items(session, x)),
                  **_map(kwargs, lambda x: _items(session, x)))
@@ -425,6 +444,12 @@ def _where(session: Session, condition=None, a=None, b=None):
     condition = np.asarray(condition, dtype=bool)
     items = np.where(condition, _items(session, a), _items(session, b))
     return _wrap(items, np.where(condition, _values(a), _values(b)), session)
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):
+    if ord is not None:
+        raise _refuse(f"np.linalg.norm with ord={ord!r}")
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))  # the 2- or Frobenius norm
 
 
 def _clip(a, lower=None, upper=None, **kwargs):
@@ -493,7 +518,15 @@ def trace_arrays(function: Callable, leaves: Sequence[np.ndarray], values: Seque
     for name, array in zip(names, arrays):
         session.inputs[id(array)] = name
     wrap = wrap or (lambda array: array)
-    out = function(*(wrap(array) for array in arrays))
+    try:
+        out = function(*(wrap(array) for array in arrays))
+    except (TypeError, ValueError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"{getattr(function, '__name__', 'the function')} failed on traced "
+                         f"arrays ({type(error).__name__}: {error}); a traced value stored "
+                         "into a float array (out[i] = ...) is the usual cause: build arrays "
+                         "with np.stack or np.concatenate") from error
     out = unwrap(out) if unwrap else out
     items = _output_items(session, out, getattr(function, "__name__", "the function"))
     if variables is None:
