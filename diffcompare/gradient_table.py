@@ -24,8 +24,10 @@ def headline(check: GradientCheck) -> str:
     mode = "full gradient" if check.mode == "full" else f"{check.directions} random directions"
     if check.ok:
         return f"AGREE: {len(check.entries)} gradient entries ({what} against {against}, {mode})"
-    if check.status != "disagree":
-        return f"{check.status.upper()}: see the comparisons ({mode})"
+    if check.status != "disagree":  # a kink or an undefined derivative: compare's words
+        verdict = next(c.verdict.text for c in check.comparisons
+                       if c.verdict.status == check.status)
+        return f"{verdict} ({mode})"
     return (f"DISAGREE: {count} of {len(check.entries)} gradient entries wrong "
             f"({what} against {against}, {mode})")
 

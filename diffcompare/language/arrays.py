@@ -38,7 +38,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Call, Expression, Var
+from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.language.primitives import FUNCTIONS, PRIMITIVES
 from diffcompare.language.trace import Traced, constant, render
 
@@ -202,7 +202,16 @@ def _call(name: str, *args: Traced) -> Traced:
 def _maximum(a: Traced, b: Traced) -> Traced:
     # max(a, b) = a + relu(b - a): exactly a where a >= b, and relu keeps the kink at a tie
     # visible to every method (kinks.find), where a branch taken by value would hide it.
+    # max(x, 0), numpy's relu, is the table's relu itself.
+    if _is_zero(b):
+        return _call("relu", a)
+    if _is_zero(a):
+        return _call("relu", b)
     return _call("add", a, _call("relu", _call("sub", b, a)))
+
+
+def _is_zero(entry: Traced) -> bool:
+    return isinstance(entry.node, Const) and entry.node.value == 0.0
 
 
 def _minimum(a: Traced, b: Traced) -> Traced:
