@@ -236,3 +236,13 @@ def test_check_gradients_store_into_a_float_array_is_refused_in_one_line():
 
     with pytest.raises(InputError, match=r"f failed on traced arrays .*out\[i\] = "):
         check_gradients(f, np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("factor, hint", [
+    (3.0, "(a missing /3?)"), (0.25, "(an extra /4?)"), (600 / 601, "(= 600/601: a /601 where /600 belongs?)"),
+    (1.7320508, ""),
+])
+def test_pattern_factor_hint_names_the_integer_behind_the_factor(factor, hint):
+    from diffcompare.patterns import _factor_hint
+
+    assert _factor_hint(factor).strip() == hint
