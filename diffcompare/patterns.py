@@ -27,9 +27,12 @@ import numpy as np
 # Two numbers count as equal in a pattern when they differ by less than this, relative to
 # the largest reference entry: far above rounding, far below any real bug.
 SAME = 1e-6
-# A factor is named as 1/N (a missing /N) when N is within this of an integer.
-INTEGER = 1e-9
-_LARGEST_N = 10**6
+# A factor is named as N, 1/N or p/q when it is that, to this relative error: the ratio of
+# two float64 gradients computed from the same numbers is good to about 1e-15, and a
+# number that merely lies near a fraction with denominator <= _LARGEST_N misses it by
+# about 1/_LARGEST_N² = 1e-8.
+INTEGER = 1e-12
+_LARGEST_N = 10**4
 
 
 def describe(check, names: Sequence[str], arrays: Sequence[np.ndarray],
