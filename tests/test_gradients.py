@@ -246,3 +246,32 @@ def test_pattern_factor_hint_names_the_integer_behind_the_factor(factor, hint):
     from diffcompare.patterns import _factor_hint
 
     assert _factor_hint(factor).strip() == hint
+
+
+TORCH_IDIOMS = {
+    "relu softmax": lambda x, w: (torch.nn.functional.softmax(torch.relu(x @ w), dim=1)
+                                  * torch.tensor([1.0, 2.0], dtype=torch.float64)).sum(),
+    "cross_entropy": lambda x, w: torch.nn.functional.cross_entropy(x @ w, torch.tensor([0, 1])),
+    "mse linear": lambda x, w: torch.nn.functional.mse_loss(
+        torch.nn.functional.linear(x, w.T), torch.zeros(2, 2, dtype=torch.float64)),
+    "logsumexp norm": lambda x, w: torch.logsumexp(x @ w, dim=1).sum() + torch.norm(w),
+    "max where view": lambda x, w: (x @ w).max(dim=1).values.sum()
+    + torch.where(x > 0, x, 0.1 * x).view(-1).sum(),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(TORCH_IDIOMS))
+def test_check_gradients_traces_common_torch_idioms(name):
+    x = torch.tensor([[0.5, -1.2, 0.3], [0.3, 2.0, -0.7]], dtype=torch.float64)
+    w = torch.tensor([[0.2, -0.4], [1.1, 0.3], [-0.6, 0.9]], dtype=torch.float64)
+    check = check_gradients(TORCH_IDIOMS[name], x, w)
+    assert check.ok and check.reference == "exact", check.notes
+
+
+@needs_torch
+def test_check_gradients_our_own_methods_off_is_a_note_when_the_reference_is_exact():
+    x = torch.tensor([[0.5, -1.2, 0.3], [0.3, 2.0, -0.7]], dtype=torch.float64)
+    check = check_gradients(lambda x: (x / x.sum(dim=1, keepdim=True)).pow(2).sum(), x)
+    assert check.ok
+    assert any("finite_difference is off its bound" in note for note in check.notes)

@@ -85,6 +85,47 @@ def _log_softmax(x, dim=None, **kwargs):
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 
+def _logsumexp(x, dim, keepdim=False):
+    top = np.max(x, axis=dim, keepdims=True)
+    out = top + np.log(np.sum(np.exp(x - top), axis=dim, keepdims=True))
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+def _reduce_loss(losses, reduction="mean"):
+    reductions = {"mean": np.mean, "sum": np.sum, "none": lambda x: x}
+    if reduction not in reductions:
+        raise InputError(f"torch's loss with reduction={reduction!r} cannot be traced")
+    return reductions[reduction](losses)
+
+
+def _mse_loss(prediction, target, reduction="mean", **kwargs):
+    return _reduce_loss((prediction - target) ** 2, reduction)
+
+
+def _nll_loss(logp, target, reduction="mean", **kwargs):
+    if kwargs.get("weight") is not None or np.ndim(target) != 1:
+        raise InputError("torch's nll_loss/cross_entropy is traced for class indices "
+                         "without weights only")
+    return _reduce_loss(-logp[np.arange(len(target)), target], reduction)
+
+
+def _cross_entropy(logits, target, reduction="mean", **kwargs):
+    if kwargs.get("label_smoothing"):
+        raise InputError("torch's cross_entropy with label_smoothing cannot be traced")
+    return _nll_loss(_log_softmax(logits, dim=1), target, reduction, **kwargs)
+
+
+def _linear(x, weight, bias=None):
+    out = x @ np.transpose(weight)
+    return out if bias is None else out + bias
+
+
+def _norm(x, p="fro", dim=None, keepdim=False, **kwargs):
+    if p not in ("fro", 2, None):
+        raise InputError(f"torch's norm with p={p!r} cannot be traced")
+    return np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
+
+
 def _clamp(x, min=None, max=None):
     return np.clip(x, min, max)
 
@@ -146,6 +187,8 @@ OPERATIONS = {
     "sum": _reduction(np.sum), "mean": _reduction(np.mean), "max": _max, "amax": _max,
     "maximum": np.maximum, "minimum": np.minimum, "clamp": _clamp, "clip": _clamp,
     "softmax": _softmax, "log_softmax": _log_softmax, "where": _where,
+    "logsumexp": _logsumexp, "linear": _linear, "norm": _norm, "mse_loss": _mse_loss,
+    "nll_loss": _nll_loss, "cross_entropy": _cross_entropy,
     "t": np.transpose, "transpose": _transpose, "permute": lambda x, *d: np.transpose(x, d),
     "view": _view, "reshape": _view, "unsqueeze": _unsqueeze, "squeeze": _squeeze,
     "expand": _expand, "flatten": lambda x: np.ravel(x),
