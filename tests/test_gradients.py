@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diffcompare import InputError
 from diffcompare.gradient_table import report
@@ -275,3 +277,28 @@ def test_check_gradients_our_own_methods_off_is_a_note_when_the_reference_is_exa
     check = check_gradients(lambda x: (x / x.sum(dim=1, keepdim=True)).pow(2).sum(), x)
     assert check.ok
     assert any("finite_difference is off its bound" in note for note in check.notes)
+
+
+@pytest.mark.parametrize("value", [np.float64(0.5), np.float32(0.5), np.int64(2), np.array(0.5),
+                                   np.array([[0.5]], dtype=np.float32)],
+                         ids=["np.float64", "np.float32", "np.int64", "0-d", "1x1 float32"])
+def test_check_gradients_numpy_scalars_and_small_arrays_as_inputs(value):
+    check = check_gradients(lambda x: np.sum(np.exp(x) * np.int64(2)), value,
+                            grad=lambda x: 2 * np.exp(np.asarray(x, dtype=np.float64)))
+    assert check.ok and check.reference == "exact"
+    assert check.entries[0].exact == pytest.approx(2 * np.exp(float(np.asarray(value).ravel()[0])))
+
+
+@settings(max_examples=8)
+@given(st.lists(st.floats(-2.5, 2.5), min_size=1, max_size=5), st.integers(2, 9))
+def test_property_a_gradient_scaled_by_n_is_named_a_missing_n(xs, n):
+    x = np.array(xs)
+    weights = np.arange(1.0, len(xs) + 1)
+
+    def grad(x):
+        return (1 - np.tanh(x) ** 2) * weights
+
+    right = check_gradients(lambda x: np.sum(np.tanh(x) * weights), x, grad=grad)
+    wrong = check_gradients(lambda x: np.sum(np.tanh(x) * weights), x, grad=lambda x: n * grad(x))
+    assert right.ok and not wrong.ok
+    assert f"a missing /{n}?" in wrong.pattern
