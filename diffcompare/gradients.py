@@ -415,6 +415,10 @@ class _Check:
             reference = "exact"
         else:
             reference = autograd.METHOD
+            missing = next(c.reference for c in comparisons
+                           if c.reference.details.get("unavailable"))
+            self.note(f"WITHOUT EXACT REFERENCE (symbolic: {missing.details['unavailable']}): "
+                      "measured against our autograd; a longer timeout= may give one")
         failed = bool(self.shape_faults) or self.judged_failures(entries, reference)
         check = GradientCheck(tuple(entries), methods, self.under_test, mode, count, reference,
                               self.options.scheme, combined_status(comparisons, failed), None,

@@ -251,8 +251,9 @@ def test_pattern_factor_hint_names_the_integer_behind_the_factor(factor, hint):
 
 
 TORCH_IDIOMS = {
-    "relu softmax": lambda x, w: (torch.nn.functional.softmax(torch.relu(x @ w), dim=1)
-                                  * torch.tensor([1.0, 2.0], dtype=torch.float64)).sum(),
+    "softmax relu": lambda x, w: (torch.nn.functional.softmax(x @ w, dim=1)
+                                  * torch.tensor([1.0, 2.0], dtype=torch.float64)).sum()
+    + torch.relu(w).sum(),
     "cross_entropy": lambda x, w: torch.nn.functional.cross_entropy(x @ w, torch.tensor([0, 1])),
     "mse linear": lambda x, w: torch.nn.functional.mse_loss(
         torch.nn.functional.linear(x, w.T), torch.zeros(2, 2, dtype=torch.float64)),
@@ -302,3 +303,9 @@ def test_property_a_gradient_scaled_by_n_is_named_a_missing_n(xs, n):
     wrong = check_gradients(lambda x: np.sum(np.tanh(x) * weights), x, grad=lambda x: n * grad(x))
     assert right.ok and not wrong.ok
     assert f"a missing /{n}?" in wrong.pattern
+
+
+def test_check_gradients_without_exact_reference_says_so():
+    check = check_gradients(softmax_ce, LOGITS, grad=lambda x: np.zeros_like(x), timeout=0.01)
+    assert check.reference == "autograd" and not check.ok
+    assert any(note.startswith("WITHOUT EXACT REFERENCE (symbolic: ") for note in check.notes)
