@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 from diffcompare import present
 from diffcompare.check import user_engine, user_graph
 from diffcompare.compare import METHODS, Comparison, compare
+from diffcompare.gradients import GradientCheck, check_gradients
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression
 from diffcompare.language.parse import parse
@@ -28,7 +29,7 @@ from diffcompare.language.trace import trace
 
 
 def assert_gradients_agree(f: str | Callable | Expression, /, *inputs, engine: type | None = None,
-                           **point):
+                           **point) -> Comparison | GradientCheck:
     """Compare f's value and gradient at ``point`` by every method; fail unless they agree.
 
     ``f`` is an expression string (``"x**2*sin(y)"``), or a Python function of the
@@ -65,7 +66,6 @@ def assert_gradients_agree(f: str | Callable | Expression, /, *inputs, engine: t
 def _assert_arrays(f, inputs, options):
     __tracebackhide__ = True
     from diffcompare import gradient_table
-    from diffcompare.gradients import check_gradients
 
     check = check_gradients(f, *inputs, **options)
     if not check.ok:
