@@ -176,8 +176,8 @@ def _negative_inputs(blocks, names, arrays, tolerance) -> str | None:
             mask = np.broadcast_to(array < 0, failed.shape)
             others = [f for n, f in failing.items() if n != target]
             if np.array_equal(failed, mask) and not any(f.any() for f in others):
-                where = f"{target}" if target == name else f"{target}, where {name} < 0"
-                return (f"only the entries where {name} is negative are wrong ({where}): a "
+                where = "" if target == name else f" (the entries of {target})"
+                return (f"only the entries where {name} is negative are wrong{where}: a "
                         "mask or relu bug (the mask taken on the wrong array?)")
     return None
 
