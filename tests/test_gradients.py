@@ -130,10 +130,20 @@ def test_check_gradients_untraceable_torch_function_uses_finite_differences_and_
     assert any("torch's cumprod cannot be traced" in note for note in check.notes)
 
 
+# Every case of the corpus but the 600-entry one (16 s of sympy; the benchmark runs it).
 CORPUS_FAST = ["softmax_ce_missing_N", "matmul_grad_transposed", "wrong_sign",
-               "bias_forgotten_sum", "relu_mask_on_output", "inplace_corrupts_saved",
-               "accumulation_lost", "stale_last_row", "frozen_weight_zeros",
-               "penalty_branch_dropped", "softmax_ce", "relu", "linear"]
+               "tanh_missing_chain_factor", "bias_forgotten_sum", "relu_mask_on_output",
+               "inplace_corrupts_saved", "accumulation_lost", "stale_last_row",
+               "frozen_weight_zeros", "penalty_branch_dropped", "softmax_ce", "matmul", "relu",
+               "sin", "linear", "regularized"]
+
+
+def test_corpus_fast_list_is_the_corpus_but_the_large_case():
+    gradient_corpus = pytest.importorskip("gradient_corpus", reason="torch cannot be imported")
+    names = {case.name for case in gradient_corpus.CASES}
+    assert names - set(CORPUS_FAST) == {"mean_off_by_one_large"}
+    assert sum(case.expected is not None for case in gradient_corpus.CASES) >= 10
+    assert sum(case.expected is None for case in gradient_corpus.CASES) >= 5
 
 
 @needs_torch
