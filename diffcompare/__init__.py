@@ -8,10 +8,11 @@ True
 from diffcompare.check.battery import check_engine
 from diffcompare.compare import Comparison, compare
 from diffcompare.engine import Value
+from diffcompare.gradients import GradientCheck, check_gradients
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression
 from diffcompare.language.parse import parse
 
-__all__ = ["Comparison", "Expression", "InputError", "Value", "check_engine", "compare",
-           "parse"]
+__all__ = ["Comparison", "Expression", "GradientCheck", "InputError", "Value", "check_engine",
+           "check_gradients", "compare", "parse"]
 __version__ = "0.1.0"

@@ -21,21 +21,33 @@ from typing import Callable, Mapping
 from diffcompare import present
 from diffcompare.check import user_engine, user_graph
 from diffcompare.compare import METHODS, Comparison, compare
+from diffcompare.gradients import GradientCheck, check_gradients
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression
 from diffcompare.language.parse import parse
 from diffcompare.language.trace import trace
 
 
-def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | None = None,
-                           **point: float) -> Comparison:
+def assert_gradients_agree(f: str | Callable | Expression, /, *inputs, engine: type | None = None,
+                           **point) -> Comparison | GradientCheck:
     """Compare f's value and gradient at ``point`` by every method; fail unless they agree.
 
     ``f`` is an expression string (``"x**2*sin(y)"``), or a Python function of the
     variables, written with operators and ``diffcompare.functions`` (or micrograd-style
     methods such as ``x.tanh()``). ``engine``: your own Value class, compared as well.
     Returns the ``Comparison`` when the methods agree.
+
+    With positional ``inputs`` (numpy arrays, numbers, float64 torch tensors), ``f`` is
+    a function on arrays and this is ``check_gradients(f, *inputs, **options)`` (grad=,
+    rtol=, atol=, scheme=, directions=): it returns the ``GradientCheck``, or fails with
+    the pattern and the worst entries as a table. Arrays given by keyword
+    (``x=np.array(...)``) are taken the same way, in the order of f's parameters.
     """
+    __tracebackhide__ = True
+    if not inputs and callable(f) and any(hasattr(v, "shape") for v in point.values()):
+        inputs, point = _inputs_by_keyword(f, point)
+    if inputs:
+        return _assert_arrays(f, inputs, point)
     expression = _expression(f, point)
     methods = None
     if engine is not None:
@@ -49,6 +61,23 @@ def assert_gradients_agree(f: str | Callable | Expression, /, *, engine: type | 
             comparison.verdict.status, "the methods do not agree")
         raise AssertionError(headline + "\n\n" + present.report(comparison))
     return comparison
+
+
+def _assert_arrays(f, inputs, options):
+    __tracebackhide__ = True
+    from diffcompare import gradient_table
+
+    check = check_gradients(f, *inputs, **options)
+    if not check.ok:
+        raise AssertionError(gradient_table.report(check))
+    return check
+
+
+def _inputs_by_keyword(f: Callable, point: dict) -> tuple[tuple, dict]:
+    """The values of f's parameters, in order, and the rest (check_gradients' options)."""
+    order = [name for name in inspect.signature(f).parameters if name in point]
+    return tuple(point[name] for name in order), {k: v for k, v in point.items()
+                                                  if k not in order}
 
 
 def _expression(f, point: Mapping[str, float]) -> Expression:

@@ -132,6 +132,8 @@ def constant(number) -> Const:
     if isinstance(number, bool) or not isinstance(number, numbers.Real):
         raise InputError(f"the function uses a {type(number).__name__} where a number "
                          "or a variable belongs")
+    if isinstance(number, numbers.Integral):
+        number = int(number)  # np.int64 (np.mean's count): its exact value, as a Python int
     value = float(number)
     exact = Fraction(number) if isinstance(number, numbers.Rational) else Fraction(value)
     text = str(number) if isinstance(number, int) else repr(value)
