@@ -12,8 +12,8 @@ What is traced, each row of one table below:
 
 - the elementwise ufuncs of the primitive table (``np.sin`` for the row ``sin``, the
   operators, ``np.abs``), found by name, so a new row is traced the moment it exists;
-  ``np.square``; ``np.maximum``/``np.minimum`` and ``np.max``/``np.min``, written with
-  the table's ``relu`` (max(a, b) = a + relu(b - a)), which keeps the kink visible;
+  ``np.square``; ``np.maximum``/``np.minimum`` and ``np.max``/``np.min``, the table's
+  ``max`` and ``min`` rows (``relu`` against 0), whose kinks the kink search finds;
   ``log1p``, ``expm1``, ``logaddexp`` and ``np.linalg.norm`` written with the table's rows;
 - reductions and linear algebra on object arrays (``sum``, ``mean``, ``dot``, ``@``);
 - indexing, reshaping, broadcasting, stacking;
@@ -200,14 +200,13 @@ def _call(name: str, *args: Traced) -> Traced:
 
 
 def _maximum(a: Traced, b: Traced) -> Traced:
-    # max(a, b) = a + relu(b - a): exactly a where a >= b, and relu keeps the kink at a tie
-    # visible to every method (kinks.find), where a branch taken by value would hide it.
-    # max(x, 0), numpy's relu, is the table's relu itself.
+    # The table's max row, whose switch at a tie the kink search finds; max(x, 0), numpy's
+    # relu, is the table's relu itself.
     if _is_zero(b):
         return _call("relu", a)
     if _is_zero(a):
         return _call("relu", b)
-    return _call("add", a, _call("relu", _call("sub", b, a)))
+    return _call("max", a, b)
 
 
 def _is_zero(entry: Traced) -> bool:
@@ -215,8 +214,7 @@ def _is_zero(entry: Traced) -> bool:
 
 
 def _minimum(a: Traced, b: Traced) -> Traced:
-    # min(a, b) = a - relu(a - b)
-    return _call("sub", a, _call("relu", _call("sub", a, b)))
+    return _call("min", a, b)
 
 
 # numpy's spelling of the operators of the table; every function row is found by name.
