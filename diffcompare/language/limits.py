@@ -140,6 +140,18 @@ def integer_digits(digits: int):
         sys.set_int_max_str_digits(old)
 
 
+@contextmanager
+def recursion_limit(limit: int):
+    """Let Python recurse at least ``limit`` deep (for code that recurses: Python's
+    parser, sympy), and restore the old limit after."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def check_work(expression, limits: Limits) -> None:
     """Refuse an expression whose finite differences would take too long."""
     work = expression.size * len(expression.variables)

@@ -1,9 +1,17 @@
 """The symbolic method: sympy differentiates, and the reference values come from it.
 
-The expression tree is interpreted with sympy's functions over real symbols; each
-partial derivative is ``sympy.diff`` of that. Values are computed from the point's
-exact rationals (0.1 is 1/10) to ``DIGITS`` significant digits with sympy's evalf,
-which raises its working precision until those digits are right.
+The expression tree is interpreted with sympy's functions over real symbols (a chain of
+``+``/``-`` becomes one sympy sum, built in one piece). sympy differentiates every
+primitive (``sympy.diff`` of the row's sympy implementation, at dummy arguments), and
+the chain rule runs over the expression's DAG, for each variable only through the nodes
+that depend on it (``partials``): the derivation grows about linearly with the size of
+the expression, where ``sympy.diff`` of the whole formula re-walks it for every variable
+and every nesting level.
+
+Values are computed from the point's exact rationals (0.1 is 1/10) to ``DIGITS``
+significant digits by ``exact_value``: exact rational arithmetic where the numbers stay
+rational, mpmath at escalating precision elsewhere, sympy's evalf (``value_by_evalf``)
+for what that cannot decide.
 
 sympy has no timeout, and some expressions take it forever (``exp(exp(exp(exp(exp(x)))))``
 at x = 1 needs a number with millions of digits in its exponent). ``differentiate_within``
@@ -19,15 +27,16 @@ import math
 import sys
 import time
 from fractions import Fraction
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import sympy
 from sympy.core.evalf import PrecisionExhausted
 
-from diffcompare.language.expression import Expression, Interpretation, evaluate
-from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
+from diffcompare.language.expression import Call, Expression, Var
+from diffcompare.language.limits import (DEFAULT, LimitExceeded, Limits, check_exact,
+                                         recursion_limit)
 from diffcompare.language.primitives import CONSTANTS
-from diffcompare.methods import budget
+from diffcompare.methods import budget, exact_value
 from diffcompare.methods.results import Cost, SymbolicDerivatives
 
 METHOD = "symbolic"
@@ -54,18 +63,165 @@ def symbols(expression: Expression) -> dict[str, sympy.Symbol]:
 
 
 def to_sympy(expression: Expression, symbol_table: Mapping[str, sympy.Symbol]) -> sympy.Expr:
-    """The expression as a sympy expression over the given symbols."""
-    return evaluate(expression, Interpretation(
-        constant=_constant,
-        variable=lambda name: symbol_table[name],
-        call=lambda primitive, *args: primitive.to_sympy(*args),
-    ))
+    """The expression as a sympy expression over the given symbols.
+
+    A chain of ``+``/``-`` becomes one ``sympy.Add`` of its signed terms: building a sum
+    of n terms one ``+`` at a time re-sorts it n times (quadratic in n). A sum used only
+    by one other sum is folded into it; any other (used twice, or by a function) is a
+    sympy expression of its own.
+    """
+    uses: dict[int, int] = {}
+    used_by_sum: set[int] = set()
+    for node in expression.nodes:
+        for arg in node.children:
+            uses[id(arg)] = uses.get(id(arg), 0) + 1
+            if _is_sum(node):
+                used_by_sum.add(id(arg))
+
+    def folded(node) -> bool:
+        return _is_sum(node) and uses.get(id(node)) == 1 and id(node) in used_by_sum
+
+    values: dict[int, sympy.Expr] = {}
+    for node in expression.nodes:
+        if folded(node):
+            continue
+        if _is_sum(node):
+            values[id(node)] = sympy.Add(*(values[id(term)] if sign > 0 else -values[id(term)]
+                                           for term, sign in _signed_terms(node, folded)))
+        elif isinstance(node, Call):
+            values[id(node)] = node.primitive.to_sympy(*(values[id(a)] for a in node.args))
+        elif isinstance(node, Var):
+            values[id(node)] = symbol_table[node.name]
+        else:
+            values[id(node)] = _constant(node)
+    return values[id(expression.output)]
 
 
 def _constant(node) -> sympy.Expr:
     if isinstance(node.exact, str):
         return CONSTANTS[node.exact][1]()
     return sympy.Rational(node.exact.numerator, node.exact.denominator)
+
+
+# A chain of these is one sympy sum; each argument enters with its sign.
+_SUM_SIGNS = {"add": (1, 1), "sub": (1, -1), "neg": (-1,)}
+
+
+def _is_sum(node) -> bool:
+    return isinstance(node, Call) and node.primitive.name in _SUM_SIGNS
+
+
+def _signed_terms(root, folded) -> list[tuple[object, int]]:
+    """The terms of the sum ``root`` with their signs, left to right, through folded sums."""
+    terms = []
+    stack = [(root, 1)]
+    while stack:
+        node, sign = stack.pop()
+        if node is not root and not folded(node):
+            terms.append((node, sign))
+            continue
+        signs = _SUM_SIGNS[node.primitive.name]
+        stack.extend((arg, sign * s) for arg, s in reversed(list(zip(node.args, signs))))
+    return terms
+
+
+def partials(function: sympy.Expr, symbol_table: Mapping[str, sympy.Symbol]
+             ) -> dict[str, sympy.Expr]:
+    """d function / d symbol for each symbol: what ``sympy.diff`` gives, in about linear time.
+
+    sympy's chain rule, run over the formula's DAG instead of by recursion: every node's
+    derivative is the sum over its arguments of sympy's derivative of the node by that
+    argument (``_local``) times the argument's derivative. For one symbol only the nodes
+    that contain it are visited (its "cone"), so a sum of n terms in n variables costs
+    O(n), where ``sympy.diff`` asks every term for its free symbols for every variable,
+    and walks the whole result again for every level of nesting.
+    """
+    nodes, arguments = _dag(function)
+    position = {node: k for k, node in enumerate(nodes)}
+    users: list[list[int]] = [[] for _ in nodes]
+    for k, args in enumerate(arguments):
+        for arg in set(args):
+            users[arg].append(k)
+    local: dict[tuple[int, int], sympy.Expr] = {}
+    result = {}
+    for name, symbol in symbol_table.items():
+        if symbol not in position:
+            result[name] = sympy.Integer(0)
+            continue
+        start = position[symbol]
+        derivative = {start: sympy.Integer(1)}
+        for k in _cone(users, start):
+            args = arguments[k]
+            if nodes[k].is_Add:
+                parts = [derivative[a] for a in args if a in derivative]
+            else:
+                parts = []
+                for i, a in enumerate(args):
+                    if a in derivative:
+                        if (k, i) not in local:
+                            local[(k, i)] = _local(nodes[k], i)
+                        parts.append(local[(k, i)] * derivative[a])
+            total = sympy.Add(*parts)
+            if total != 0:
+                derivative[k] = total
+        result[name] = derivative.get(len(nodes) - 1, sympy.Integer(0))
+    return result
+
+
+def _dag(function: sympy.Expr) -> tuple[list[sympy.Expr], list[tuple[int, ...]]]:
+    """The distinct subexpressions of ``function``, children first (``function`` last),
+    and each one's arguments as positions in that list. No recursion."""
+    nodes: list[sympy.Expr] = []
+    arguments: list[tuple[int, ...]] = []
+    position: dict[sympy.Expr, int] = {}
+    stack = [(function, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if node in position:
+            continue
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in reversed(node.args) if arg not in position)
+            continue
+        position[node] = len(nodes)
+        nodes.append(node)
+        arguments.append(tuple(position[arg] for arg in node.args))
+    return nodes, arguments
+
+
+def _cone(users: list[list[int]], start: int) -> list[int]:
+    """The nodes that contain node ``start``, in evaluation order, ``start`` excluded."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for user in users[stack.pop()]:
+            if user not in seen:
+                seen.add(user)
+                stack.append(user)
+    seen.discard(start)
+    return sorted(seen)
+
+
+# sympy's derivative of one node by one argument, with the arguments as dummies:
+# (class, which arguments are real) -> (dummies, derivative by each dummy).
+_SHALLOW: dict[tuple, tuple[tuple[sympy.Dummy, ...], list[sympy.Expr | None]]] = {}
+
+
+def _local(node: sympy.Expr, i: int) -> sympy.Expr:
+    """d node / d node.args[i], by sympy, as a formula in the node's arguments."""
+    args = node.args
+    if node.is_Mul:  # the product of the other factors, as Mul's own rule says
+        return sympy.Mul(*(a for j, a in enumerate(args) if j != i))
+    # A dummy is real where the argument is known real, as sympy's own rules ask
+    # (d|u|/du is sign(u) for a real u, a formula in re and im otherwise).
+    key = (node.func, tuple(bool(a.is_extended_real) for a in args))
+    if key not in _SHALLOW:
+        dummies = tuple(sympy.Dummy(f"a{j}", real=real) for j, real in enumerate(key[1]))
+        _SHALLOW[key] = (dummies, [None] * len(args))
+    dummies, derivatives = _SHALLOW[key]
+    if derivatives[i] is None:
+        derivatives[i] = sympy.diff(node.func(*dummies), dummies[i])
+    return derivatives[i].xreplace(dict(zip(dummies, args)))
 
 
 def differentiate_within(expression: Expression, point: Mapping[str, Fraction],
@@ -155,30 +311,50 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
     return unavailable(expression, reason, time.perf_counter() - start)
 
 
-def _differentiate(expression: Expression, point: Mapping[str, Fraction], simplify: bool,
-                   start: float) -> SymbolicDerivatives:
+def formulas(expression: Expression) -> tuple[dict[str, sympy.Symbol], sympy.Expr,
+                                              dict[str, sympy.Expr]]:
+    """The symbols, f as a sympy expression, and its partial derivatives by sympy.
+
+    >>> from diffcompare.language.parse import parse
+    >>> _, function, gradient = formulas(parse("x**2*sin(y)"))
+    >>> gradient["x"], gradient["y"]
+    (2*x*sin(y), x**2*cos(y))
+    """
     symbol_table = symbols(expression)
     function = to_sympy(expression, symbol_table)
-    partials = {name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}
-    substitutions = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
-                     for name, value in point.items() if name in symbol_table}
+    return symbol_table, function, partials(function, symbol_table)
+
+
+def _differentiate(expression: Expression, point: Mapping[str, Fraction], simplify: bool,
+                   start: float) -> SymbolicDerivatives:
+    with recursion_limit(_SYMPY_RECURSION_LIMIT):
+        symbol_table, function, gradient_formulas = formulas(expression)
+        return _results(expression, point, simplify, start, symbol_table, function,
+                        gradient_formulas)
+
+
+def _results(expression, point, simplify, start, symbol_table, function,
+             partials) -> SymbolicDerivatives:
+    at = {symbol_table[name]: value for name, value in point.items() if name in symbol_table}
+    quantities = [("value", function), *partials.items()]
+    numbers = exact_value.values([formula for _, formula in quantities], at, DIGITS)
 
     exact: dict[str, str] = {}
     reasons: dict[str, str] = {}
     f_defined = True
-    for quantity, formula in [("value", function), *partials.items()]:
+    for (quantity, formula), number in zip(quantities, numbers):
         if not f_defined:
             # log(x) at -1: 1/x has a value, but a function undefined at a point has
             # no derivative there.
             reasons[quantity] = "f itself is not defined at this point"
             continue
-        number, reason = _value_at(formula, substitutions)
-        if number is None:
+        text, reason = _text(formula, at, number)
+        if text is None:
             reasons[quantity] = reason
             # A value beyond the float range exists; its derivatives are still asked for.
             f_defined = quantity != "value" or reason.startswith(BEYOND_FLOATS)
         else:
-            exact[quantity] = number
+            exact[quantity] = text
 
     def as_float(quantity):
         return float(exact[quantity]) if quantity in exact else None
@@ -236,8 +412,28 @@ def _evaluate(number: sympy.Expr) -> sympy.Expr:
         return number.evalf(DIGITS)
 
 
-def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
-    """The formula's value as a decimal string, or None and the reason it has none."""
+def _value_at(formula: sympy.Expr, substitutions: Mapping[sympy.Symbol, sympy.Rational]
+              ) -> tuple[str | None, str]:
+    """One formula's value at the point (symbol -> sympy Rational) as a decimal string, or
+    None and the reason it has none: what ``differentiate`` finds for each quantity."""
+    at = {symbol: Fraction(int(value.p), int(value.q)) for symbol, value in substitutions.items()}
+    return _text(formula, at, exact_value.values([formula], at, DIGITS)[0])
+
+
+def _text(formula: sympy.Expr, at: Mapping[sympy.Symbol, Fraction], number
+          ) -> tuple[str | None, str]:
+    if number is None:  # exact_value could not tell: sympy decides
+        return value_by_evalf(formula, at)
+    return _decimal(_as_sympy(number))
+
+
+def value_by_evalf(formula: sympy.Expr, point: Mapping[sympy.Symbol, Fraction]
+                   ) -> tuple[str | None, str]:
+    """The formula's value as a decimal string by sympy's exact substitution and evalf, or
+    None and the reason it has none. Slow on nested formulas (its time grows exponentially
+    with nesting), but it decides every case: ``exact_value`` hands it what it cannot."""
+    substitutions = {symbol: sympy.Rational(value.numerator, value.denominator)
+                     for symbol, value in point.items()}
     try:
         # Substitute the exact rationals first, so that rational arithmetic stays exact
         # (evalf(subs=...) can turn an exact 0 into a tiny number), then evaluate.
@@ -255,6 +451,18 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
         return None, "it is not a real number at this point"
     if real.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         return None, "it is infinite at this point"
+    return _decimal(real)
+
+
+def _as_sympy(number) -> sympy.Expr:
+    """An exact Fraction or an mpmath number from ``exact_value`` as a sympy number."""
+    if isinstance(number, Fraction):
+        return sympy.Rational(number.numerator, number.denominator).evalf(DIGITS)
+    return sympy.Float(number, DIGITS)
+
+
+def _decimal(real: sympy.Expr) -> tuple[str | None, str]:
+    """A real sympy number as a decimal string of DIGITS digits, or None and why not."""
     if real == 0:
         return "0", ""
     magnitude = float(sympy.log(abs(real), 10).evalf(15))
@@ -265,6 +473,12 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
         return None, (f"{BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, far below "
                       "the smallest float (a float holds 0)")
     return sympy.Float(real, DIGITS).__format__(""), ""
+
+
+# sympy builds, differentiates and prints expressions recursively, about ten Python
+# frames per level of nesting; the depth limit (200 levels) then needs more than
+# Python's default 1000 (the tanh program repeated 50 times needs about 1500).
+_SYMPY_RECURSION_LIMIT = 20_000
 
 
 def _power_of_ten(real, magnitude: float) -> str:
