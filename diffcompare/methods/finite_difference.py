@@ -17,6 +17,10 @@ sums such as x + k·h + 3 inside f, are exact doubles (otherwise the spacing its
 carries an error of about ε·|x|/h). A forced step is rounded to a multiple of the
 spacing of doubles near x, which keeps the stencil points exact.
 
+Richardson's step is searched instead (``RICHARDSON_SEARCHED_STEPS``): its best step
+depends on the size of f's 7th derivative, which no fixed step can guess; the candidate
+with the smallest own error estimate wins, at 18 evaluations of f per derivative.
+
 The complex step, Im f(x + ih)/h, subtracts nothing: it has no round-off term that
 grows as h shrinks, so any h far below √ε gives f' to about ε. It needs every primitive
 to be analytic, and refuses abs and relu.
@@ -119,6 +123,9 @@ class Scheme:
     reach: int = 2  # the largest multiple of h used, the error estimate's D(2h) included
     finest: int = 1  # the smallest offset is h/finest
     is_complex: bool = False
+    # Steps to search (each times max(1, |x|)) when no step is forced: the one whose own
+    # error estimate is smallest wins. Empty: the default step alone.
+    searched_steps: tuple[float, ...] = ()
 
     @property
     def optimal_step(self) -> float:
@@ -163,6 +170,14 @@ class Scheme:
 #   complex:    Im f(x+ih)/h = f' - h²/6·f''' + ...                                 K = 1/6
 _RICHARDSON_WEIGHTS = (1 / 90, 20 / 45, 128 / 45)
 
+# Richardson's step is searched, not fixed: its best step depends on f⁽⁷⁾, which the
+# model takes as 1 and which is 1e4 on Squire and Trapp's function at 1.5 (one fixed step
+# left a 1.8e-11 error there). The candidates 2⁻², ..., 2⁻⁷ use central differences at
+# 2⁻¹ (the error estimate's D(2h)) down to 2⁻⁹: 9 steps, 18 evaluations of f per
+# derivative (f(x) aside), against numdifftools' 30. Each candidate's error estimate is
+# Richardson's |D(h) - D(2h)|/63 plus the model's round-off, and the smallest wins.
+RICHARDSON_SEARCHED_STEPS = tuple(2.0 ** -k for k in range(2, 8))
+
 
 def _roundoff_constant(*weights: float) -> float:
     return math.sqrt(sum(w * w for w in weights)) * NOISE
@@ -179,7 +194,7 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("richardson", "Richardson extrapolation of central differences at h, h/2, "
                "h/4", _richardson, 2 * RICHARDSON_LEVELS, 1 / (64 * 5040),
                _roundoff_constant(*_RICHARDSON_WEIGHTS, *_RICHARDSON_WEIGHTS),
-               finest=2 ** (RICHARDSON_LEVELS - 1)),
+               finest=2 ** (RICHARDSON_LEVELS - 1), searched_steps=RICHARDSON_SEARCHED_STEPS),
         Scheme("complex_step", "Im f(x+ih)/h", _complex_step, 2, 1 / 6, 0.0, reach=2,
                is_complex=True),
     ]
@@ -322,6 +337,35 @@ def estimate_with_error(chosen: Scheme, f: Callable, x: float, h: float) -> tupl
     return estimate, truncation + roundoff
 
 
+def _searched(chosen: Scheme, f: Callable, x: float) -> tuple[float, float, float]:
+    """(h, estimate, error estimate) at the searched step whose error estimate is smallest.
+
+    Candidates where f cannot be evaluated (a large step leaving f's domain) are skipped;
+    when every one fails, the last failure is raised.
+    """
+    # Scaled by the power of two at or below max(1, |x|), so that every step stays a power
+    # of two (x ± h and sums inside f stay exact, as for the default step) and none is
+    # rounded up past the candidates' range.
+    scale = 2.0 ** math.floor(math.log2(max(1.0, abs(x))))
+    best, failure = None, None
+    for candidate in chosen.searched_steps:
+        h = step_size(chosen, x, candidate * scale)
+        try:
+            estimate, error = estimate_with_error(chosen, f, x, h)
+        except ARITHMETIC_ERRORS as error:
+            failure = error
+            continue
+        if not (math.isfinite(estimate) and math.isfinite(error)):
+            continue
+        if best is None or error < best[2]:
+            best = (h, estimate, error)
+    if best is None:
+        if failure is not None:
+            raise failure
+        return h, math.nan, math.nan
+    return best
+
+
 def differentiate(expression: Expression, point: Mapping[str, Fraction],
                   scheme: str = DEFAULT_SCHEME, step: float | None = None) -> Derivatives:
     """Value and gradient by a finite-difference scheme, one variable at a time.
@@ -358,7 +402,10 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
         h, scale = step_size(chosen, x, step), max(1.0, abs(x))
         try:
             try:
-                estimate, error = estimate_with_error(chosen, evaluations.along(name), x, h)
+                if chosen.searched_steps and step is None:
+                    h, estimate, error = _searched(chosen, evaluations.along(name), x)
+                else:
+                    estimate, error = estimate_with_error(chosen, evaluations.along(name), x, h)
             except ARITHMETIC_ERRORS:
                 if step is not None or not 0.0 < abs(x) < 1.0:
                     raise
