@@ -572,3 +572,22 @@ def test_step_outside_the_domain_at_zero_suggests_a_one_sided_scheme():
 def test_forced_step_is_never_shrunk():
     result = differentiate(parse("log(x)"), {"x": Fraction(1, 1000)}, "central", step=0.01)
     assert result.gradient["x"] is None and result.details["steps"]["x"] == pytest.approx(0.01)
+
+
+def test_evaluations_along_a_variable_equal_plain_evaluation_and_explain_faults():
+    from diffcompare.language.corpus import SMOOTH
+    from diffcompare.language.expression import evaluate_float
+    from diffcompare.methods.finite_difference import _Evaluations
+
+    for case in SMOOTH:
+        expression = parse(case.expression)
+        floats = {n: float(v) for n, v in parse_point(case.at, expression).items()}
+        evaluations = _Evaluations(expression, floats)
+        for name in expression.variables:
+            f = evaluations.along(name)
+            for offset in (2.0**-3, -(2.0**-9), 0.1):
+                value = floats[name] + offset
+                assert f(value) == evaluate_float(expression, {**floats, name: value})
+    f = _Evaluations(parse("log(x)*y"), {"x": 1.0, "y": 2.0}).along("x")
+    with pytest.raises(ValueError, match="log"):
+        f(-1.0)

@@ -45,7 +45,9 @@ import mpmath
 
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import (
+    Call,
     Expression,
+    Var,
     evaluate_complex,
     evaluate_float,
     non_analytic,
@@ -296,6 +298,7 @@ class _Evaluations:
         self.floats = floats
         self.values: dict[tuple, float | complex] = {}
         self.count = 0
+        self._lines: dict[str, _Line] = {}
 
     def at(self, point: Mapping[str, float | complex]):
         key = tuple(point.values())
@@ -308,9 +311,83 @@ class _Evaluations:
         return self.values[key]
 
     def along(self, name: str) -> Callable:
+        seen: dict[float, float] = {}
+
         def f(value):
-            return self.at({**self.floats, name: value})
+            if isinstance(value, complex) or value == self.floats[name]:
+                return self.at({**self.floats, name: value})
+            if value not in seen:
+                if name not in self._lines:
+                    self._lines[name] = _Line(self.expression, self.floats, name)
+                self.count += 1
+                seen[value] = self._lines[name](value)
+            return seen[value]
         return f
+
+
+class _Line:
+    """f along one variable, fast: the nodes that do not depend on it keep their values
+    at the point, and only the others are computed again, by the primitives' float
+    implementations straight (no fault explanations). Anything unusual (an exception, a
+    result that is not finite) is computed again by ``evaluate_float``, which explains it
+    or returns what it returns: the results are the same, only faster (the searched
+    Richardson's 18 evaluations per derivative are most of its time).
+    """
+
+    def __init__(self, expression: Expression, floats: Mapping[str, float], name: str):
+        self.expression, self.floats, self.name = expression, floats, name
+        index = {id(node): k for k, node in enumerate(expression.nodes)}
+        self.base: list = [None] * len(expression.nodes)
+        depends = [False] * len(expression.nodes)
+        self.steps: list[tuple[int, Callable, tuple[int, ...]]] = []
+        self.variable = []
+        for k, node in enumerate(expression.nodes):
+            if isinstance(node, Call):
+                args = tuple(index[id(arg)] for arg in node.args)
+                depends[k] = any(depends[a] for a in args)
+                if depends[k]:
+                    self.steps.append((k, node.primitive.evaluate, args))
+                continue
+            if isinstance(node, Var):
+                depends[k] = node.name == name
+                if depends[k]:
+                    self.variable.append(k)
+                else:
+                    self.base[k] = floats[node.name]
+            else:
+                self.base[k] = node.value
+        self._fill_base(expression, depends, index)
+        self.output = index[id(expression.output)]
+
+    def _fill_base(self, expression, depends, index) -> None:
+        """The values of the nodes that do not depend on the variable; a fault among them
+        leaves them unset, and every evaluation then goes the slow way."""
+        self.usable = True
+        for k, node in enumerate(expression.nodes):
+            if isinstance(node, Call) and not depends[k]:
+                try:
+                    out = node.primitive.evaluate(*(self.base[index[id(a)]] for a in node.args))
+                except (*ARITHMETIC_ERRORS, TypeError):
+                    self.usable = False
+                    return
+                self.base[k] = out
+
+    def __call__(self, value: float) -> float:
+        if self.usable:
+            values = self.base.copy()
+            for k in self.variable:
+                values[k] = value
+            try:
+                for k, evaluate, args in self.steps:
+                    out = evaluate(*[values[a] for a in args])
+                    if out - out:  # inf or NaN: the slow way says which operation
+                        raise OverflowError
+                    values[k] = out
+            except ARITHMETIC_ERRORS:
+                pass
+            else:
+                return values[self.output]
+        return evaluate_float(self.expression, {**self.floats, self.name: value})
 
 
 def estimate_with_error(chosen: Scheme, f: Callable, x: float, h: float) -> tuple[float, float]:
