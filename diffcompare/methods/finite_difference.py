@@ -298,7 +298,7 @@ class _Evaluations:
         self.floats = floats
         self.values: dict[tuple, float | complex] = {}
         self.count = 0
-        self._lines: dict[str, _Line] = {}
+        self._graph: _Graph | None = None
 
     def at(self, point: Mapping[str, float | complex]):
         key = tuple(point.values())
@@ -312,82 +312,95 @@ class _Evaluations:
 
     def along(self, name: str) -> Callable:
         seen: dict[float, float] = {}
+        line = None
 
         def f(value):
+            nonlocal line
             if isinstance(value, complex) or value == self.floats[name]:
                 return self.at({**self.floats, name: value})
             if value not in seen:
-                if name not in self._lines:
-                    self._lines[name] = _Line(self.expression, self.floats, name)
+                if line is None:
+                    if self._graph is None:
+                        self._graph = _Graph(self.expression, self.floats)
+                    line = self._graph.line(name)
                 self.count += 1
-                seen[value] = self._lines[name](value)
+                seen[value] = line(value)
             return seen[value]
         return f
 
 
-class _Line:
-    """f along one variable, fast: the nodes that do not depend on it keep their values
-    at the point, and only the others are computed again, by the primitives' float
-    implementations straight (no fault explanations). Anything unusual (an exception, a
-    result that is not finite) is computed again by ``evaluate_float``, which explains it
-    or returns what it returns: the results are the same, only faster (the searched
-    Richardson's 18 evaluations per derivative are most of its time).
-    """
+class _Graph:
+    """The expression's nodes as a list, with their values at the point, for ``line``."""
 
-    def __init__(self, expression: Expression, floats: Mapping[str, float], name: str):
-        self.expression, self.floats, self.name = expression, floats, name
+    def __init__(self, expression: Expression, floats: Mapping[str, float]):
+        self.expression, self.floats = expression, floats
         index = {id(node): k for k, node in enumerate(expression.nodes)}
-        self.base: list = [None] * len(expression.nodes)
-        depends = [False] * len(expression.nodes)
-        self.steps: list[tuple[int, Callable, tuple[int, ...]]] = []
-        self.variable = []
-        for k, node in enumerate(expression.nodes):
-            if isinstance(node, Call):
-                args = tuple(index[id(arg)] for arg in node.args)
-                depends[k] = any(depends[a] for a in args)
-                if depends[k]:
-                    self.steps.append((k, node.primitive.evaluate, args))
-                continue
-            if isinstance(node, Var):
-                depends[k] = node.name == name
-                if depends[k]:
-                    self.variable.append(k)
-                else:
-                    self.base[k] = floats[node.name]
-            else:
-                self.base[k] = node.value
-        self._fill_base(expression, depends, index)
+        self.args = [tuple(index[id(arg)] for arg in node.children) for node in expression.nodes]
+        self.users: list[list[int]] = [[] for _ in expression.nodes]
+        for k, args in enumerate(self.args):
+            for arg in set(args):
+                self.users[arg].append(k)
         self.output = index[id(expression.output)]
-
-    def _fill_base(self, expression, depends, index) -> None:
-        """The values of the nodes that do not depend on the variable; a fault among them
-        leaves them unset, and every evaluation then goes the slow way."""
-        self.usable = True
+        self.base = self._values_at_point()
+        self.places: dict[str, list[int]] = {}  # a variable's nodes (one, once parsed)
         for k, node in enumerate(expression.nodes):
-            if isinstance(node, Call) and not depends[k]:
-                try:
-                    out = node.primitive.evaluate(*(self.base[index[id(a)]] for a in node.args))
-                except (*ARITHMETIC_ERRORS, TypeError):
-                    self.usable = False
-                    return
-                self.base[k] = out
+            if isinstance(node, Var):
+                self.places.setdefault(node.name, []).append(k)
 
-    def __call__(self, value: float) -> float:
-        if self.usable:
-            values = self.base.copy()
-            for k in self.variable:
-                values[k] = value
-            try:
-                for k, evaluate, args in self.steps:
-                    out = evaluate(*[values[a] for a in args])
-                    if out - out:  # inf or NaN: the slow way says which operation
-                        raise OverflowError
-                    values[k] = out
-            except ARITHMETIC_ERRORS:
-                pass
-            else:
-                return values[self.output]
-        return evaluate_float(self.expression, {**self.floats, self.name: value})
+    def _values_at_point(self) -> list | None:
+        """Every node's value at the point; None when f has a fault there."""
+        values: list = []
+        try:
+            for node, args in zip(self.expression.nodes, self.args):
+                if isinstance(node, Call):
+                    out = node.primitive.evaluate(*(values[a] for a in args))
+                    if out - out:  # inf or NaN
+                        return None
+                    values.append(out)
+                elif isinstance(node, Var):
+                    values.append(self.floats[node.name])
+                else:
+                    values.append(node.value)
+        except ARITHMETIC_ERRORS:
+            return None
+        return values
+
+    def line(self, name: str) -> Callable[[float], float]:
+        """f along ``name``, fast: only the nodes that depend on it are computed again,
+        by the primitives' float implementations straight. Anything unusual (an
+        exception, a result that is not finite) is computed again by ``evaluate_float``,
+        which explains it or returns what it returns: the same numbers, faster (the
+        searched Richardson's 18 evaluations per derivative are most of its time, and a
+        variable of a long sum touches a few of its nodes)."""
+        nodes = self.expression.nodes
+        starts = self.places.get(name, [])
+        cone = set(starts)
+        stack = list(starts)
+        while stack:
+            for user in self.users[stack.pop()]:
+                if user not in cone:
+                    cone.add(user)
+                    stack.append(user)
+        steps = [(k, nodes[k].primitive.evaluate, self.args[k])
+                 for k in sorted(cone) if isinstance(nodes[k], Call)]
+
+        def f(value: float) -> float:
+            if self.base is not None:
+                values = self.base.copy()
+                for k in starts:
+                    values[k] = value
+                try:
+                    for k, evaluate, args in steps:
+                        out = evaluate(*[values[a] for a in args])
+                        if out - out:  # inf or NaN: the slow way says which operation
+                            raise OverflowError
+                        values[k] = out
+                except ARITHMETIC_ERRORS:
+                    pass
+                else:
+                    return values[self.output]
+            return evaluate_float(self.expression, {**self.floats, name: value})
+        return f
 
 
 def estimate_with_error(chosen: Scheme, f: Callable, x: float, h: float) -> tuple[float, float]:
