@@ -76,3 +76,12 @@ def test_symbolic_partials_equal_sympy_diff_in_value():
     symbol_table, function, gradient = symbolic.formulas(expression)
     for name, symbol in symbol_table.items():
         assert sympy.expand(gradient[name] - sympy.diff(function, symbol)) == 0, name
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_symbolic_formula_text_is_sympy_sstr(name):
+    result = symbolic.differentiate(parse(CASES[name].expression),
+                                    parse_point(CASES[name].at, parse(CASES[name].expression)))
+    _, function, gradient = symbolic.formulas(parse(CASES[name].expression))
+    assert result.formula == sympy.sstr(function)
+    assert result.gradient_formulas == {n: sympy.sstr(f) for n, f in gradient.items()}
