@@ -231,6 +231,10 @@ def _local(node: sympy.Expr, i: int) -> sympy.Expr:
     args = node.args
     if node.is_Mul:  # the product of the other factors, as Mul's own rule says
         return sympy.Mul(*(a for j, a in enumerate(args) if j != i))
+    if node.is_Pow and i == 0 and args[1].is_Number:
+        # b**n by b: n*b**(n - 1), what sympy's b**n*(n/b) becomes once multiplied out,
+        # without building b**-1 and merging it back (most of a polynomial's cost).
+        return sympy.Mul(args[1], sympy.Pow(args[0], args[1] - 1))
     # A dummy is real where the argument is known real, as sympy's own rules ask
     # (d|u|/du is sign(u) for a real u, a formula in re and im otherwise).
     key = (node.func, tuple(bool(a.is_extended_real) for a in args))
