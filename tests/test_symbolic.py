@@ -85,3 +85,12 @@ def test_symbolic_formula_text_is_sympy_sstr(name):
     _, function, gradient = symbolic.formulas(parse(CASES[name].expression))
     assert result.formula == sympy.sstr(function)
     assert result.gradient_formulas == {n: sympy.sstr(f) for n, f in gradient.items()}
+
+
+def test_symbolic_abs_of_an_argument_sympy_cannot_call_real_is_differentiated():
+    # Regression (found by the random trees of test_compare): sympy's |u|' for a u it does
+    # not know real is in re(u) and im(u); the chain rule one level deep cannot use it.
+    expression = parse("exp(tanh(abs(2 + cos(log(2 + sin(x))))))")
+    result = symbolic.differentiate(expression, {"x": Fraction(0)})
+    old = _by_sympy_diff_and_evalf(expression, {"x": Fraction(0)})
+    assert result.exact == old

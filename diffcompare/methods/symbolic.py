@@ -156,17 +156,29 @@ def partials(function: sympy.Expr, symbol_table: Mapping[str, sympy.Symbol]
             if nodes[k].is_Add:
                 parts = [derivative[a] for a in args if a in derivative]
             else:
-                parts = []
-                for i, a in enumerate(args):
-                    if a in derivative:
-                        if (k, i) not in local:
-                            local[(k, i)] = _local(nodes[k], i)
-                        parts.append(_times(local[(k, i)], derivative[a]))
+                parts = _chain(nodes[k], k, args, derivative, local)
+                if parts is None:  # no rule one level deep: sympy differentiates the node
+                    parts = [sympy.diff(nodes[k], symbol)]
             total = parts[0] if len(parts) == 1 else sympy.Add(*map(_built, parts))
             if not (total == 0 if isinstance(total, sympy.Expr) else sympy.S.Zero in total):
                 derivative[k] = total
         result[name] = _built(derivative.get(len(nodes) - 1, sympy.Integer(0)))
     return result
+
+
+def _chain(node, k: int, args, derivative, local) -> list | None:
+    """The chain rule's terms for node k, or None when sympy has no derivative of the node
+    by one of its arguments as such (|u| for a u not known real: sympy's rule is in re(u)
+    and im(u) and needs u's own derivative)."""
+    parts = []
+    for i, a in enumerate(args):
+        if a in derivative:
+            if (k, i) not in local:
+                local[(k, i)] = _local(node, i)
+            if local[(k, i)] is None:
+                return None
+            parts.append(_times(local[(k, i)], derivative[a]))
+    return parts
 
 
 class _Product(tuple):
@@ -226,8 +238,9 @@ def _cone(users: list[list[int]], start: int) -> list[int]:
 _SHALLOW: dict[tuple, tuple[tuple[sympy.Dummy, ...], list[sympy.Expr | None]]] = {}
 
 
-def _local(node: sympy.Expr, i: int) -> sympy.Expr:
-    """d node / d node.args[i], by sympy, as a formula in the node's arguments."""
+def _local(node: sympy.Expr, i: int) -> sympy.Expr | None:
+    """d node / d node.args[i], by sympy, as a formula in the node's arguments; None when
+    sympy's rule needs more than the argument itself (an unevaluated Derivative)."""
     args = node.args
     if node.is_Mul:  # the product of the other factors, as Mul's own rule says
         return sympy.Mul(*(a for j, a in enumerate(args) if j != i))
@@ -244,6 +257,8 @@ def _local(node: sympy.Expr, i: int) -> sympy.Expr:
     dummies, derivatives = _SHALLOW[key]
     if derivatives[i] is None:
         derivatives[i] = sympy.diff(node.func(*dummies), dummies[i])
+    if derivatives[i].has(sympy.Derivative, sympy.Subs):
+        return None
     return derivatives[i].xreplace(dict(zip(dummies, args)))
 
 
