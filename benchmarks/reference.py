@@ -140,12 +140,16 @@ def import_rows() -> list[tuple[str, float, float | None, str]]:
              f"{min(light):.3f} s against {min(empty):.3f} s; heavy modules imported: {check}")]
 
 
-def main() -> int:
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-old", action="store_true",
                         help="leave out the old path's side-by-side timing")
-    arguments = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    arguments = command_line().parse_args()
     rows = (reference_rows(arguments.skip_old) + rosenbrock_rows(arguments.skip_old)
             + import_rows())
     all_met = True
