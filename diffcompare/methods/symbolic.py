@@ -23,12 +23,14 @@ reason says why, and ``details["unavailable"]`` holds that reason. Before any sy
 
 from __future__ import annotations
 
+import decimal
 import math
 import sys
 import time
 from fractions import Fraction
 from typing import Mapping, Sequence
 
+import mpmath
 import sympy
 from sympy.core.evalf import PrecisionExhausted
 from sympy.printing.str import StrPrinter
@@ -489,7 +491,24 @@ def _text(formula: sympy.Expr, at: Mapping[sympy.Symbol, Fraction], number
           ) -> tuple[str | None, str]:
     if number is None:  # exact_value could not tell: sympy decides
         return value_by_evalf(formula, at)
-    return _decimal(_as_sympy(number))
+    text, reason = _decimal(_as_sympy(number))
+    if text is None or text == "0" or isinstance(number, Fraction):
+        return text, reason
+    # Rounded to DIGITS decimal digits from all the digits mpmath has, not through a
+    # Float of DIGITS digits first: rounding twice can end one unit off in the last digit
+    # (exp(3/4) is ...6101344916: once, ...610134; twice, ...610135).
+    return _float_text(number._mpf_), ""
+
+
+def _float_text(mpf) -> str:
+    """A real number as ``format(sympy.Float(...), "")`` writes DIGITS digits of it
+    (sympy's ``str`` of the Float, read back as a Decimal and formatted)."""
+    text = mpmath.libmp.to_str(mpf, DIGITS, strip_zeros=False, min_fixed=None, max_fixed=None)
+    if text.startswith("-.0"):
+        text = "-0." + text[3:]
+    elif text.startswith(".0"):
+        text = "0." + text[2:]
+    return format(decimal.Decimal(text.removeprefix("+")), "")
 
 
 def value_by_evalf(formula: sympy.Expr, point: Mapping[sympy.Symbol, Fraction]
