@@ -28,7 +28,7 @@ import math
 import sys
 import time
 from fractions import Fraction
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import mpmath
 import sympy
