@@ -79,7 +79,10 @@ def values(formulas: Sequence[sympy.Expr], point: Mapping[sympy.Symbol, Fraction
     for rung, precision in enumerate(LADDER):
         if not open_outputs:
             break
-        current = program.run(precision)
+        # Past the first rungs only the formulas still open are computed again (a zero by
+        # cancellation climbs to the last rung, and the rest of the DAG need not).
+        current = program.run(precision, program.needed(program.outputs[k]
+                                                        for k in open_outputs))
         still_open = []
         for k in open_outputs:
             value = current[program.outputs[k]]
@@ -117,6 +120,7 @@ class _Program:
         self.point = point
         self.position: dict[sympy.Basic, int] = {}
         self.exact: list = []  # Fraction, _FAILED, or None (inexact: computed by ``run``)
+        self.arguments: list[tuple[int, ...]] = []
         self.steps: list[tuple[int, Callable, tuple[int, ...], sympy.Basic]] = []
         self.outputs = [self._add(formula) for formula in formulas]
 
@@ -140,6 +144,7 @@ class _Program:
         exact_args = [self.exact[a] for a in args]
         position = len(self.exact)
         self.position[node] = position
+        self.arguments.append(args)
         if any(value is _FAILED for value in exact_args):
             self.exact.append(_FAILED)
             return
@@ -156,8 +161,20 @@ class _Program:
                 return
             self.steps.append((position, rule, args, node))
 
-    def run(self, precision: int) -> list:
-        """Every node's value at ``precision`` decimal digits (exact ones as mpf)."""
+    def needed(self, outputs) -> set[int]:
+        """The positions the given outputs depend on."""
+        needed: set[int] = set()
+        stack = list(outputs)
+        while stack:
+            position = stack.pop()
+            if position not in needed:
+                needed.add(position)
+                stack.extend(self.arguments[position])
+        return needed
+
+    def run(self, precision: int, needed: set[int]) -> list:
+        """The value of every ``needed`` node at ``precision`` decimal digits (exact ones
+        as Fractions); None for the others."""
         with mpmath.workdps(precision):
             current = [None if e is None or e is _FAILED else e for e in self.exact]
             as_mpf: dict[int, mpmath.mpf] = {}
@@ -171,6 +188,8 @@ class _Program:
                 return value
 
             for position, rule, args, node in self.steps:
+                if position not in needed:
+                    continue
                 arguments = [number(a) for a in args]
                 if any(value is _FAILED or value is None for value in arguments):
                     current[position] = _FAILED
