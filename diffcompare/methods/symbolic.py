@@ -1,12 +1,12 @@
 """The symbolic method: sympy differentiates, and the reference values come from it.
 
 The expression tree is interpreted with sympy's functions over real symbols (a chain of
-``+``/``-`` becomes one sympy sum, built in one piece). sympy differentiates every
-primitive (``sympy.diff`` of the row's sympy implementation, at dummy arguments), and
-the chain rule runs over the expression's DAG, for each variable only through the nodes
-that depend on it (``derivation.partials``): the derivation grows about linearly with the size of
-the expression, where ``sympy.diff`` of the whole formula re-walks it for every variable
-and every nesting level.
+``+``/``-`` becomes one sympy sum, built in one piece), and sympy's chain rule runs over
+that formula's DAG: each node's derivative by each of its arguments is ``sympy.diff`` of
+the node with dummy arguments, and each variable goes only through the nodes that
+contain it (``derivation.partials``). The derivation grows about linearly with the size
+of the expression, where ``sympy.diff`` of the whole formula re-walks it for every
+variable and every nesting level; the formulas are the same up to sympy's ordering.
 
 Values are computed from the point's exact rationals (0.1 is 1/10) to ``DIGITS``
 significant digits by ``exact_value``: exact rational arithmetic where the numbers stay
