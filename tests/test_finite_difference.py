@@ -119,6 +119,23 @@ def test_complex_step_squire_trapp_reference_agrees_with_the_literature():
     assert reference.exact["x"].startswith(SQUIRE_TRAPP_DERIVATIVE)
 
 
+def test_richardson_searched_step_on_squire_trapp_to_3e_13_with_an_honest_estimate():
+    # Regression: one fixed step left 1.8e-11 here (f's 7th derivative is about 1e4).
+    _, _, reference = _reference(SQUIRE_TRAPP, "x=1.5")
+    result = differentiate(parse(SQUIRE_TRAPP), {"x": Fraction(3, 2)}, "richardson")
+    error = _error(result.gradient["x"], reference.exact["x"])
+    assert error <= 3e-13
+    estimate = result.error_estimates["x"] / abs(result.gradient["x"])
+    assert error / 10 <= estimate <= error * 10
+
+
+def test_richardson_search_skips_steps_that_leave_the_domain():
+    # log(x) at 0.3: the largest candidate steps reach x <= 0, the smaller ones do not.
+    result = differentiate(parse("log(x)"), {"x": Fraction(3, 10)}, "richardson")
+    assert result.gradient["x"] == pytest.approx(1 / 0.3, rel=1e-12)
+    assert result.details["steps"]["x"] < 0.3 / 2
+
+
 @pytest.mark.parametrize("text", ["abs(x) + sin(x)", "relu(x - 1)*x", "abs(relu(x))"])
 def test_complex_step_refuses_non_analytic_primitives(text):
     with pytest.raises(InputError) as caught:
@@ -374,9 +391,10 @@ def test_step_size_below_the_spacing_of_doubles_becomes_the_spacing():
 def test_cost_counts_distinct_evaluations():
     expression = parse("sin(x)*y")
     point = {"x": Fraction(1), "y": Fraction(2)}
-    # f(x) once, then per variable the stencil and its error estimate's D(2h).
+    # f(x) once, then per variable the stencil and its error estimate's D(2h); Richardson
+    # searches 6 steps whose central differences share 9 steps, 18 evaluations.
     expected = {"forward": 1 + 2 * 2, "backward": 1 + 2 * 2, "central": 1 + 2 * 4,
-                "five_point": 1 + 2 * 6, "richardson": 1 + 2 * 8, "complex_step": 1 + 2 * 2}
+                "five_point": 1 + 2 * 6, "richardson": 1 + 2 * 18, "complex_step": 1 + 2 * 2}
     for name, evaluations in expected.items():
         assert differentiate(expression, point, name).cost.evaluations == evaluations, name
 
@@ -556,3 +574,22 @@ def test_step_outside_the_domain_at_zero_suggests_a_one_sided_scheme():
 def test_forced_step_is_never_shrunk():
     result = differentiate(parse("log(x)"), {"x": Fraction(1, 1000)}, "central", step=0.01)
     assert result.gradient["x"] is None and result.details["steps"]["x"] == pytest.approx(0.01)
+
+
+def test_evaluations_along_a_variable_equal_plain_evaluation_and_explain_faults():
+    from diffcompare.language.corpus import SMOOTH
+    from diffcompare.language.expression import evaluate_float
+    from diffcompare.methods.finite_difference import _Evaluations
+
+    for case in SMOOTH:
+        expression = parse(case.expression)
+        floats = {n: float(v) for n, v in parse_point(case.at, expression).items()}
+        evaluations = _Evaluations(expression, floats)
+        for name in expression.variables:
+            f = evaluations.along(name)
+            for offset in (2.0**-3, -(2.0**-9), 0.1):
+                value = floats[name] + offset
+                assert f(value) == evaluate_float(expression, {**floats, name: value})
+    f = _Evaluations(parse("log(x)*y"), {"x": 1.0, "y": 2.0}).along("x")
+    with pytest.raises(ValueError, match="log"):
+        f(-1.0)

@@ -207,12 +207,13 @@ def test_budget_simplify_shows_simpler_formulas():
     assert simple.reference.exact == plain.reference.exact
 
 
-def test_budget_nesting_too_deep_for_sympy_is_a_symbolic_reason():
+def test_budget_nesting_once_too_deep_for_sympy_gets_its_exact_reference():
+    # Regression: sympy.diff of the whole formula hit Python's recursion limit here; the
+    # chain rule over the DAG and the mpmath evaluation do not recurse that deep.
     program = "a = x; " + "; ".join(["a = sigmoid(a)"] * 60) + "; a"
     result = compare(program, at="x=0.5", timeout=20)
-    assert "symbolic" not in result.verdict.text or "WITHOUT EXACT" in result.verdict.text
-    assert result.reference.details.get("unavailable")
-    assert result.methods[0].value is not None
+    assert not result.reference.details.get("unavailable")
+    assert result.agree, result.verdict.text
 
 
 def test_budget_cli_process_ends_within_the_budget():

@@ -13,8 +13,9 @@ digits          1000       digits of one number, in the expression or in ``--at`
 exponent        10000      magnitude of a constant exponent, as in ``x**10000``
 exact_digits    100000     digits of the largest exact number sympy would compute
 memory          2048       MiB the symbolic process may use beyond what it starts with
-work            10000000   nodes × variables: finite differences evaluate every node twice
-                           per variable (a 2,000-term sum of 2,000 variables is 8,000,000)
+work            20000000   nodes × variables: finite differences evaluate, twice per
+                           variable, the nodes that depend on it (a 3,000-term sum of
+                           3,000 variables is 18,000,000; Rosenbrock's n = 1000 is 9,000,000)
 ==============  =========  ================================================================
 
 Why these bound what they bound: our own code never recurses on the expression, so
@@ -57,7 +58,7 @@ class Limits:
     exponent: int = 10_000
     exact_digits: int = 100_000
     memory: int = 2048
-    work: int = 10_000_000
+    work: int = 20_000_000
 
     def __post_init__(self):
         for item in fields(self):
@@ -139,6 +140,18 @@ def integer_digits(digits: int):
         yield
     finally:
         sys.set_int_max_str_digits(old)
+
+
+@contextmanager
+def recursion_limit(limit: int):
+    """Let Python recurse at least ``limit`` deep (for code that recurses: Python's
+    parser, sympy), and restore the old limit after."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def check_work(expression, limits: Limits) -> None:

@@ -21,9 +21,7 @@ import ast
 import difflib
 import math
 import re
-import sys
 import warnings
-from contextlib import contextmanager
 from fractions import Fraction
 
 from diffcompare.language.errors import InputError, source_lines
@@ -38,6 +36,7 @@ from diffcompare.language.limits import (
     exact_constant,
     exact_number,
     integer_digits,
+    recursion_limit,
     refuse,
 )
 from diffcompare.language.primitives import ALIASES, CONSTANTS, FUNCTIONS, operator_row
@@ -100,16 +99,6 @@ _LITERAL = re.compile(r"(?<!\w)(?:0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_.]*|\.[0-9][0
                       r"(?:[eE][+-]?[0-9_]+)?")
 
 
-@contextmanager
-def _recursion_limit(limit: int):
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
-
-
 def parse(text: str, limits: Limits = DEFAULT) -> Expression:
     """Parse an expression or a small program into an ``Expression``.
 
@@ -129,7 +118,7 @@ def parse(text: str, limits: Limits = DEFAULT) -> Expression:
         try:
             # Python's SyntaxWarnings ("invalid decimal literal") would be extra lines
             # on stderr; the text is either refused with one message or accepted.
-            with _recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
+            with recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 module = ast.parse(text, mode="exec")
         except SyntaxError as error:
