@@ -113,7 +113,11 @@ def partials(function: sympy.Expr, symbol_table: Mapping[str, sympy.Symbol]
         derivative = {start: sympy.Integer(1)}
         for k in _cone(users, start):
             args = arguments[k]
-            if nodes[k].is_Add:
+            if not _by_chain_rule(nodes[k]):
+                if not isinstance(nodes[k], sympy.Expr):
+                    continue  # a condition, or a Piecewise's (expression, condition) pair
+                parts = [sympy.diff(nodes[k], symbol)]  # Piecewise: sympy's own rule
+            elif nodes[k].is_Add:
                 parts = [derivative[a] for a in args if a in derivative]
             else:
                 parts = _chain(nodes[k], k, args, derivative, local)
@@ -124,6 +128,14 @@ def partials(function: sympy.Expr, symbol_table: Mapping[str, sympy.Symbol]
                 derivative[k] = total
         result[name] = _built(derivative.get(len(nodes) - 1, sympy.Integer(0)))
     return result
+
+
+def _by_chain_rule(node) -> bool:
+    """Whether node's derivative is the chain rule over its arguments: an expression whose
+    arguments are expressions. A Piecewise (``where``) has (expression, condition) pairs,
+    which are not: sympy differentiates it whole."""
+    return (isinstance(node, sympy.Expr) and not node.is_Piecewise
+            and all(isinstance(arg, sympy.Expr) for arg in node.args))
 
 
 def _chain(node, k: int, args, derivative, local) -> list | None:
