@@ -100,7 +100,7 @@ def _layout(order: list) -> list[list]:
     rows: list[list] = [[] for _ in range(max(column.values()) + 1)]
     for node in order:
         rows[column[id(node)]].append(node)
-    position = {}  # a node's place in its column, from 0 (top) to 1 (bottom)
+    position: dict[int, float] = {}  # a node's place in its column, from 0 (top) to 1 (bottom)
     for nodes in rows:
         _place(nodes, position)
     for _ in range(_SWEEPS):
