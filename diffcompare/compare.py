@@ -34,6 +34,7 @@ from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
+from diffcompare import value_graph
 from diffcompare.methods import autograd, budget, finite_difference, kinks, symbolic
 from diffcompare.methods.results import Derivatives, SymbolicDerivatives
 from diffcompare.methods.results import quantity_label as _label
@@ -153,6 +154,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
 
     Raises ``TypeError`` for an argument of the wrong type, ``InputError`` for bad input.
     """
+    expression, at = value_graph.as_expression(expression, at)  # a Value graph: its tree
     if not isinstance(expression, (str, Expression)):
         raise TypeError(f"compare() takes the expression as a str, e.g. \"x**2*sin(y)\", or "
                         f"an Expression from diffcompare.parse, not {type(expression).__name__}")

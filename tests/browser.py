@@ -95,8 +95,11 @@ class _Pipe:
             self.events.append(self.receive())
 
 
-def visit(page: Path, full_page: bool = False) -> Visit:
-    """Load ``page`` from disk, wait for it to load, and collect what happened."""
+def visit(page: Path, full_page: bool = False, width: int | None = None) -> Visit:
+    """Load ``page`` from disk, wait for it to load, and collect what happened.
+
+    ``width`` is the viewport's width in CSS pixels (default ``VIEWPORT``'s); a width
+    under 600 emulates a phone."""
     chromium = find_chromium()
     if chromium is None:
         raise FileNotFoundError("no Chromium found; install it: apt-get install -y chromium")
@@ -116,7 +119,7 @@ def visit(page: Path, full_page: bool = False) -> Visit:
     os.close(to_browser_read)
     os.close(from_browser_write)
     try:
-        return _drive(_Pipe(browser, to_browser, from_browser), page, full_page)
+        return _drive(_Pipe(browser, to_browser, from_browser), page, full_page, width)
     finally:
         os.close(to_browser)
         os.close(from_browser)
@@ -129,14 +132,14 @@ def visit(page: Path, full_page: bool = False) -> Visit:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _drive(pipe: _Pipe, page: Path, full_page: bool) -> Visit:
+def _drive(pipe: _Pipe, page: Path, full_page: bool, width: int | None = None) -> Visit:
     target = pipe.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
         pipe.call(domain, session=session)
-    width, height = VIEWPORT
+    width, height = (width or VIEWPORT[0]), VIEWPORT[1]
     pipe.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-              "deviceScaleFactor": 1, "mobile": False}, session)
+              "deviceScaleFactor": 1, "mobile": width < 600}, session)
     pipe.events.clear()
     navigation = pipe.call("Page.navigate", {"url": page.resolve().as_uri()}, session)
     if navigation.get("errorText"):
@@ -173,10 +176,13 @@ def _console_errors(events: list[dict]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        sys.stderr.write("usage: python tests/browser.py PAGE.html SCREENSHOT.png\n")
+    full = "--full" in argv
+    argv = [arg for arg in argv if arg != "--full"]
+    if len(argv) not in (2, 3):
+        sys.stderr.write("usage: python tests/browser.py PAGE.html SCREENSHOT.png [WIDTH] "
+                         "[--full]\n")
         return 2
-    result = visit(Path(argv[0]))
+    result = visit(Path(argv[0]), full_page=full, width=int(argv[2]) if len(argv) == 3 else None)
     Path(argv[1]).write_bytes(result.screenshot)
     print(f"{len(result.images)} images, {len(result.console_errors)} console errors, "
           f"wrote {argv[1]}")
