@@ -41,6 +41,7 @@ SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["check"] = "diffcompare.check.command"
 SUBCOMMANDS["report"] = "diffcompare.report.command"  # HTML/Markdown comparison reports
 SUBCOMMANDS["train"] = "diffcompare.train"
+SUBCOMMANDS["grade"] = "diffcompare.grade.command"  # a verdict per student answer
 
 EXAMPLES = """\
 examples:
