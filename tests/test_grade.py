@@ -75,11 +75,15 @@ def test_grade_writes_csv_json_and_an_html_summary(graded):
 
 
 def test_grade_bad_rows_are_reported_with_row_number_and_student(capsys, tmp_path):
-    status, _ = _grade(tmp_path)
+    lines = CLASS.read_text().splitlines()
+    answers = tmp_path / "bad.csv"
+    answers.write_text("\n".join([lines[0], lines[1], lines[25], '"unclosed,x', lines[2]]) + "\n")
+    status = main(["grade", str(answers), "--out", str(tmp_path / "g")])
     assert status == 0
     err = capsys.readouterr().err
-    assert "row 26 (student s25): cannot be read: df/dx cannot be read" in err
-    assert "row 31 (student s30)" in err
+    assert "row 3 (student s25): cannot be read: df/dx cannot be read" in err
+    assert [r["verdict"] for r in _records(tmp_path / "g")] == ["right", "unreadable",
+                                                                 "unreadable"]
 
 
 def test_grade_jobs_2_gives_the_same_files_as_jobs_1(graded, tmp_path):
@@ -129,14 +133,13 @@ def test_grade_reads_answers_from_standard_input_as_json_lines(tmp_path):
     assert "row 2 (no student id): cannot be read: not JSON" in done.stderr
 
 
-def test_grade_refuses_a_file_without_the_columns_in_one_line(tmp_path):
+def test_grade_refuses_a_file_without_the_columns_in_one_line(tmp_path, capsys):
     answers = tmp_path / "a.csv"
     answers.write_text("name,formula\nada,x\n")
-    done = run_cli("grade", str(answers), "--out", str(tmp_path / "g"))
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "no student column" in done.stderr
-    missing = run_cli("grade", str(tmp_path / "nope.csv"))
-    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    assert main(["grade", str(answers), "--out", str(tmp_path / "g")]) == 2
+    assert main(["grade", str(tmp_path / "nope.csv")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "no student column" in err[0] and "cannot read" in err[1]
 
 
 def test_judge_is_seeded_and_deterministic():
@@ -150,7 +153,9 @@ def dask_scheduler():
     """A LocalCluster on loopback, shut down after the test."""
     distributed = pytest.importorskip(
         "distributed", reason="Dask distributed is not installed (pip install -e '.[test]')")
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+    # Worker threads in this process (processes=False): the scheduler still listens on
+    # TCP on loopback, as a real one would, and the cluster starts in about a second.
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                        host="127.0.0.1", dashboard_address=None,
                                        protocol="tcp://")
     try:
@@ -167,9 +172,10 @@ def test_grade_on_a_dask_cluster_gives_the_same_files(graded, tmp_path, dask_sch
         assert (out / name).read_bytes() == (graded / name).read_bytes(), name
 
 
-def test_grade_executor_needs_a_reachable_scheduler(tmp_path):
+def test_grade_executor_needs_a_reachable_scheduler(tmp_path, monkeypatch, capsys):
     if importlib.util.find_spec("distributed") is None:
         pytest.skip("Dask distributed is not installed")
-    done = run_cli("grade", str(CLASS), "--out", str(tmp_path / "g"), "--executor",
-                   "tcp://127.0.0.1:9")
-    assert done.returncode == 2 and "cannot reach the Dask scheduler" in done.stderr
+    monkeypatch.setattr(grade_command, "CONNECT_TIMEOUT", "1s")
+    status = main(["grade", str(CLASS), "--out", str(tmp_path / "g"), "--executor",
+                   "tcp://127.0.0.1:9"])
+    assert status == 2 and "cannot reach the Dask scheduler" in capsys.readouterr().err

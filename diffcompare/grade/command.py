@@ -30,6 +30,7 @@ from diffcompare.language.errors import InputError
 from diffcompare.options import json_text, number_option
 
 DEFAULT_OUT = "grades"
+CONNECT_TIMEOUT = "10s"  # to reach a Dask scheduler: a busy one answers in well under this
 MAX_JOBS = 256
 
 EXAMPLES = """\
@@ -187,7 +188,7 @@ def _dask(rows: list[Row], address: str, options: tuple) -> Iterable[Grade]:
         raise InputError("--executor needs Dask distributed; install the extra: pip install "
                          "'diffcompare[distributed]'") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as error:
         raise InputError(f"cannot reach the Dask scheduler at {address}: {error}; start one "
                          "with `dask scheduler` or check the address") from None
