@@ -68,5 +68,5 @@ def read_text_argument(text: str, what: str = "the expression") -> str:
         raise InputError(f"cannot read {what} from {source}: {reason}") from None
     content = content.strip()
     if not content:
-        raise InputError(f"{source} holds no {what}; write one, e.g. x**2*sin(y)")
+        raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")
     return content

@@ -24,7 +24,7 @@ from typing import Callable
 from diffcompare.draw import topological_order
 from diffcompare.engine import Value
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.language.expression import Call, Const, Expression, Node, Var
 from diffcompare.language.primitives import PRIMITIVES
 from diffcompare.language.trace import constant, render
 
@@ -51,7 +51,7 @@ def to_expression(root: Value) -> tuple[Expression, dict[str, float]]:
     label, or a node's op is not one of our engine's (e.g. a ``Value`` built by hand with
     ``_op="custom"``).
     """
-    nodes: dict[int, object] = {}
+    nodes: dict[int, Node] = {}
     point: dict[str, float] = {}
     leaves: dict[str, Value] = {}
     for node in topological_order(root):
@@ -78,7 +78,7 @@ def _leaf(node: Value, leaves: dict[str, Value], point: dict[str, float]):
     return Var(name)
 
 
-def _call(node: Value, nodes: dict[int, object]) -> Call:
+def _call(node: Value, nodes: dict[int, Node]) -> Call:
     primitive = _BY_OP.get(node._op)
     if primitive is None:
         raise InputError(f"a node has the op {node._op!r}, which diffcompare cannot read "

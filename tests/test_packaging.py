@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # diffcompare's types through py.typed) and the modules of the notebook, grading and claim
 # features whole; other modules' bodies are followed silently.
 PUBLIC_MODULES = ["tests/typing_usage.py", "diffcompare/__init__.py", "diffcompare/engine.py",
-                  "diffcompare/draw.py", "diffcompare/notebook.py", "diffcompare/grade.py",
+                  "diffcompare/draw.py", "diffcompare/notebook.py", "diffcompare/grade",
                   "diffcompare/methods/claim.py", "diffcompare/value_graph.py"]
 
 
