@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             if (record["row"], record["student"]) in {(r.number, r.answer.student) for r in rows}]
     write_atomically(table, summary.csv_text(done))  # a cut-off last line is dropped now
     records = list(done)
-    with open(table, "a", encoding="utf-8") as sink, _Progress(len(pending)) as progress:
+    with open(table, "a", encoding="utf-8") as sink, _progress_bar(len(pending)) as bar:
         for grade in _grades(pending, args):
             record = grade.record()
             sink.write(summary.csv_line(record))
@@ -116,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
                 who = f"student {grade.student}" if grade.student else "no student id"
                 sys.stderr.write(f"diffcompare: row {grade.row} ({who}): cannot be read: "
                                  f"{grade.detail}\n")
-            progress.tick()
+            if bar is not None:
+                bar.update(1)
     records.sort(key=lambda record: record["row"])
     _write_gradebook(out, records, name)
     counts = summary.counts(records)
@@ -200,26 +202,11 @@ def _dask(rows: list[Row], address: str, options: tuple) -> Iterable[Grade]:
         client.close()
 
 
-class _Progress:
-    """A tqdm bar on stderr (hidden when stderr is not a terminal, or without tqdm)."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-
-    def __enter__(self) -> "_Progress":
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return self
-        self.bar = tqdm(total=self.total, file=sys.stderr, disable=None, unit="answer",
-                        desc="grading", leave=False)
-        return self
-
-    def tick(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
+def _progress_bar(total: int):
+    """A tqdm bar on stderr (hidden when stderr is not a terminal); without tqdm, none."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return nullcontext(None)
+    return tqdm(total=total, file=sys.stderr, disable=None, unit="answer", desc="grading",
+                leave=False)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import random
 import signal
 import threading
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Mapping
@@ -115,7 +114,7 @@ def judge_within(answer: Answer, row: int = 0, seed: int = DEFAULT_SEED,
         return judge(answer, row, seed, samples)
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         try:
-            with _alarm(seconds):
+            with budget.alarm(seconds, _OutOfTime):
                 return judge(answer, row, seed, samples)
         except _OutOfTime:
             return _too_slow(answer, row, seconds)
@@ -135,20 +134,6 @@ def _too_slow(answer: Answer, row: int, seconds: float) -> Grade:
 
 class _OutOfTime(Exception):
     pass
-
-
-@contextmanager
-def _alarm(seconds: float):
-    def ring(signum, frame):
-        raise _OutOfTime()
-
-    previous = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _judge(answer: Answer, row: int, seed: int, samples: int) -> Grade:
