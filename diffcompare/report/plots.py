@@ -230,7 +230,7 @@ def accuracy_figure(report: "Report") -> str:
                       label=label, alpha=0.9 if i < 2 else 0.75,
                       fillstyle="full" if i < 2 else "none")
         axis.set_yticks(range(len(rows)),
-                        [shorten(f"{k + 1}. {row.title}") for k, row in enumerate(rows)])
+                        [shorten(f"{row.number}. {row.title}") for row in rows])
         axis.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # one empty row's height when none
         if not rows:
             axis.text(0.5, 0.5, "no case has an exact derivative to compare with",
