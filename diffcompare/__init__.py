@@ -5,7 +5,7 @@
 True
 """
 
-from diffcompare.check.battery import CheckResult, EngineReport, check_engine
+from diffcompare.check.battery import Check, CheckResult, EngineReport, check_engine
 from diffcompare.compare import Comparison, compare
 from diffcompare.draw import draw_dot
 from diffcompare.engine import Value
@@ -22,4 +22,4 @@ __version__ = "0.1.0"
 # are attached from here, once, by the presentation module that writes them.
 from diffcompare import notebook as _notebook  # noqa: E402
 
-_notebook.install(engine_report=EngineReport, check_result=CheckResult)
+_notebook.install(engine_report=EngineReport, check_result=CheckResult, check=Check)

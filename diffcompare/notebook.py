@@ -117,7 +117,14 @@ def check_result_repr(result: Any) -> str:
     return f"<CheckResult {result.name!r} ({result.group}): {result.status}>"
 
 
-def install(engine_report: type | None = None, check_result: type | None = None) -> None:
+def check_repr(check: Any) -> str:
+    """``<Check 'x + y'>``: short, so that ``help(check_engine)``, whose default is the
+    whole battery, stays readable."""
+    return f"<Check {check.name!r}>"
+
+
+def install(engine_report: type | None = None, check_result: type | None = None,
+            check: type | None = None) -> None:
     """Attach the displays above to the result classes (idempotent). The check classes
     are passed in by the caller, which may import the commands layer; this module may not.
     """
@@ -130,3 +137,5 @@ def install(engine_report: type | None = None, check_result: type | None = None)
         setattr(engine_report, "__repr__", engine_report_repr)
     if check_result is not None:
         setattr(check_result, "__repr__", check_result_repr)
+    if check is not None:
+        setattr(check, "__repr__", check_repr)

@@ -52,6 +52,12 @@ def test_result_reprs_are_short():
     assert repr(report.results[0]) == "<CheckResult 'x + y' (operations): pass>"
 
 
+def test_help_of_check_engine_is_short():
+    import inspect
+
+    assert len(str(inspect.signature(check_engine))) < 2000  # it was 9,772 characters
+
+
 def test_check_report_html_lists_groups_causes_and_failures():
     assert "PASS" in check_engine(Value)._repr_html_()
     buggy = check_engine(load(str(ROOT / "tests/engines/wrong_tanh.py") + ":Value"))

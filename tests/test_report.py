@@ -317,3 +317,28 @@ def test_report_replaces_its_own_pages(tmp_path):
     (tmp_path / "index.html").write_text((tmp_path / "index.html").read_text() + "edited")
     report_command.write(tiny_report(), tmp_path)
     assert not (tmp_path / "index.html").read_text().endswith("edited")
+
+
+def test_report_refused_lines_show_their_title_comment():
+    from types import SimpleNamespace
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report import html, markdown
+
+    _, problems = parse_corpus("# Ada Lovelace\nx**\n", "class.txt")
+    report = SimpleNamespace(problems=tuple(problems))
+    assert "<b>Ada Lovelace</b>: <code>x**</code>" in html._problems(report)
+    assert any(line.startswith("- **Ada Lovelace**: ") for line in markdown._problems(report))
+
+
+def test_report_accuracy_rows_carry_the_case_number_of_the_page():
+    from types import SimpleNamespace
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report.cases import accuracy, build_case
+
+    # sqrt(x) at 0 has no exact derivative, so the accuracy chart has no row for case 1.
+    entries, _ = parse_corpus("sqrt(x) @ x=0\nx**2 @ x=3\n")
+    cases = [build_case(number, entry) for number, entry in enumerate(entries, start=1)]
+    _, rows = accuracy(SimpleNamespace(cases=cases))
+    assert [row.number for row in rows] == [2]
