@@ -36,9 +36,10 @@ MAX_JOBS = 256
 
 EXAMPLES = """\
 answers file (CSV, header first; or JSON Lines with the same keys):
-  student,function,at,derivative
-  ada,3*x**2 - 4*x + 5,x=3,6*x - 4
-  bob,x**2*sin(y),x=1,y=2,...     (several variables: columns d/dx, d/dy instead)
+  student,function,at,derivative,d/dx,d/dy
+  ada,3*x**2 - 4*x + 5,x=3;x=0,6*x - 4,,
+  bob,x**2*sin(y),"x=1,y=2",,2*x*sin(y),x**2*cos(y)
+  (at: one point or several separated by ";"; several variables: d/dx, d/dy columns)
 
 examples:
   diffcompare grade answers.csv
