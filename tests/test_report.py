@@ -342,3 +342,22 @@ def test_report_accuracy_rows_carry_the_case_number_of_the_page():
     cases = [build_case(number, entry) for number, entry in enumerate(entries, start=1)]
     _, rows = accuracy(SimpleNamespace(cases=cases))
     assert [row.number for row in rows] == [2]
+
+
+@pytest.mark.parametrize("line", ["sin(x)*exp(x) @ x=1.3", "x**2*sin(y) @ x=1,y=2",
+                                  "x*y*tanh(z) @ x=1,y=2,z=0.5"])
+def test_report_sweep_legend_fits_inside_its_figure(line):
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report.cases import build_case
+    from diffcompare.report.plots import sweep_matplotlib_figure
+
+    entries, _ = parse_corpus(line + "\n")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = sweep_matplotlib_figure(build_case(1, entries[0]))
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = figure.legends[0].get_window_extent(renderer)
+    page = figure.bbox
+    assert page.x0 <= legend.x0 and legend.x1 <= page.x1, (legend, page)
