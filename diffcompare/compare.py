@@ -29,12 +29,12 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
+from diffcompare import value_graph
 from diffcompare.language.expression import Call, Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
-from diffcompare import value_graph
 from diffcompare.methods import autograd, budget, finite_difference, kinks, symbolic
 from diffcompare.methods.results import Derivatives, SymbolicDerivatives
 from diffcompare.methods.results import quantity_label as _label

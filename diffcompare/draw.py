@@ -164,6 +164,22 @@ def topological_order(root) -> list:
     return order
 
 
+def notebook_svg(root) -> str | None:
+    """What a notebook shows for ``root``: the SVG picture, or None (the text repr then
+    shows) for a graph of more than ``MAX_NODES`` nodes, which no one could read.
+
+    >>> from diffcompare import Value
+    >>> x = Value(1.0)
+    >>> for _ in range(MAX_NODES):
+    ...     x = x + 1
+    >>> notebook_svg(x) is None
+    True
+    """
+    if len(topological_order(root)) > MAX_NODES:
+        return None
+    return svg(root)
+
+
 class Drawing:
     """A graph's picture that a notebook displays: the lecture's ``draw_dot(root)``.
 
@@ -175,8 +191,8 @@ class Drawing:
     def __init__(self, root):
         self.root = root
 
-    def _repr_svg_(self) -> str:
-        return svg(self.root)
+    def _repr_svg_(self) -> str | None:
+        return notebook_svg(self.root)
 
     def __repr__(self) -> str:
         return f"<Drawing of {len(topological_order(self.root))} nodes>"

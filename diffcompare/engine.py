@@ -399,11 +399,11 @@ class Value:
 
         write_svg(self, path)
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """Jupyter shows a ``Value`` as the SVG picture of its graph (``draw.svg``)."""
-        from diffcompare.draw import svg
+        from diffcompare.draw import notebook_svg
 
-        return svg(self)
+        return notebook_svg(self)
 
 
 def _number(other) -> float | None:
