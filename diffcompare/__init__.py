@@ -24,6 +24,7 @@ _PUBLIC = {
     "check_engine": "diffcompare.check.battery",
     "check_gradients": "diffcompare.gradients",
     "compare": "diffcompare.compare",
+    "draw_dot": "diffcompare.draw",
     "parse": "diffcompare.language.parse",
 }
 
@@ -36,7 +37,23 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'diffcompare' has no attribute {name!r}")
     value = getattr(import_module(_PUBLIC[name]), name)
     globals()[name] = value
+    if name not in _LIGHT:
+        _install_notebook_display()
     return value
+
+
+# Names that load no sympy: loading them leaves the notebook display alone.
+_LIGHT = {"Value", "draw_dot", "InputError"}
+
+
+def _install_notebook_display() -> None:
+    """The result classes may not import presentation (layers), so their HTML and short
+    reprs are attached from here, by the presentation module that writes them, the first
+    time a public name that returns results is loaded."""
+    from diffcompare import notebook
+    from diffcompare.check.battery import Check, CheckResult, EngineReport
+
+    notebook.install(engine_report=EngineReport, check_result=CheckResult, check=Check)
 
 
 def __dir__() -> list[str]:

@@ -30,7 +30,9 @@ from diffcompare.options import (
     EXIT_INTERNAL,
     EXIT_UNDEFINED,
     TABLE_FORMATS,
+    json_text,
     number_option,
+    read_text_argument,
 )
 
 # Subcommands: name -> module with ``configure(parser)`` and ``run(args) -> int``.
@@ -39,6 +41,7 @@ SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["check"] = "diffcompare.check.command"
 SUBCOMMANDS["report"] = "diffcompare.report.command"  # HTML/Markdown comparison reports
 SUBCOMMANDS["train"] = "diffcompare.train"
+SUBCOMMANDS["grade"] = "diffcompare.grade.command"  # a verdict per student answer
 
 EXAMPLES = """\
 examples:
@@ -78,8 +81,11 @@ def comparison_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES + _subcommand_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("expression", help="an expression or a small program, e.g. "
-                        "\"x**2*sin(y)\" or \"c = a*b; c + a\"")
+    parser.add_argument("expression", nargs="?", help="an expression or a small program, e.g. "
+                        "\"x**2*sin(y)\" or \"c = a*b; c + a\"; - reads it from standard "
+                        "input, @FILE from a file")
+    parser.add_argument("-V", "--version", action="store_true",
+                        help="print the version and exit")
     parser.add_argument("--at", metavar="POINT", action="append",
                         help="the point, e.g. x=1,y=2 or --at x=1 --at y=2 (default: a "
                              "point chosen for you where everything is finite)")
@@ -114,7 +120,19 @@ def comparison_parser() -> argparse.ArgumentParser:
                         help="show the symbolic formulas simplified (slower)")
     parser.add_argument("--limit", action="append", default=[], metavar="NAME=N",
                         help=LIMITS_HELP)
+    parser.add_argument("--claim", action="append", default=[], metavar="[VAR:]DERIVATIVE",
+                        help="a claimed derivative, judged as one more column, e.g. --claim "
+                             "\"6*x - 4\"; with several variables one per variable, e.g. "
+                             "--claim \"x: 2*x*sin(y)\" --claim \"y: x**2*cos(y)\"")
+    parser.add_argument("--print-completion", choices=COMPLETION_SHELLS, metavar="SHELL",
+                        help="print a shell completion script (" + ", ".join(COMPLETION_SHELLS)
+                             + "; needs the 'completion' extra), e.g. diffcompare "
+                             "--print-completion bash > ~/.local/share/bash-completion/"
+                             "completions/diffcompare")
     return parser
+
+
+COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
 
 
 _step = number_option("a positive step", "1e-3")
@@ -141,14 +159,23 @@ def run_comparison(argv: Sequence[str]) -> int:
     from diffcompare.methods import finite_difference
     from diffcompare.methods.symbolic import DEFAULT_TIMEOUT
 
-    args = comparison_parser().parse_args(_expression_last(argv))
+    parser = comparison_parser()
+    args = parser.parse_args(_expression_last(argv))
+    if args.print_completion:
+        sys.stdout.write(_completion(parser, args.print_completion))
+        return EXIT_AGREE
+    if args.version:
+        return _print_version()
+    if args.expression is None:
+        parser.error("the following arguments are required: expression")
+    args.expression = read_text_argument(args.expression)
     if args.graph == "":
         raise InputError("--graph needs a file name, e.g. --graph graph.svg")
     limits = Limits.from_spec(args.limit)
     expression = parse(args.expression, limits)
     finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
     methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step),
-               **_engine_methods(args.engine)}
+               **_engine_methods(args.engine), **_claim_methods(args.claim, expression, limits)}
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     comparison = compare(expression, at=joined_point(args.at), methods=methods,
                          timeout=timeout, simplify=args.simplify, limits=limits)
@@ -167,7 +194,7 @@ def run_comparison(argv: Sequence[str]) -> int:
         else:
             written.append(f"graph written to {args.graph} (open it in a browser)")
     if args.json:
-        text = present.to_json(comparison, sweeps)
+        text = json_text(present.document(comparison, sweeps))
     else:
         text = present.report(comparison, tablefmt=args.format, sweeps=sweeps, written=written)
     sys.stdout.write(text + "\n")
@@ -176,6 +203,31 @@ def run_comparison(argv: Sequence[str]) -> int:
         sys.stderr.write(f"hint: `diffcompare check {args.engine}` looks for the bug\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
+
+
+def _claim_methods(claims: Sequence[str], expression, limits) -> dict:
+    """The claimed derivatives (--claim) as one more method, "claim"."""
+    if not claims:
+        return {}
+    from diffcompare.methods.claim import METHOD, claimed_method, parse_claims
+
+    return {METHOD: claimed_method(parse_claims(claims, expression, limits))}
+
+
+def _completion(parser: argparse.ArgumentParser, shell: str) -> str:
+    try:
+        import shtab
+    except ImportError:
+        raise InputError("shell completion needs shtab; install the extra: pip install "
+                         "'diffcompare[completion]'") from None
+    return shtab.complete(parser, shell=shell)
+
+
+def _print_version() -> int:
+    from diffcompare import __version__
+
+    sys.stdout.write(f"diffcompare {__version__}\n")
+    return EXIT_AGREE
 
 
 def _engine_methods(engine: str | None) -> dict:
@@ -194,7 +246,8 @@ def _expression_last(argv: Sequence[str]) -> list[str]:
     """An expression may start with a minus ("-x**2"), which argparse would take for an
     option: such a first argument moves behind "--", after the options."""
     argv = list(argv)
-    if argv and argv[0].startswith("-") and not argv[0].startswith("--") and argv[0] != "-h":
+    if argv and argv[0].startswith("-") and not argv[0].startswith("--") \
+            and argv[0] not in ("-h", "-V", "-"):
         return [*argv[1:], "--", argv[0]]
     return argv
 
@@ -251,11 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return run_subcommand(argv[0], argv[1:])
-    if argv and argv[0] == "--version":
-        from diffcompare import __version__
-
-        sys.stdout.write(f"diffcompare {__version__}\n")
-        return EXIT_AGREE
+    if argv and argv[0] in ("--version", "-V"):
+        return _print_version()
     _refuse_mistyped_command(argv)
     return run_comparison(argv)
 

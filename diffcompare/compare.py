@@ -29,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import mpmath
 
+from diffcompare import value_graph
 from diffcompare.language.expression import Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
@@ -153,6 +154,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
 
     Raises ``TypeError`` for an argument of the wrong type, ``InputError`` for bad input.
     """
+    expression, at = value_graph.as_expression(expression, at)  # a Value graph: its tree
     if not isinstance(expression, (str, Expression)):
         raise TypeError(f"compare() takes the expression as a str, e.g. \"x**2*sin(y)\", or "
                         f"an Expression from diffcompare.parse, not {type(expression).__name__}")

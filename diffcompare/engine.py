@@ -349,6 +349,15 @@ class Value:
         for node, grad in zip(stale_nodes, stale_grads):
             node.grad += grad
 
+    def _backward(self) -> None:
+        """The lecture's manual step: add this node's share of the gradient to its
+        children, ``child.grad += local derivative * self.grad``, as micrograd's closure
+        does. ``backward()`` does this for every node in order."""
+        if self._a is not None:
+            self._a.grad += self._da * self.grad
+        if self._b is not None:
+            self._b.grad += self._db * self.grad
+
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this value and on everything it depends on."""
         for node in _reachable(self):
@@ -364,6 +373,12 @@ class Value:
         from diffcompare.draw import write_svg
 
         write_svg(self, path)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a ``Value`` as the SVG picture of its graph (``draw.svg``)."""
+        from diffcompare.draw import notebook_svg
+
+        return notebook_svg(self)
 
 
 def _number(other) -> float | None:

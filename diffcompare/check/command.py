@@ -7,7 +7,6 @@ fails, 2 bad input (no such file, module, attribute or class).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -17,7 +16,7 @@ from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine
 from diffcompare.compare import DEFAULT_TOLERANCE
 from diffcompare.methods.results import quantity_label
-from diffcompare.options import number_option
+from diffcompare.options import json_text, number_option
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     report = check_engine(cls, timeout=args.timeout or None, progress=progress)
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    text = json.dumps(document(report), indent=2, allow_nan=False) if args.json \
+    text = json_text(document(report)) if args.json \
         else render(report)
     sys.stdout.write(text + "\n")
     return EXIT_PASS if report.ok else EXIT_FAIL

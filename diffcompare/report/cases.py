@@ -149,6 +149,7 @@ def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
 class AccuracyRow:
     title: str
     digits: Mapping[str, float | None]  # method label -> fewest correct digits over df/dx_i
+    number: int = 0  # the case's number on the page (rows skip cases without a derivative)
 
 
 def accuracy(report: Report) -> tuple[tuple[str, ...], tuple[AccuracyRow, ...]]:
@@ -173,7 +174,7 @@ def accuracy(report: Report) -> tuple[tuple[str, ...], tuple[AccuracyRow, ...]]:
             digits[label] = min(_digits(comparison.errors[method][name]) for name in variables)
         for name in schemes:
             digits[f"{name}, best step"] = _best_step_digits(case, name)
-        rows.append(AccuracyRow(case.title, digits))
+        rows.append(AccuracyRow(case.title, digits, case.number))
     return labels, tuple(rows)
 
 

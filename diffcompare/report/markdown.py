@@ -186,5 +186,6 @@ def _problems(report: "Report") -> list[str]:
              "These corpus lines could not be read; the rest of the corpus is reported above.",
              ""]
     for problem in report.problems:
-        lines.append(f"- {code(problem.text)}: {text(problem.message)}")
+        title = f"**{text(problem.title)}**: " if problem.title else ""
+        lines.append(f"- {title}{code(problem.text)}: {text(problem.message)}")
     return lines + [""]

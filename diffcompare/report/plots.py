@@ -133,7 +133,11 @@ def shorten(text: str, length: int = LABEL_LENGTH) -> str:
 
 def sweep_figure(case: "CaseResult") -> str:
     """One log-log panel per variable: each scheme's error as the step shrinks."""
+    return to_svg(sweep_matplotlib_figure(case))
 
+
+def sweep_matplotlib_figure(case: "CaseResult") -> Figure:
+    """``sweep_figure`` before it becomes SVG (tests measure its legend)."""
     sweeps = case.sweeps[:MAX_SWEEP_PANELS]
     columns = min(len(sweeps), SWEEP_COLUMNS)
     rows = math.ceil(len(sweeps) / columns)
@@ -148,9 +152,11 @@ def sweep_figure(case: "CaseResult") -> str:
                          rounding_error(exact))
         for index in range(len(sweeps), rows * columns):
             axes[index // columns][index % columns].set_visible(False)
+        # Two legend columns up to two panels wide: three overflowed a 6.6-inch figure
+        # and were clipped at both edges.
         figure.legend(handles=_sweep_legend(sweeps), loc="outside lower center",
-                      ncols={1: 2, 2: 3}.get(columns, 4))
-    return to_svg(figure)
+                      ncols=2 if columns <= 2 else 4)
+    return figure
 
 
 def _sweep_panel(axis, sweep, autograd_error: float | None, rounding: float) -> None:
@@ -230,7 +236,7 @@ def accuracy_figure(report: "Report") -> str:
                       label=label, alpha=0.9 if i < 2 else 0.75,
                       fillstyle="full" if i < 2 else "none")
         axis.set_yticks(range(len(rows)),
-                        [shorten(f"{k + 1}. {row.title}") for k, row in enumerate(rows)])
+                        [shorten(f"{row.number}. {row.title}") for row in rows])
         axis.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # one empty row's height when none
         if not rows:
             axis.text(0.5, 0.5, "no case has an exact derivative to compare with",
