@@ -13,6 +13,17 @@ a user's graph would walk again).
 import sys
 import types
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from diffcompare.check.battery import check_engine
+    from diffcompare.compare import Comparison, compare
+    from diffcompare.draw import draw_dot
+    from diffcompare.engine import Value
+    from diffcompare.gradients import GradientCheck, check_gradients
+    from diffcompare.language.errors import InputError
+    from diffcompare.language.expression import Expression
+    from diffcompare.language.parse import parse
 
 # Each public name and the module that defines it.
 _PUBLIC = {

@@ -72,9 +72,9 @@ _ADD, _SUB, _DIV, _POW, _NEG, _TANH = (PRIMITIVES[name] for name in
                                        ("add", "sub", "div", "pow", "neg", "tanh"))
 
 # The constant local derivatives of + and - and of negation, read from the table.
-_ADD_DX, _ADD_DY = _ADD.derivative(0.0, 0.0, 0.0)
-_SUB_DX, _SUB_DY = _SUB.derivative(0.0, 0.0, 0.0)
-_NEG_DX = _NEG.derivative(0.0, 0.0)
+_ADD_DX, _ADD_DY = _ADD.need("derivative", "the engine's +")(0.0, 0.0, 0.0)
+_SUB_DX, _SUB_DY = _SUB.need("derivative", "the engine's -")(0.0, 0.0, 0.0)
+_NEG_DX = _NEG.need("derivative", "the engine's negation")(0.0, 0.0)
 
 _new = object.__new__
 _tanh = _TANH.evaluate
@@ -435,8 +435,9 @@ def _gathered(primitive, args, out: float, local) -> Value:
     """One node over the ``Value`` arguments of a row of any arity, with their local
     derivatives ``local``. A condition (``primitive.conditions``, where's comparison) is
     no child: its derivative is 0 wherever it exists. A node holds at most two children."""
-    children = [(arg, d) for position, (arg, d) in enumerate(zip(args, local))
-                if isinstance(arg, Value) and position not in primitive.conditions]
+    children: list[tuple[Value | None, float]] = [
+        (arg, d) for position, (arg, d) in enumerate(zip(args, local))
+        if isinstance(arg, Value) and position not in primitive.conditions]
     if len(children) > 2:
         raise TypeError(f"{primitive.name} has {len(children)} operands that are Values; "
                         "a Value node has at most two children")
@@ -481,15 +482,16 @@ def undefined(primitive, *args) -> Value:
 
 def _method(primitive):
     """A ``Value`` method for a row of the table: ``x.name(*others)``."""
-    if primitive.arity == 1:
-        def method(self):
-            return _unary(primitive, self)
-    elif primitive.arity == 2:
-        def method(self, other):
-            return _binary(primitive, self, other)
-    else:
-        def method(self, *others):
-            return apply(primitive, self, *others)
+    def unary(self):
+        return _unary(primitive, self)
+
+    def binary(self, other):
+        return _binary(primitive, self, other)
+
+    def any_arity(self, *others):
+        return apply(primitive, self, *others)
+
+    method = {1: unary, 2: binary}.get(primitive.arity, any_arity)
     method.__name__ = primitive.method
     method.__qualname__ = f"Value.{primitive.method}"
     method.__doc__ = (f"{primitive.description or primitive.name}; the local derivative "

@@ -148,7 +148,7 @@ def _same(name: str, x: float, y: float, child: int, out: float, local: float) -
     result = _safe(lambda: primitive.evaluate(x, y))
     if result is None or result != out:
         return False
-    derivative = _safe(lambda: primitive.derivative(x, y, result))
+    derivative = _safe(lambda: primitive.need("derivative", "value_graph")(x, y, result))
     return derivative is not None and derivative[child] == local
 
 

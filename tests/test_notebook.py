@@ -48,7 +48,7 @@ def test_result_reprs_are_short():
     assert repr(comparison.methods[0]).startswith("<autograd: f = 0.909")
     assert len(repr(comparison.reference)) < 200
     report = check_engine(Value)
-    assert repr(report).endswith(": 68 pass, 0 fail, 0 unsupported>")
+    assert repr(report).endswith(f": {len(report.results)} pass, 0 fail, 0 unsupported>")
     assert repr(report.results[0]) == "<CheckResult 'x + y' (operations): pass>"
 
 
