@@ -4,7 +4,7 @@ Each method works alone from the expression tree; nothing here passes one method
 answer to another. The symbolic values, exact to ``symbolic.DIGITS`` digits, are the
 reference every error is measured against.
 
-The verdict's tolerance depends on the method (``TOLERANCES``): an estimate passes when
+The verdict's tolerance depends on the method (``registry.REGISTRY``): an estimate passes when
 
     |estimate - exact| <= tolerance * max(|exact|, |f|)
 
@@ -23,39 +23,28 @@ REFERENCE" (or "DISAGREE WITHOUT EXACT REFERENCE") and never claims exact agreem
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Mapping, Sequence
 
 import mpmath
 
+from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Call, Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
-from diffcompare.methods import autograd, budget, finite_difference, kinks, symbolic
-from diffcompare.methods.results import Derivatives, SymbolicDerivatives
-from diffcompare.methods.results import quantity_label as _label
+from diffcompare.methods import autograd, budget, kinks, registry, symbolic
+from diffcompare.methods.results import Cost, Derivatives, SymbolicDerivatives
 
 Method = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
 
-# The methods compared against the reference, in the order they are shown.
-METHODS: dict[str, Method] = {
-    autograd.METHOD: autograd.differentiate,
-    finite_difference.METHOD: finite_difference.differentiate,
-}
-
-# Relative tolerance of each method's verdict. Reverse mode does the same float
-# operations as the exact derivative, so only rounding separates them: a few ulps per
-# operation, far below 1e-9 unless the expression itself is ill-conditioned. Central
-# differences with h = cbrt(eps) are good to about eps**(2/3) ~ 4e-11 times the scale
-# of f''' and f; 1e-5 leaves room for curvature and is gradcheck's own rtol.
-TOLERANCES: dict[str, float] = {
-    autograd.METHOD: 1e-9,
-    finite_difference.METHOD: 1e-5,
-}
-DEFAULT_TOLERANCE = TOLERANCES[autograd.METHOD]  # a method not listed, e.g. a user's engine
+# The methods compared against the reference, in the order they are shown: the
+# registry's, read when used (``{**METHODS, "mine": differentiate}`` adds one).
+METHODS: Mapping[str, Method] = registry.Differentiators()
+DEFAULT_TOLERANCE = registry.DEFAULT_TOLERANCE  # a method not registered, e.g. a user's engine
 
 # Finite differences: the tolerance depends on the scheme (the result's details["scheme"]).
 # Each is about 1e5 to 1e6 times the scheme's modelled error at its default step (see
@@ -170,7 +159,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     methods = METHODS if methods is None else methods
 
     reference = symbolic.differentiate_within(expression, point, timeout, simplify, limits)
-    results = tuple(method(expression, point) for method in methods.values())
+    results = tuple(run_method(name, method, expression, point) for name, method in methods.items())
     quantities = ("value", *expression.variables)
     standard = reference
     if reference.details.get("unavailable") and results:
@@ -179,6 +168,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         result.method: {
             q: measure(result.number(q), standard, q, tolerance_for(result, q, tolerances))
             if result.method != standard.method and not result.details.get("unsupported")
+            and not result.details.get("failed")
             else Error(None, None, None, tolerance_for(result, q, tolerances), None)
             for q in quantities
         }
@@ -190,6 +180,23 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     return Comparison(expression, point, point_chosen, reference, results, errors,
                       judge(reference, results, errors, quantities, found, standard),
                       found, standard.method)
+
+
+def run_method(name: str, method: Method, expression: Expression,
+         point: Mapping[str, Fraction]) -> Derivatives:
+    """``method``'s result; a method that raises gives no numbers, and the reason."""
+    start = time.perf_counter()
+    try:
+        return method(expression, point)
+    except InputError:
+        raise  # the user's input (a forced step too large, say), not the method's fault
+    except Exception as error:  # noqa: BLE001 - a method's fault is its reason, not ours
+        reason = f"the method failed: {type(error).__name__}: {error}"
+        return Derivatives(
+            method=name, value=None, gradient={v: None for v in expression.variables},
+            cost=Cost(evaluations=0, seconds=time.perf_counter() - start),
+            reasons={q: reason for q in ("value", *expression.variables)},
+            details={"failed": reason})
 
 
 def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -> bool:
@@ -223,7 +230,9 @@ def tolerance_for(result: Derivatives, quantity: str,
     if overrides and result.method in overrides:
         return overrides[result.method]
     scheme = result.details.get("scheme")
-    base = SCHEME_TOLERANCES.get(scheme, TOLERANCES.get(result.method, DEFAULT_TOLERANCE))
+    entry = registry.REGISTRY.get(result.method)
+    own = entry.tolerance if entry is not None else DEFAULT_TOLERANCE
+    base = SCHEME_TOLERANCES.get(scheme, own)
     model = result.details.get("model_errors", {}).get(quantity, 0.0)
     return max(base, MODEL_SAFETY * model)
 
@@ -303,6 +312,64 @@ def correct_digits(relative) -> float | None:
     return float(min(17.0, max(0.0, -mpmath.log10(relative))))
 
 
+@dataclass(frozen=True)
+class Failure:
+    """One number that fails the verdict: ``method``'s ``estimate`` of ``quantity``
+    against ``exact`` (the standard's decimal text), with its ``error`` and bound.
+
+    ``reason`` says why the method gave no number (``estimate`` None); ``kink`` is the
+    kink whose one-sided interval the number misses; ``smooth_kink`` the abs or relu
+    nodes at 0 here where f is nevertheless smooth (the method's convention applies)."""
+
+    method: str
+    quantity: str
+    estimate: float | None
+    exact: str | None
+    error: Error
+    reason: str = ""
+    kink: kinks.Kink | None = None
+    smooth_kink: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Held:
+    """How a method that passed was held: its largest bound (``tolerance``, relative to
+    the verdict's scale) and its worst error on the same scale."""
+
+    method: str
+    scheme: str | None
+    tolerance: float
+    worst: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict as data; ``present.verdict_text`` writes it as a sentence.
+
+    ``status``: "agree", "disagree", "kink" or "undefined". ``failures``: the numbers
+    outside their bound. ``held``: each judged method's bound and worst error.
+    ``not_judged``: (method, why) for a method that does not support the expression or
+    failed. ``kinks``: the kinks found (f has no derivative there). ``undefined``:
+    (quantity, reason) for each quantity without an exact value. ``missing_reference``:
+    why the symbolic method gave no reference (None when it gave one); the errors are
+    then measured against ``measured_against``. ``beyond_floats``: f's exact value is
+    too large for any float."""
+
+    status: str
+    failures: tuple[Failure, ...] = ()
+    held: tuple[Held, ...] = ()
+    not_judged: tuple[tuple[str, str], ...] = ()
+    kinks: tuple[kinks.Kink, ...] = ()
+    undefined: tuple[tuple[str, str], ...] = ()
+    missing_reference: str | None = None
+    measured_against: str = symbolic.METHOD
+    beyond_floats: bool = False
+
+    @property
+    def agree(self) -> bool:
+        return self.status == "agree"
+
+
 def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
           errors: Mapping[str, Mapping[str, Error]], quantities: Sequence[str],
           found: Sequence[kinks.Kink] = (),
@@ -311,97 +378,60 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
     the exact ``reference`` (which then has ``details["unavailable"]``)."""
     standard = standard or reference
     exact = standard is reference
-    failures = []
-    checked = 0
-    for result in results:
-        for quantity in quantities:
-            error = errors[result.method][quantity]
-            if error.within is None:
-                continue
-            checked += 1
-            if not error.within:
-                failures.append(_failure_text(result, quantity, error, standard, found))
-    missing = "" if exact else f" WITHOUT EXACT REFERENCE (symbolic: {_unavailable(reference)})"
+    common = {"not_judged": _not_judged(results),
+              "missing_reference": None if exact else _unavailable(reference),
+              "measured_against": standard.method}
+    failures = tuple(_failure(result, quantity, errors[result.method][quantity], standard, found)
+                     for result in results for quantity in quantities
+                     if errors[result.method][quantity].within is False)
     if failures:
-        return Verdict("disagree", f"DISAGREE{missing}: " + "; ".join(failures))
-    kinked = [kink for kink in found if kink.differs]
+        return Verdict("disagree", failures, **common)
+    kinked = tuple(kink for kink in found if kink.differs)
     if kinked:
-        return Verdict("kink", "KINK: " + "; ".join(
-            f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "
-            f"left derivative {_number(kink.left)}, right derivative {_number(kink.right)}"
-            for kink in kinked) + "; every method reports a value between them and the "
-            "other numbers agree. f has no derivative there: a kink, not a disagreement")
-    if checked == 0:
-        reasons = reference.reasons if exact else {**standard.reasons}
-        why = "; ".join(f"{_label(q)}: {reason}" for q, reason in reasons.items())
-        if not exact:
-            why = f"symbolic: {_unavailable(reference)}" + (f"; {standard.method}, {why}"
-                                                             if why else "")
-        nothing = "no exact value to compare against"
-        if exact and f_beyond_floats(reference):
-            nothing = "f is beyond the float range here, so no float method can evaluate it"
-        return Verdict("undefined", f"UNDEFINED: {nothing} ({why})")
-    parts = []
+        return Verdict("kink", kinks=kinked, **common)
+    checked = any(error.within is not None for by_quantity in errors.values()
+                  for error in by_quantity.values())
+    if not checked:
+        reasons = reference.reasons if exact else standard.reasons
+        return Verdict("undefined", undefined=tuple(reasons.items()),
+                       beyond_floats=exact and f_beyond_floats(reference), **common)
+    held = tuple(_held(result, errors[result.method]) for result in results
+                 if any(e.within is not None for e in errors[result.method].values()))
+    skipped = tuple((q, standard.reasons.get(q, "no exact value")) for q in quantities
+                    if standard.exact.get(q) is None)
+    # sqrt(x) at 0: f agrees, but df/dx does not exist; the README's exit status 3
+    status = "undefined" if exact and skipped else "agree"
+    return Verdict(status, held=held, undefined=skipped, **common)
+
+
+def _not_judged(results: Sequence[Derivatives]) -> tuple[tuple[str, str], ...]:
+    found = []
     for result in results:
-        measured = [e for e in errors[result.method].values() if e.within is not None]
         if result.details.get("unsupported"):
-            parts.append(f"{result.method} not judged (it does not support "
-                         f"{', '.join(result.details['unsupported'])})")
-        if not measured:
-            continue
-        worst = max((e.scaled for e in measured if e.scaled is not None and not e.kink),
-                    default=0.0)
-        tolerance = max(e.tolerance for e in measured)
-        scheme = f" ({result.details['scheme']})" if "scheme" in result.details else ""
-        parts.append(f"{result.method}{scheme} within {format_tolerance(tolerance)}"
-                     f" (worst error {_short(worst)})")
-    skipped = [q for q in quantities if standard.exact.get(q) is None]
-    if exact:
-        if skipped:
-            # sqrt(x) at 0: f agrees, but df/dx does not exist; the README's exit status 3
-            why = "; ".join(f"{_label(q)}: {reference.reasons.get(q, 'no exact value')}"
-                            for q in skipped)
-            return Verdict("undefined", f"UNDEFINED here: {why}. The rest agrees: "
-                           + ", ".join(parts) + " of the exact values")
-        return Verdict("agree", "AGREE: " + ", ".join(parts) + " of the exact values")
-    note = f"; {standard.method} gives no {', '.join(map(_label, skipped))}" if skipped else ""
-    return Verdict("agree", f"AGREE{missing}: " + ", ".join(parts)
-                   + f" of {standard.method}'s values" + note)
+            found.append((result.method, "it does not support "
+                          + ", ".join(result.details["unsupported"])))
+        elif result.details.get("failed"):
+            found.append((result.method, str(result.details["failed"])))
+    return tuple(found)
+
+
+def _held(result: Derivatives, errors: Mapping[str, Error]) -> Held:
+    measured = [e for e in errors.values() if e.within is not None]
+    worst = max((e.scaled for e in measured if e.scaled is not None and not e.kink),
+                default=0.0)
+    return Held(result.method, result.details.get("scheme"),
+                max(e.tolerance for e in measured), worst)
 
 
 def _unavailable(reference: SymbolicDerivatives) -> str:
     return str(reference.details.get("unavailable", "no reference"))
 
 
-def _failure_text(result: Derivatives, quantity: str, error: Error,
-                  standard: SymbolicDerivatives, found: Sequence[kinks.Kink] = ()) -> str:
-    label = _label(quantity)
-    if error.absolute is None:
-        reason = result.reasons.get(quantity, "no number")
-        return f"{result.method} gives no {label} ({reason})"
-    if error.kink:
-        kink = next(k for k in found if k.variable == quantity)
-        return (f"{result.method} {label} = {result.number(quantity)!r} is not between the "
-                f"one-sided derivatives {_number(kink.left)} and {_number(kink.right)}")
-    smooth = [k for k in found if k.variable == quantity and not k.differs]
-    note = (f"; {', '.join(smooth[0].sources)} at 0 here, where the method's convention "
-            "for the kink applies although f is smooth") if smooth else ""
-    against = "exact is" if standard.method == symbolic.METHOD else f"{standard.method} gives"
-    return (f"{result.method} {label} = {result.number(quantity)!r} but {against} "
-            f"{float(standard.exact[quantity])!r} (relative error "
-            f"{_short(error.relative) if error.relative is not None else 'inf'}"
-            f" > {format_tolerance(error.tolerance)}{note})")
-
-
-def format_tolerance(tolerance: float) -> str:
-    """Two significant digits, as the errors beside it: 1e-05, 3.1e-05, 0.42."""
-    return f"{tolerance:.2g}"
-
-
-def _number(text: str | None) -> str:
-    """A one-sided derivative's decimal text, short: -1.000…0 is -1."""
-    return "undefined" if text is None else f"{float(text):.17g}"
-
-
-def _short(number: float) -> str:
-    return "0" if number == 0 else f"{number:.1e}"
+def _failure(result: Derivatives, quantity: str, error: Error,
+             standard: SymbolicDerivatives, found: Sequence[kinks.Kink]) -> Failure:
+    kink = next((k for k in found if k.variable == quantity), None) if error.kink else None
+    smooth = next((k.sources for k in found if k.variable == quantity and not k.differs), ())
+    return Failure(result.method, quantity, result.number(quantity),
+                   standard.exact.get(quantity), error,
+                   reason=result.reasons.get(quantity, "no number"), kink=kink,
+                   smooth_kink=tuple(smooth))

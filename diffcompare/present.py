@@ -12,23 +12,20 @@ from typing import Any, Sequence
 import mpmath
 from tabulate import tabulate
 
-from diffcompare.compare import Comparison, Error
-from diffcompare.methods import kinks
+from diffcompare.compare import Comparison, Error, Failure, Held, Verdict
+from diffcompare.methods import kinks, registry, symbolic
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.methods.results import Derivatives, quantity_label
 
 # Doubles need up to 17 significant digits to show where two of them part.
 SIGNIFICANT_DIGITS = 17
 
-METHOD_TITLES = {
-    "symbolic": "symbolic (exact)",
-    "autograd": "autograd",
-    "finite_difference": "finite difference",
-}
+SYMBOLIC_TITLE = "symbolic (exact)"
 
 
 def title(method: str) -> str:
-    return METHOD_TITLES.get(method, method)
+    """A method's name for people: the registry's label, the reference's, or its own."""
+    return SYMBOLIC_TITLE if method == symbolic.METHOD else registry.label(method)
 
 
 def result_title(result: Derivatives) -> str:
@@ -229,7 +226,7 @@ def report(comparison: Comparison, tablefmt: str = "simple",
         lines += sweep_lines(sweep, tablefmt)
     lines += written
     lines.append(cost_line(comparison))
-    lines.append(comparison.verdict.text)
+    lines.append(verdict_text(comparison.verdict))
     return "\n".join(lines)
 
 
@@ -316,7 +313,7 @@ def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, 
         "measured_against": comparison.measured_against,
         "agree": comparison.agree,
         "verdict": comparison.verdict.status,
-        "verdict_text": comparison.verdict.text,
+        "verdict_text": verdict_text(comparison.verdict),
     }
 
 
@@ -335,3 +332,91 @@ def _error_document(error: Error) -> dict[str, Any]:
 
 def to_json(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> str:
     return json.dumps(document(comparison, sweeps), indent=2, allow_nan=False)
+
+
+# ---- the verdict in words ----
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """The verdict as one line: its status in capitals, then why.
+
+    >>> from diffcompare import compare
+    >>> verdict_text(compare("abs(x)", at="x=0").verdict)[:5]
+    'KINK:'
+    """
+    missing = ("" if verdict.missing_reference is None
+               else f" WITHOUT EXACT REFERENCE (symbolic: {verdict.missing_reference})")
+    not_judged = [f"{title(method)} not judged ({why})" for method, why in verdict.not_judged]
+    if verdict.status == "disagree":
+        return f"DISAGREE{missing}: " + "; ".join(
+            [_failure_text(failure, verdict.measured_against) for failure in verdict.failures]
+            + not_judged)
+    if verdict.status == "kink":
+        return "KINK: " + "; ".join(
+            f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "
+            f"left derivative {_one_sided(kink.left)}, right derivative "
+            f"{_one_sided(kink.right)}" for kink in verdict.kinks) + (
+            "; every method reports a value between them and the other numbers agree. f has "
+            "no derivative there: a kink, not a disagreement")
+    if not verdict.held:
+        return "UNDEFINED: " + _nothing_to_compare(verdict)
+    parts = not_judged + [_held_text(held) for held in verdict.held]
+    if verdict.missing_reference is None:
+        if verdict.undefined:
+            why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
+            return (f"UNDEFINED here: {why}. The rest agrees: " + ", ".join(parts)
+                    + " of the exact values")
+        return "AGREE: " + ", ".join(parts) + " of the exact values"
+    standard = verdict.measured_against
+    note = (f"; {standard} gives no {', '.join(label(q) for q, _ in verdict.undefined)}"
+            if verdict.undefined else "")
+    return f"AGREE{missing}: " + ", ".join(parts) + f" of {standard}'s values" + note
+
+
+def _nothing_to_compare(verdict: Verdict) -> str:
+    why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
+    if verdict.missing_reference is not None:
+        why = f"symbolic: {verdict.missing_reference}" + (
+            f"; {verdict.measured_against}, {why}" if why else "")
+    nothing = "no exact value to compare against"
+    if verdict.beyond_floats:
+        nothing = "f is beyond the float range here, so no float method can evaluate it"
+    return f"{nothing} ({why})"
+
+
+def _held_text(held: Held) -> str:
+    scheme = f" ({held.scheme})" if held.scheme else ""
+    return (f"{held.method}{scheme} within {format_tolerance(held.tolerance)}"
+            f" (worst error {_short(held.worst)})")
+
+
+def _failure_text(failure: Failure, measured_against: str) -> str:
+    name, quantity, error = failure.method, label(failure.quantity), failure.error
+    if error.absolute is None:
+        return f"{name} gives no {quantity} ({failure.reason})"
+    if failure.kink is not None:
+        return (f"{name} {quantity} = {failure.estimate!r} is not between the one-sided "
+                f"derivatives {_one_sided(failure.kink.left)} and "
+                f"{_one_sided(failure.kink.right)}")
+    note = (f"; {', '.join(failure.smooth_kink)} at 0 here, where the method's convention "
+            "for the kink applies although f is smooth") if failure.smooth_kink else ""
+    against = ("exact is" if measured_against == symbolic.METHOD
+               else f"{measured_against} gives")
+    relative = _short(error.relative) if error.relative is not None else "inf"
+    return (f"{name} {quantity} = {failure.estimate!r} but {against} "
+            f"{float(failure.exact)!r} (relative error {relative}"
+            f" > {format_tolerance(error.tolerance)}{note})")
+
+
+def format_tolerance(tolerance: float) -> str:
+    """Two significant digits, as the errors beside it: 1e-05, 3.1e-05, 0.42."""
+    return f"{tolerance:.2g}"
+
+
+def _one_sided(text: str | None) -> str:
+    """A one-sided derivative's decimal text, short: -1.000…0 is -1."""
+    return "undefined" if text is None else f"{float(text):.17g}"
+
+
+def _short(number: float) -> str:
+    return "0" if number == 0 else f"{number:.1e}"

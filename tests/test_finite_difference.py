@@ -42,6 +42,7 @@ from diffcompare.methods.finite_difference import (
     step_size,
     sweep,
 )
+from diffcompare.present import verdict_text
 
 # Smooth functions whose derivatives of every order are of moderate size near the point.
 ORDER_CASES = [
@@ -403,7 +404,7 @@ def test_compare_tolerance_depends_on_the_scheme():
         result = compare("sin(x)*exp(x)", at="x=1.3",
                          methods={**METHODS, METHOD: method(name)})
         assert result.errors[METHOD]["x"].tolerance == tolerance
-        assert result.agree, result.verdict.text
+        assert result.agree, verdict_text(result.verdict)
     assert len(set(SCHEME_TOLERANCES.values())) >= 4
 
 
@@ -538,7 +539,7 @@ def test_sweep_theoretical_step_is_in_the_units_of_steps_when_x_is_large():
 @pytest.mark.parametrize("text, at", [("log(x)", "x=1e-10"), ("sqrt(x) + log(y)", "x=1e-8,y=3e-7")])
 def test_default_step_near_zero_stays_inside_the_domain(text, at):
     result = compare(text, at=at)
-    assert result.agree, result.verdict.text
+    assert result.agree, verdict_text(result.verdict)
     for name, x in result.point.items():
         assert result.methods[-1].details["steps"][name] < float(x)
 
