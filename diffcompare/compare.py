@@ -4,12 +4,19 @@ Each method works alone from the expression tree; nothing here passes one method
 answer to another. The symbolic values, exact to ``symbolic.DIGITS`` digits, are the
 reference every error is measured against.
 
-The verdict's tolerance depends on the method (``registry.REGISTRY``): an estimate passes when
+Each method reports a bound on its own error in this run (``Derivatives.error_bounds``:
+autograd a running rounding bound over its graph, finite differences the scheme's error
+model on the stencil's own numbers). An estimate passes when
+
+    |estimate - exact| <= SAFETY_FACTOR * bound
+
+an absolute test, so that an exact zero is judged as any other number. A quantity
+without a bound (a method that reports none) passes when
 
     |estimate - exact| <= tolerance * max(|exact|, |f|)
 
-that is, relative to the exact number, or to the function's value when the exact
-number is near zero (a finite difference's round-off scales with |f|, not with f').
+with the method's relative tolerance (``registry.REGISTRY``). The caller's ``rtol`` and
+``atol`` replace both.
 
 At a kink (abs or relu at 0, see ``kinks``) f has two one-sided derivatives and no
 derivative; there a method passes when its number lies between them, and the verdict is
@@ -64,6 +71,11 @@ SCHEME_TOLERANCES: dict[str, float] = {
 # this many times the model's error.
 MODEL_SAFETY = 10.0
 
+# How many times its own error bound a method may be off before the verdict blames it.
+# The bounds are first-order (running error analysis, a difference-based truncation
+# estimate), so a little room; chosen from benchmarks/verdicts.py, see the README.
+SAFETY_FACTOR = 4.0
+
 # Below this scale every number counts as zero, so 0 vs 1e-300 is agreement.
 _SMALLEST_SCALE = 1e-300
 _WORK_DIGITS = 60  # mpmath precision for errors: well past the reference's digits
@@ -82,20 +94,12 @@ class Error:
     # absolute / max(|exact|, |f|): what the tolerance bounds (the relative error, unless
     # the exact number is much smaller than f)
     scaled: float | None = None
+    bound: float | None = None  # the method's own bound on this error, when it gave one
+    allowed: float | None = None  # the absolute error allowed: tolerance·max(|exact|, |f|)
 
     @property
     def checked(self) -> bool:
         return self.within is not None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # "agree", "disagree", "kink" or "undefined"
-    text: str
-
-    @property
-    def agree(self) -> bool:
-        return self.status == "agree"
 
 
 @dataclass(frozen=True)
@@ -130,11 +134,15 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
             methods: Mapping[str, Method] | None = None,
             tolerances: Mapping[str, float] | None = None, *,
             timeout: float | None = symbolic.DEFAULT_TIMEOUT, simplify: bool = False,
-            limits: Limits | None = None) -> Comparison:
+            limits: Limits | None = None, rtol: float | None = None,
+            atol: float | None = None) -> Comparison:
     """Differentiate ``expression`` at ``at`` by every method and compare.
 
     ``timeout`` is the symbolic method's budget in seconds (None or 0: no budget),
     ``simplify`` shows simplified formulas, ``limits`` bounds what the input may cost.
+    ``rtol`` and ``atol`` replace every method's own error bound by the user's: a number
+    passes when |estimate - exact| <= atol + rtol·|exact| (a missing one counts as 0),
+    as in numpy.isclose and torch.autograd.gradcheck.
 
     >>> result = compare("3*x**2 - 4*x + 5", at="x=3")
     >>> result.reference.gradient["x"], result.agree
@@ -164,9 +172,11 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     standard = reference
     if reference.details.get("unavailable") and results:
         standard = _stand_in(results[0])
+    given = None if rtol is None and atol is None else (rtol or 0.0, atol or 0.0)
     errors = {
         result.method: {
-            q: measure(result.number(q), standard, q, tolerance_for(result, q, tolerances))
+            q: measure(result.number(q), standard, q, tolerance_for(result, q, tolerances),
+                       _bound(result, standard, q, tolerances), given)
             if result.method != standard.method and not result.details.get("unsupported")
             and not result.details.get("failed")
             else Error(None, None, None, tolerance_for(result, q, tolerances), None)
@@ -279,13 +289,22 @@ def _stand_in(result: Derivatives) -> SymbolicDerivatives:
     numbers = {q: result.number(q) for q in ("value", *result.gradient)}
     return SymbolicDerivatives(
         method=result.method, value=result.value, gradient=result.gradient, cost=result.cost,
-        reasons=result.reasons, exact={q: repr(n) for q, n in numbers.items() if n is not None},
+        reasons=result.reasons, error_bounds=result.error_bounds,
+        exact={q: repr(n) for q, n in numbers.items() if n is not None},
         digits=17)
 
 
 def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: str,
-            tolerance: float) -> Error:
-    """The error of ``estimate`` against the exact value of ``quantity``."""
+            tolerance: float, bound: float | None = None,
+            given: tuple[float, float] | None = None) -> Error:
+    """The error of ``estimate`` against the exact value of ``quantity``, and whether it
+    is within what the method is allowed:
+
+    - ``given`` (rtol, atol), the user's: atol + rtol·|exact|;
+    - else ``bound``, the method's own bound on its error in this run: SAFETY_FACTOR
+      times it (an exact zero is judged on this absolute bound too);
+    - else ``tolerance`` relative to max(|exact|, |f|).
+    """
     exact_text = reference.exact.get(quantity)
     if exact_text is None:
         return Error(None, None, None, tolerance, None)
@@ -297,10 +316,32 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
         relative = absolute / abs(exact) if exact != 0 else (mpmath.mpf(0) if absolute == 0 else None)
         f_value = mpmath.mpf(reference.exact.get("value", "0"))
         scale = max(abs(exact), abs(f_value), mpmath.mpf(_SMALLEST_SCALE))
-        within = bool(absolute <= tolerance * scale)
+        if given is not None:
+            allowed = given[1] + given[0] * abs(exact)
+        elif bound is not None:
+            allowed = SAFETY_FACTOR * mpmath.mpf(bound)
+        else:
+            allowed = tolerance * scale
+        within = bool(absolute <= allowed)
         return Error(float(absolute), None if relative is None else float(relative),
-                     correct_digits(relative), tolerance, within,
-                     scaled=float(absolute / scale))
+                     correct_digits(relative), float(allowed / scale), within,
+                     scaled=float(absolute / scale),
+                     bound=None if given is not None or bound is None else float(bound),
+                     allowed=float(allowed))
+
+
+def _bound(result: Derivatives, standard: SymbolicDerivatives, quantity: str,
+           overrides: Mapping[str, float] | None) -> float | None:
+    """The bound on ``result``'s error in ``quantity``: its own, plus the stand-in's own
+    when the standard is another method; None when either has none, or when the caller
+    gave the method a tolerance of its own (``tolerances``)."""
+    if overrides and result.method in overrides:
+        return None
+    own = result.error_bounds.get(quantity)
+    if own is None or standard.method == symbolic.METHOD:
+        return own
+    theirs = standard.error_bounds.get(quantity)
+    return None if theirs is None else own + theirs
 
 
 def correct_digits(relative) -> float | None:
@@ -333,13 +374,18 @@ class Failure:
 
 @dataclass(frozen=True)
 class Held:
-    """How a method that passed was held: its largest bound (``tolerance``, relative to
-    the verdict's scale) and its worst error on the same scale."""
+    """How a method that passed was held: its largest tolerance relative to the verdict's
+    scale and its worst error on that scale; and, for its number nearest its limit, the
+    absolute ``error``, the ``allowed`` error, and ``bound``, the method's own error bound
+    that ``allowed`` is SAFETY_FACTOR times (None when it was held to a tolerance)."""
 
     method: str
     scheme: str | None
     tolerance: float
     worst: float
+    error: float | None = None
+    allowed: float | None = None
+    bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -419,8 +465,14 @@ def _held(result: Derivatives, errors: Mapping[str, Error]) -> Held:
     measured = [e for e in errors.values() if e.within is not None]
     worst = max((e.scaled for e in measured if e.scaled is not None and not e.kink),
                 default=0.0)
-    return Held(result.method, result.details.get("scheme"),
-                max(e.tolerance for e in measured), worst)
+    tolerance = max(e.tolerance for e in measured)
+    bounded = [e for e in measured if e.bound is not None and not e.kink]
+    if len(bounded) < len(measured):
+        return Held(result.method, result.details.get("scheme"), tolerance, worst)
+    nearest = max(bounded, key=lambda e: e.absolute / e.allowed if e.allowed
+                  else float(e.absolute > 0))
+    return Held(result.method, result.details.get("scheme"), tolerance, worst,
+                nearest.absolute, nearest.allowed, nearest.bound)
 
 
 def _unavailable(reference: SymbolicDerivatives) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import mpmath
 from tabulate import tabulate
 
-from diffcompare.compare import Comparison, Error, Failure, Held, Verdict
+from diffcompare.compare import SAFETY_FACTOR, Comparison, Error, Failure, Held, Verdict
 from diffcompare.methods import kinks, registry, symbolic
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.methods.results import Derivatives, quantity_label
@@ -386,12 +386,18 @@ def _nothing_to_compare(verdict: Verdict) -> str:
 
 def _held_text(held: Held) -> str:
     scheme = f" ({held.scheme})" if held.scheme else ""
-    return (f"{held.method}{scheme} within {format_tolerance(held.tolerance)}"
-            f" (worst error {_short(held.worst)})")
+    if held.bound is None:
+        return (f"{held.method}{scheme} within {format_tolerance(held.tolerance)}"
+                f" (worst error {_short(held.worst)})")
+    return (f"{held.method}{scheme} within {SAFETY_FACTOR:g}× its own error bound "
+            f"(closest: error {_short(held.error)} of {_short(held.allowed)} allowed)")
 
 
 def _failure_text(failure: Failure, measured_against: str) -> str:
     name, quantity, error = failure.method, label(failure.quantity), failure.error
+    if error.absolute is None and failure.exact is not None:
+        return (f"{name} gives no {quantity} although the exact value is "
+                f"{float(failure.exact)!r} ({failure.reason})")
     if error.absolute is None:
         return f"{name} gives no {quantity} ({failure.reason})"
     if failure.kink is not None:
@@ -402,10 +408,14 @@ def _failure_text(failure: Failure, measured_against: str) -> str:
             "for the kink applies although f is smooth") if failure.smooth_kink else ""
     against = ("exact is" if measured_against == symbolic.METHOD
                else f"{measured_against} gives")
-    relative = _short(error.relative) if error.relative is not None else "inf"
+    if error.bound is not None:
+        limit = (f"error {_short(error.absolute)} > {SAFETY_FACTOR:g} × its own error bound "
+                 f"{_short(error.bound)}")
+    else:
+        relative = _short(error.relative) if error.relative is not None else "inf"
+        limit = f"relative error {relative} > {format_tolerance(error.tolerance)}"
     return (f"{name} {quantity} = {failure.estimate!r} but {against} "
-            f"{float(failure.exact)!r} (relative error {relative}"
-            f" > {format_tolerance(error.tolerance)}{note})")
+            f"{float(failure.exact)!r} ({limit}{note})")
 
 
 def format_tolerance(tolerance: float) -> str:

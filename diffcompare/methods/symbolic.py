@@ -201,7 +201,9 @@ def _differentiate(expression: Expression, point: Mapping[str, Fraction], simpli
         gradient_formulas=gradient_formulas,
         exact=exact,
         digits=DIGITS,
-        details={"simplified": simplify},
+        # The sympy formulas themselves (f, then each partial as first derived), so
+        # that the report counts their operations without differentiating again.
+        details={"simplified": simplify, "formulas": {"value": function, **partials}},
     )
 
 

@@ -104,10 +104,7 @@ def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
     case = entry.case
     comparison = compare(case.expression, at=case.at or None)
     expression, point = comparison.expression, comparison.point
-    symbol_table = symbolic.symbols(expression)
-    function = symbolic.to_sympy(expression, symbol_table)
-    formulas = {"value": function,
-                **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
+    formulas = comparison.reference.details.get("formulas") or _formulas(expression)
     exact = comparison.reference.exact
     sweeps = tuple(
         finite_difference.sweep(expression, point, name, float(exact[name]), steps=SWEEP_STEPS)
@@ -126,6 +123,15 @@ def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
         if timings else None,
     )
     return CaseResult(number, entry, comparison, formulas, sweeps, graph, graph_note, work)
+
+
+def _formulas(expression) -> dict[str, sympy.Expr]:
+    """f and its partials by sympy, when the comparison's symbolic method gave none (it
+    timed out, say); without a time budget, as the report always did."""
+    symbol_table = symbolic.symbols(expression)
+    function = symbolic.to_sympy(expression, symbol_table)
+    return {"value": function,
+            **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
 
 
 def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
