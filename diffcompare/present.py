@@ -69,6 +69,19 @@ def format_error(error: Error) -> str:
     return "0" if error.relative == 0 else f"{error.relative:.1e}"
 
 
+def format_held_to(error: Error, exact: str | None) -> str:
+    """The error the verdict allowed this number, relative to the exact value like the
+    error beside it (absolute, "abs", where that is 0); marked * when it is a tolerance
+    rather than the method's own bound."""
+    if error.within is None or error.kink or error.allowed is None:
+        return ""
+    mark = "" if error.bound is not None else "*"
+    scale = abs(float(exact)) if exact is not None else 0.0
+    if scale == 0.0:
+        return f"abs {error.allowed:.1e}{mark}"
+    return f"{error.allowed / scale:.1e}{mark}"
+
+
 def format_digits(error: Error) -> str:
     if error.within is None or error.kink or error.digits is None:
         return ""
@@ -90,22 +103,24 @@ def table(comparison: Comparison, tablefmt: str = "simple") -> str:
     """The side-by-side table: for each quantity, a row per method with its number (one
     above the other, so the eye sees where they part), its relative error, its own error
     estimate when it gives one, and its correct significant digits."""
-    headers = ["", "method", "value", "rel. error", "est. error", "digits"]
+    headers = ["", "method", "value", "rel. error", "est. error", "held to", "digits"]
     rows = []
     for quantity in comparison.quantities:
         exact = comparison.reference.exact.get(quantity)
-        rows.append([label(quantity), title("symbolic"), format_exact(exact), "", "",
+        rows.append([label(quantity), title("symbolic"), format_exact(exact), "", "", "",
                      str(comparison.reference.digits) if exact is not None else ""])
         for result in comparison.methods:
             error = comparison.errors[result.method][quantity]
             rows.append(["", result_title(result), format_number(result.number(quantity)),
                          format_error(error), format_estimate(result, quantity, error, exact),
-                         format_digits(error)])
+                         format_held_to(error, exact), format_digits(error)])
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 TABLE_LEGEND = ("rel. error: against the exact value; est. error: the method's own estimate "
-                "of it; digits: correct significant digits")
+                "of it; held to: the error the verdict allows, relative like rel. error "
+                f"({SAFETY_FACTOR:g} × the method's own error bound, * a tolerance instead); "
+                "digits: correct significant digits")
 
 
 def kink_lines(comparison: Comparison) -> list[str]:
@@ -300,6 +315,9 @@ def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, 
         },
         "error_estimates": {result.method: dict(result.error_estimates)
                             for result in everything if result.error_estimates},
+        "error_bounds": {result.method: dict(result.error_bounds)
+                         for result in comparison.methods if result.error_bounds},
+        "safety_factor": SAFETY_FACTOR,
         "finite_difference": {
             result.method: {"scheme": result.details["scheme"],
                             "order": result.details.get("order"),
@@ -327,7 +345,8 @@ def _sweep_document(sweep: Sweep) -> dict[str, Any]:
 
 def _error_document(error: Error) -> dict[str, Any]:
     return {"absolute": error.absolute, "relative": error.relative, "digits": error.digits,
-            "tolerance": error.tolerance, "within": error.within}
+            "tolerance": error.tolerance, "bound": error.bound, "allowed": error.allowed,
+            "within": error.within}
 
 
 def to_json(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> str:

@@ -163,3 +163,14 @@ def test_trace_shared_node_stays_shared():
     expression = trace(f, ["x"])
     assert expression.size == 5  # x, sin(x), u = sin(x)*x, u*u, u*u + u: u is one node
     assert expression.text == "sin(x)*x*(sin(x)*x) + sin(x)*x"
+
+
+def test_assert_gradients_agree_takes_the_point_as_a_mapping_with_options():
+    by_keyword = assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=1e-9)
+    by_position = assert_gradients_agree("x**2*sin(y)", {"x": 1.0, "y": 2.0})
+    old_form = assert_gradients_agree("x**2*sin(y)", x=1.0, y=2.0)
+    assert by_keyword.point == by_position.point == old_form.point
+    assert by_keyword.errors["autograd"]["x"].bound is None  # rtol replaced the bound
+    with pytest.raises(AssertionError):
+        assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=0.0, atol=0.0,
+                               engine=load(f"{ROOT / 'tests' / 'engines' / 'pow_off_by_one.py'}:Value"))
