@@ -168,9 +168,14 @@ def run_comparison(argv: Sequence[str]) -> int:
               if args.sweep and name in comparison.reference.exact and name not in kinked]
     written = []
     if args.graph is not None:
-        from diffcompare.pictures import write_expression_svg
+        from diffcompare.pictures import write_expression_svg, write_graph_svg
 
-        why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
+        built = next((result.details for result in comparison.methods
+                      if "graph" in result.details), None)
+        if built is not None:  # the graph autograd built for the comparison, not a second one
+            why_not = write_graph_svg(built["graph"], built["labels"], args.graph)
+        else:
+            why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
         if why_not:
             _fail(f"no graph written: {why_not}")
         else:

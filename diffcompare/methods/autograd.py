@@ -115,6 +115,7 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Deri
             method=METHOD, value=None, gradient={name: None for name in leaves},
             cost=Cost(evaluations=1, seconds=time.perf_counter() - start),
             reasons={quantity: reason for quantity in ["value", *leaves]},
+            details={"failure": describe(error)},
         )
     seconds = time.perf_counter() - start
     reasons = {}

@@ -15,8 +15,6 @@ import sympy
 
 from diffcompare import draw
 from diffcompare.compare import Comparison, compare, correct_digits
-from diffcompare.engine import Value
-from diffcompare.language import faults
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
 from diffcompare.methods import autograd, finite_difference, registry, symbolic
@@ -135,12 +133,14 @@ def _formulas(expression) -> dict[str, sympy.Expr]:
 
 
 def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
-    leaves = {name: Value(float(value), label=name) for name, value in comparison.point.items()}
-    try:
-        root = autograd.build_graph(comparison.expression, leaves)
-        root.backward()
-    except faults.ARITHMETIC_ERRORS as error:
-        return None, f"the engine cannot build it here: {faults.describe(error)}", None
+    """The picture of the graph autograd built for the comparison (no second build)."""
+    built = next((result for result in comparison.methods
+                  if result.method == autograd.METHOD), None)
+    if built is None or "graph" not in built.details:
+        reason = (built.details.get("failure", "no graph") if built is not None
+                  else "autograd is not among the methods")
+        return None, f"the engine cannot build it here: {reason}", None
+    root = built.details["graph"]
     work = report_studies.graph_work(root)
     if work.nodes > MAX_GRAPH_NODES:
         return None, (f"{work.nodes} nodes: too many to draw legibly "
