@@ -319,7 +319,8 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
         if given is not None:
             allowed = given[1] + given[0] * abs(exact)
         elif bound is not None:
-            allowed = SAFETY_FACTOR * mpmath.mpf(bound)
+            # plus the distance from exact to the nearest double: no float can do better
+            allowed = SAFETY_FACTOR * mpmath.mpf(bound) + abs(mpmath.mpf(float(exact)) - exact)
         else:
             allowed = tolerance * scale
         within = bool(absolute <= allowed)

@@ -144,11 +144,29 @@ def _recorded_graph(expression: Expression, leaves: Mapping[str, Value],
     """``build_graph``, noting for each node its primitive and arguments (``records``,
     by node id: what the rounding bound needs) and its label (as ``labelled_graph``)."""
 
+    # Constants-only operations give plain floats, no node (the engine folds them): their
+    # rounding is kept here, by id, with the float itself so that the id stays its own.
+    computed: dict[int, tuple[float, float]] = {}
+
+    def error_of(arg) -> float | None:
+        if isinstance(arg, Value):
+            return None
+        kept = computed.get(id(arg))
+        return kept[1] if kept is not None and kept[0] is arg else constant_error(arg)
+
     def call(primitive, *args):
         out = _call(primitive, *args)
+        errors = tuple(error_of(arg) for arg in args)
         if isinstance(out, Value):
-            records[id(out)] = (primitive, args)
+            records[id(out)] = (primitive, args, errors)
             _label(out, primitive, args, labels)
+        else:
+            try:
+                local = _derivatives(primitive, list(args), out)
+            except ARITHMETIC_ERRORS:
+                local = (math.inf,) * len(args)
+            carried = sum(abs(d) * e for d, e in zip(local, errors) if e)
+            computed[id(out)] = (out, carried + ROUNDINGS_PER_OPERATION * UNIT_ROUNDOFF * abs(out))
         return out
 
     root = evaluate(expression, Interpretation(
@@ -209,8 +227,8 @@ def rounding_bounds(root: Value, leaves: Mapping[str, Value], point: Mapping[str
         if record is None:  # a constant expression: no operation recorded
             forward[id(node)] = u * abs(node.data)
             continue
-        primitive, args = record
-        edges = _local_derivatives(primitive, args, node.data, forward)
+        primitive, args, constant_errors = record
+        edges = _local_derivatives(primitive, args, constant_errors, node.data, forward)
         locals_[id(node)] = edges
         carried = sum(abs(d) * error for _, d, _, error in edges)
         forward[id(node)] = float(carried) + ROUNDINGS_PER_OPERATION * u * abs(node.data)
@@ -229,13 +247,15 @@ def rounding_bounds(root: Value, leaves: Mapping[str, Value], point: Mapping[str
     return bounds
 
 
-def _local_derivatives(primitive, args, out: float, forward: Mapping[int, float]) -> list:
+def _local_derivatives(primitive, args, constant_errors, out: float,
+                       forward: Mapping[int, float]) -> list:
     """(child or None, d out/d arg, error bound of that local derivative, error bound of
-    the argument's value) for each argument of one node."""
+    the argument's value) for each argument of one node; ``constant_errors`` holds the
+    bound of each number argument (None for a node)."""
     numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
     derivatives = _derivatives(primitive, numbers, out)
-    errors = [forward.get(id(arg), math.inf) if isinstance(arg, Value)
-              else constant_error(arg) for arg in args]
+    errors = [forward.get(id(arg), math.inf) if isinstance(arg, Value) else constant
+              for arg, constant in zip(args, constant_errors)]
     edges = []
     for k, (arg, d) in enumerate(zip(args, derivatives)):
         if not isinstance(arg, Value) and errors[k] == 0.0:
@@ -376,7 +396,7 @@ def first_non_finite(root: Value, leaf: Value, records: Mapping[int, tuple]) -> 
             if math.isnan(adjoint) or (not want_nan and math.isinf(adjoint)):
                 continue  # inherited from a parent: the cause is further up
             record = records.get(id(node))
-            op = record[0].name if record else (node._op or "operation")
+            op = record[0].name if record else (node._op or "operation")  # (primitive, ...)
             return NonFinite(leaf.label, op, _cause(node, local, adjoint), local, adjoint)
     return None
 
