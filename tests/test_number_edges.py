@@ -153,7 +153,7 @@ def test_verdict_formats_a_widened_tolerance_like_the_others():
     verdict = verdict_text(compare("x**2", at="x=1",
                                    methods={METHOD: method("central", 0.5)}).verdict)
     # held to its own error bound now; the numbers keep two significant digits
-    assert re.search(r"within 4× its own error bound \(closest: error (0|\d\.\de[-+]\d\d) "
+    assert re.search(r"within 8× its own error bound \(closest: error (0|\d\.\de[-+]\d\d) "
                      r"of \d\.\de[-+]\d\d allowed\)", verdict), verdict
 
 
