@@ -3,6 +3,7 @@
     diffcompare EXPRESSION [--at x=1,y=2] [--fd SCHEME] [--step H] [--sweep]
                 [--graph FILE.svg] [--engine FILE.py:Value]
                 [--timeout SECONDS] [--simplify] [--limit NAME=N,...]
+                [--rtol R] [--atol A]
                 [--json | --format FMT]
     diffcompare COMMAND ...      (see SUBCOMMANDS)
 
@@ -52,6 +53,7 @@ examples:
   diffcompare "exp(x)/sqrt(sin(x)**3 + cos(x)**3)" --at x=1.5 --fd complex_step
   diffcompare "sin(x)*exp(x)" --at x=1.3 --sweep
   diffcompare "abs(x - 1)" --at x=1
+  diffcompare "x*exp(-x)" --at x=0.1 --rtol 1e-6 --atol 1e-12
   diffcompare "x*tanh(x) + x" --at x=0.5 --engine path/to/engine.py:Value
 
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a kink)
@@ -129,6 +131,11 @@ def comparison_parser() -> argparse.ArgumentParser:
                              + "; needs the 'completion' extra), e.g. diffcompare "
                              "--print-completion bash > ~/.local/share/bash-completion/"
                              "completions/diffcompare")
+    parser.add_argument("--rtol", type=_tolerance, metavar="R",
+                        help="hold every method to |estimate - exact| <= atol + rtol·|exact| "
+                             "instead of its own error bound, e.g. 1e-6")
+    parser.add_argument("--atol", type=_tolerance, metavar="A",
+                        help="the absolute part of that test (default 0 when --rtol is given)")
     return parser
 
 
@@ -136,6 +143,7 @@ COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
 
 
 _step = number_option("a positive step", "1e-3")
+_tolerance = number_option("a tolerance (a number >= 0)", "1e-6", zero_allowed=True)
 _seconds = number_option("a number of seconds", "5, 0.5, or 0 for no budget", zero_allowed=True)
 
 
@@ -178,7 +186,8 @@ def run_comparison(argv: Sequence[str]) -> int:
                **_engine_methods(args.engine), **_claim_methods(args.claim, expression, limits)}
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     comparison = compare(expression, at=joined_point(args.at), methods=methods,
-                         timeout=timeout, simplify=args.simplify, limits=limits)
+                         timeout=timeout, simplify=args.simplify, limits=limits,
+                         rtol=args.rtol, atol=args.atol)
     kinked = {kink.variable for kink in comparison.kinks if kink.differs}
     sweeps = [finite_difference.sweep(expression, comparison.point, name,
                                       comparison.reference.exact[name])
@@ -186,9 +195,14 @@ def run_comparison(argv: Sequence[str]) -> int:
               if args.sweep and name in comparison.reference.exact and name not in kinked]
     written = []
     if args.graph is not None:
-        from diffcompare.pictures import write_expression_svg
+        from diffcompare.pictures import write_expression_svg, write_graph_svg
 
-        why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
+        built = next((result.details for result in comparison.methods
+                      if "graph" in result.details), None)
+        if built is not None:  # the graph autograd built for the comparison, not a second one
+            why_not = write_graph_svg(built["graph"], built["labels"], args.graph)
+        else:
+            why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
         if why_not:
             _fail(f"no graph written: {why_not}")
         else:

@@ -24,7 +24,6 @@ from diffcompare.language.primitives import FUNCTIONS
 from diffcompare.language.trace import Traced, constant
 
 
-
 def _apply(name: str, x, *others):
     if isinstance(x, Traced):
         return x.apply(name, *others)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from diffcompare.gradients import GradientCheck
+from diffcompare.present import verdict_text
 
 WORST_SHOWN = 6  # rows of the table in a failure message
 
@@ -25,7 +26,7 @@ def headline(check: GradientCheck) -> str:
     if check.ok:
         return f"AGREE: {len(check.entries)} gradient entries ({what} against {against}, {mode})"
     if check.status != "disagree":  # a kink or an undefined derivative: compare's words
-        verdict = next(c.verdict.text for c in check.comparisons
+        verdict = next(verdict_text(c.verdict) for c in check.comparisons
                        if c.verdict.status == check.status)
         return f"{verdict} ({mode})"
     return (f"DISAGREE: {count} of {len(check.entries)} gradient entries wrong "

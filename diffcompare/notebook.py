@@ -19,6 +19,7 @@ from typing import Any
 from diffcompare import present
 from diffcompare.compare import Comparison
 from diffcompare.methods.results import Derivatives, SymbolicDerivatives
+from diffcompare.present import verdict_text
 
 _STATUS_COLOURS = {"agree": "#2e7d32", "disagree": "#c62828", "kink": "#ef6c00",
                    "undefined": "#6d4c41"}
@@ -44,7 +45,7 @@ def comparison_html(comparison: Comparison) -> str:
     chosen = " (chosen for you)" if comparison.point_chosen else ""
     parts = [_STYLE, '<div class="dc-box">',
              f"<p>{_badge(comparison.verdict.status, comparison.verdict.status.upper())} "
-             f"{escape(comparison.verdict.text)}</p>",
+             f"{escape(verdict_text(comparison.verdict))}</p>",
              "<p>" + "<br>".join(f"<code>{escape(name)} = {escape(text)}</code>"
                                  for name, text in formulas) + "</p>",
              f"<p>at {escape(present.format_point(comparison.point))}{chosen}</p>",

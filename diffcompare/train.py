@@ -189,7 +189,7 @@ def _check(model: MLP, steps: int, tablefmt: str) -> int:
         "finite differences: central, Richardson-extrapolated twice (error O(h^6))\n\n"
         + present.table(comparison, tablefmt) + "\n\n"
         + present.cost_line(comparison)
-        + "\n" + comparison.verdict.text + "\n")
+        + "\n" + present.verdict_text(comparison.verdict) + "\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
 

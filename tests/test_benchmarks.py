@@ -18,7 +18,8 @@ def _run(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedP
 
 def test_every_benchmark_is_listed():
     assert {"accuracy.py", "budget_cost.py", "check_engines.py", "engine.py",
-            "fuzz.py", "gradcheck_compare.py", "grading.py", "reference.py"} <= set(BENCHMARKS)
+            "fuzz.py", "gradcheck_compare.py", "grading.py", "reference.py",
+            "verdicts.py"} <= set(BENCHMARKS)
 
 
 @pytest.mark.parametrize("script", BENCHMARKS)

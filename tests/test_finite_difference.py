@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from diffcompare import InputError, compare, parse
 from diffcompare.cli import main
-from diffcompare.compare import METHODS, SCHEME_TOLERANCES
+from diffcompare.compare import METHODS, SAFETY_FACTOR, SCHEME_TOLERANCES
 from diffcompare.engine import Value, _reachable
 from diffcompare.language.corpus import SMOOTH
 from diffcompare.language.expression import (
@@ -42,6 +42,7 @@ from diffcompare.methods.finite_difference import (
     step_size,
     sweep,
 )
+from diffcompare.present import verdict_text
 
 # Smooth functions whose derivatives of every order are of moderate size near the point.
 ORDER_CASES = [
@@ -416,15 +417,20 @@ def test_differentiate_outside_the_domain_gives_a_reason():
     assert result.gradient["x"] is None and "cannot be evaluated" in result.reasons["x"]
 
 
-# ---- the verdict: a tolerance per scheme ----
+# ---- the verdict: each scheme held to its own error bound ----
 
 def test_compare_tolerance_depends_on_the_scheme():
-    for name, tolerance in SCHEME_TOLERANCES.items():
+    allowed = set()
+    for name in SCHEME_TOLERANCES:
         result = compare("sin(x)*exp(x)", at="x=1.3",
                          methods={**METHODS, METHOD: method(name)})
-        assert result.errors[METHOD]["x"].tolerance == tolerance
-        assert result.agree, result.verdict.text
-    assert len(set(SCHEME_TOLERANCES.values())) >= 4
+        error = result.errors[METHOD]["x"]
+        fd = result.methods[1]
+        assert error.bound == fd.error_bounds["x"]
+        assert error.allowed == pytest.approx(SAFETY_FACTOR * error.bound, rel=1e-9)
+        assert result.agree, verdict_text(result.verdict)
+        allowed.add(f"{error.allowed:.1e}")
+    assert len(allowed) >= 4
 
 
 def test_compare_forced_large_step_widens_the_tolerance_by_the_model():
@@ -558,7 +564,7 @@ def test_sweep_theoretical_step_is_in_the_units_of_steps_when_x_is_large():
 @pytest.mark.parametrize("text, at", [("log(x)", "x=1e-10"), ("sqrt(x) + log(y)", "x=1e-8,y=3e-7")])
 def test_default_step_near_zero_stays_inside_the_domain(text, at):
     result = compare(text, at=at)
-    assert result.agree, result.verdict.text
+    assert result.agree, verdict_text(result.verdict)
     for name, x in result.point.items():
         assert result.methods[-1].details["steps"][name] < float(x)
 

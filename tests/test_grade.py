@@ -2,7 +2,6 @@
 same output with --jobs 2 and on a Dask cluster, resuming after an interrupt, bad rows."""
 
 import importlib.util
-import io
 import json
 
 import pytest

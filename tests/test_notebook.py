@@ -33,8 +33,8 @@ def test_comparison_html_shows_verdict_formulas_point_and_table():
 
 
 def test_comparison_html_of_a_disagreement_names_the_failure():
-    from diffcompare.methods.claim import METHOD, claimed_method, parse_claims
     from diffcompare.language.parse import parse
+    from diffcompare.methods.claim import METHOD, claimed_method, parse_claims
 
     f = parse("x**3")
     html = compare(f, at="x=2", methods={METHOD: claimed_method(parse_claims(["3*x"], f))}

@@ -16,6 +16,7 @@ from diffcompare.language.corpus_file import Entry
 from diffcompare.language.expression import evaluate_complex
 from diffcompare.language.primitives import PRIMITIVES, MissingRule, Primitive
 from diffcompare.methods import finite_difference
+from diffcompare.present import verdict_text
 from diffcompare.report import cases as report
 
 CUBE = Primitive(
@@ -41,7 +42,7 @@ def test_table_new_row_is_parsed(cube):
 def test_table_new_row_runs_through_every_method(cube):
     methods = {**METHODS, "complex step": finite_difference.method("complex_step")}
     result = compare("cube(x)*y", at="x=1.5,y=-2", methods=methods)
-    assert result.agree, result.verdict.text
+    assert result.agree, verdict_text(result.verdict)
     assert result.reference.gradient_formulas["x"] == "3*x**2*y"
     assert [m.gradient["x"] for m in result.methods] == pytest.approx([-13.5] * 3)
     assert evaluate_complex(parse("cube(x)"), {"x": complex(2.0, 1e-20)}).imag == \

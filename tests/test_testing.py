@@ -180,3 +180,14 @@ def test_functions_comparison_used_as_a_number_is_refused():
 
     with pytest.raises(InputError, match="comparison x > 0 as a number"):
         trace(lambda x: (x > 0) * 2, ["x"])
+
+
+def test_assert_gradients_agree_takes_the_point_as_a_mapping_with_options():
+    by_keyword = assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=1e-9)
+    by_position = assert_gradients_agree("x**2*sin(y)", {"x": 1.0, "y": 2.0})
+    old_form = assert_gradients_agree("x**2*sin(y)", x=1.0, y=2.0)
+    assert by_keyword.point == by_position.point == old_form.point
+    assert by_keyword.errors["autograd"]["x"].bound is None  # rtol replaced the bound
+    with pytest.raises(AssertionError):
+        assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=0.0, atol=0.0,
+                               engine=load(f"{ROOT / 'tests' / 'engines' / 'pow_off_by_one.py'}:Value"))

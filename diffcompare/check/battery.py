@@ -17,13 +17,13 @@ from __future__ import annotations
 import functools
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
 from diffcompare.check import user_engine, user_graph
 from diffcompare.check.user_graph import FORMS, Failure, Run
-from diffcompare.compare import DEFAULT_TOLERANCE, measure
+from diffcompare.compare import DEFAULT_TOLERANCE, METHODS, measure, run_method
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.language.parse import parse
@@ -157,10 +157,11 @@ MAX_TIMEOUTS = 3
 
 @dataclass(frozen=True)
 class Observation:
-    """One number of one check: the user's, the exact one and the finite difference.
+    """One number of one check: the user's, the exact one, the finite difference and
+    every registered method's (``estimates``, by method name).
 
-    For the "twice" check the expected gradient is twice the exact one, and ``exact``
-    and ``finite_difference`` hold that doubled number.
+    For the "twice" check the expected gradient is twice the exact one, and ``exact``,
+    ``finite_difference`` and ``estimates`` hold that doubled number.
     """
 
     quantity: str  # "value" or a variable name
@@ -170,6 +171,7 @@ class Observation:
     formula: str  # sympy's formula for the exact number
     within: bool | None  # None when there is no exact number
     relative_error: float | None = None  # against the exact number, when both exist
+    estimates: Mapping[str, float | None] = field(default_factory=dict)  # every method's
 
 
 @dataclass(frozen=True)
@@ -231,18 +233,20 @@ class _Reference:
     expression: Expression
     point: Mapping[str, Fraction]
     exact: SymbolicDerivatives
-    finite_difference: Derivatives
+    methods: Mapping[str, Derivatives]  # every registered method's result, by name
     operations: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=None)
 def _reference(text: str, at: str, build: Callable[[], Expression] | None = None) -> _Reference:
-    """The exact and finite-difference numbers of one check; the same for every engine."""
+    """The exact numbers of one check, and every registered method's; the same for every
+    engine."""
     expression = build() if build is not None else parse(text)
     point = parse_point(at, expression)
+    methods = {name: run_method(name, method, expression, point)
+               for name, method in METHODS.items()}
     return _Reference(expression, point, symbolic.differentiate(expression, point),
-                      finite_difference.differentiate(expression, point),
-                      user_graph.operations(expression))
+                      methods, user_graph.operations(expression))
 
 
 def probe(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT) -> dict[str, str]:
@@ -335,7 +339,8 @@ def _observe(quantity: str, outcome: Run, reference: _Reference,
              factor: float) -> Observation:
     got = outcome.value if quantity == "value" else outcome.gradient.get(quantity)
     exact = reference.exact.number(quantity)
-    estimate = reference.finite_difference.number(quantity)
+    estimates = {name: result.number(quantity) for name, result in reference.methods.items()}
+    estimate = estimates.get(finite_difference.METHOD)
     scaled = None if got is None or not math.isfinite(got) else got / factor
     error = measure(scaled, reference.exact, quantity, DEFAULT_TOLERANCE)
     formula = (reference.exact.formula if quantity == "value"
@@ -345,4 +350,6 @@ def _observe(quantity: str, outcome: Run, reference: _Reference,
         None if exact is None else exact * factor,
         None if estimate is None else estimate * factor,
         formula, error.within, error.relative,
+        {name: None if number is None else number * factor
+         for name, number in estimates.items()},
     )

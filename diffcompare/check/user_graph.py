@@ -30,6 +30,7 @@ from diffcompare.check.user_engine import (
 )
 from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.methods import autograd
 from diffcompare.methods.results import Cost, Derivatives
 
 # Graphs larger than this are not counted node by node (only for the cost line).
@@ -387,6 +388,8 @@ def method(cls: type, timeout: float | None = DEFAULT_TIMEOUT):
                       for name in expression.variables},
             cost=Cost(evaluations=1, seconds=result.seconds, size=result.nodes),
             reasons=reasons,
+            # held to what floats allow a correct reverse pass of this expression
+            error_bounds=autograd.rounding_bounds_at(expression, point),
             # an operation the class lacks is not a wrong answer: compare leaves it unjudged
             details={"unsupported": tuple(result.unsupported)} if result.unsupported else {},
         )

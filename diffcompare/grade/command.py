@@ -24,8 +24,13 @@ from typing import Iterable, Iterator
 
 from diffcompare.files import write_atomically
 from diffcompare.grade import summary
-from diffcompare.grade.judge import (DEFAULT_SEED, ROW_SECONDS, SAMPLES, Answer, Grade,
-                                     judge_within)
+from diffcompare.grade.judge import (
+    DEFAULT_SEED,
+    ROW_SECONDS,
+    SAMPLES,
+    Grade,
+    judge_within,
+)
 from diffcompare.grade.rows import Row, kind_of, read_rows
 from diffcompare.language.errors import InputError
 from diffcompare.options import json_text, number_option
@@ -186,7 +191,8 @@ def _grades(rows: list[Row], args: argparse.Namespace) -> Iterator[Grade]:
 
 def _dask(rows: list[Row], address: str, options: tuple) -> Iterable[Grade]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise InputError("--executor needs Dask distributed; install the extra: pip install "
                          "'diffcompare[distributed]'") from None

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from diffcompare.language.primitives import Primitive

@@ -19,7 +19,13 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Call, Const, Expression, Var, misplaced_comparison
+from diffcompare.language.expression import (
+    Call,
+    Const,
+    Expression,
+    Var,
+    misplaced_comparison,
+)
 from diffcompare.language.primitives import FUNCTIONS, operator_row
 
 # A rendered expression longer than this is replaced by the function's name.

@@ -53,6 +53,7 @@ from diffcompare.language.expression import (
     non_analytic,
 )
 from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
+from diffcompare.language.rounding import value_bound
 from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "finite_difference"
@@ -523,9 +524,27 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
         method=METHOD, value=value, gradient=gradient,
         cost=Cost(evaluations=evaluations.count, seconds=time.perf_counter() - start),
         reasons=reasons, error_estimates=error_estimates,
+        error_bounds=error_bounds(chosen, expression, point, value, error_estimates, steps),
         details={"scheme": chosen.name, "order": chosen.order, "steps": steps,
                  "step_forced": step is not None, "model_errors": model_errors},
     )
+
+
+def error_bounds(chosen: Scheme, expression: Expression, point: Mapping[str, Fraction],
+                 value: float | None, error_estimates: Mapping[str, float],
+                 steps: Mapping[str, float]) -> dict[str, float]:
+    """The bound the verdict holds each number to: the error estimate (the error model
+    with f's magnitude on the stencil for the round-off and the derivative scale the
+    stencil measures for the truncation), plus the round-off of f's own rounding error
+    B (``rounding.value_bound``) through the stencil's weights, R·B/h: where f is
+    ill-conditioned (log(1 + u), u ≈ 5e-8) B is far above ε·|f|. f's value is held to B."""
+    rounding = value_bound(expression, point)
+    bounds = {"value": rounding} if value is not None and math.isfinite(rounding) else {}
+    for name, estimate in error_estimates.items():
+        extra = 0.0 if chosen.is_complex else chosen.roundoff * rounding / steps[name]
+        if math.isfinite(estimate + extra):
+            bounds[name] = estimate + extra
+    return bounds
 
 
 def method(scheme: str = DEFAULT_SCHEME, step: float | None = None) -> Callable:

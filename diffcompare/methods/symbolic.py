@@ -35,8 +35,13 @@ import sympy
 from sympy.core.evalf import PrecisionExhausted
 
 from diffcompare.language.expression import Expression
-from diffcompare.language.limits import (DEFAULT, LimitExceeded, Limits, check_exact,
-                                         recursion_limit)
+from diffcompare.language.limits import (
+    DEFAULT,
+    LimitExceeded,
+    Limits,
+    check_exact,
+    recursion_limit,
+)
 from diffcompare.methods import budget, exact_value
 from diffcompare.methods.derivation import (  # noqa: F401 - symbols, to_sympy: public here too
     Printer,
@@ -219,7 +224,9 @@ def _results(expression, point, simplify, start, symbol_table, function,
         gradient_formulas=gradient_formulas,
         exact=exact,
         digits=DIGITS,
-        details={"simplified": simplify},
+        # The sympy formulas themselves (f, then each partial as first derived), so
+        # that the report counts their operations without differentiating again.
+        details={"simplified": simplify, "formulas": {"value": function, **partials}},
     )
 
 

@@ -253,7 +253,7 @@ def _case(case: "CaseResult", figures: Mapping[str, str]) -> str:
         f'<div class="formulas">{_formulas(case)}</div>',
         f'<p class="note">{escape(note)}</p>' if note else "",
         _table(content.numbers(case)),
-        f'<p class="verdict {escape(status)}">{escape(comparison.verdict.text)}</p>',
+        f'<p class="verdict {escape(status)}">{escape(content.verdict_text(comparison))}</p>',
         ('<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in reasons) + "</ul>")
         if reasons else "",
         "<h3>Error against step</h3>",

@@ -133,7 +133,7 @@ def _case(case: "CaseResult", figures: Mapping[str, str], folder: str) -> list[s
     if note:
         lines += [f"> {text(note)}", ""]
     lines += _table(content.numbers(case))
-    lines += [code(comparison.verdict.text), ""]
+    lines += [code(content.verdict_text(comparison)), ""]
     lines += [f"- {text(reason)}" for reason in content.reasons(case)]
     if content.reasons(case):
         lines.append("")

@@ -19,7 +19,13 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from diffcompare.methods import finite_difference
-from diffcompare.report.cases import CaseResult, Report, accuracy, rounding_error
+from diffcompare.report.cases import (
+    CaseResult,
+    Report,
+    accuracy,
+    method_names,
+    rounding_error,
+)
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 STYLE = {
@@ -108,6 +114,15 @@ def to_svg(figure: Figure) -> str:
 def _figure(width: float, height: float) -> Figure:
     with matplotlib.rc_context(STYLE):
         return Figure(figsize=(width, height), layout="constrained")
+
+
+# Methods without a colour of their own (a registered method, a user's engine), in turn.
+OTHER_METHOD_COLORS = ("#2f4b7c", "#a05195", "#665191", "#d45087")
+
+
+def method_color(method: str, index: int) -> str:
+    """A method's colour: its own, or the ``index``-th of the others'."""
+    return METHOD_COLORS.get(method, OTHER_METHOD_COLORS[index % len(OTHER_METHOD_COLORS)])
 
 
 def scheme_color(name: str) -> str:
@@ -221,8 +236,9 @@ def _sweep_legend(sweeps) -> list:
 def accuracy_figure(report: "Report") -> str:
 
     labels, rows = accuracy(report)
-    colors = [METHOD_COLORS["autograd"], METHOD_COLORS["finite_difference"]]
-    colors += [scheme_color(label.split(",")[0]) for label in labels[2:]]
+    methods = method_names(report)
+    colors = [method_color(method, i) for i, method in enumerate(methods)]
+    colors += [scheme_color(label.split(",")[0]) for label in labels[len(methods):]]
     markers = ["o", "s", "^", "v", "D", "P", "X"]
     with matplotlib.rc_context(STYLE):
         figure = _figure(7.6, 1.3 + 0.26 * max(len(rows), 1))
@@ -233,8 +249,8 @@ def accuracy_figure(report: "Report") -> str:
             ys = [k + offsets[i] for k in range(len(rows))]
             axis.plot([math.nan if x is None else x for x in xs], ys, linestyle="none",
                       marker=markers[i % len(markers)], markersize=5, color=colors[i],
-                      label=label, alpha=0.9 if i < 2 else 0.75,
-                      fillstyle="full" if i < 2 else "none")
+                      label=label, alpha=0.9 if i < len(methods) else 0.75,
+                      fillstyle="full" if i < len(methods) else "none")
         axis.set_yticks(range(len(rows)),
                         [shorten(f"{row.number}. {row.title}") for row in rows])
         axis.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # one empty row's height when none
