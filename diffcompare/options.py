@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNDEFINED = 0, 1, 2, 3
@@ -27,16 +26,24 @@ def number_option(what: str, example: str, zero_allowed: bool = False):
     return convert
 
 
+# Every JSON document a command prints carries this, first. Raise it when a field is
+# renamed or removed (adding a field does not break a reader, so it keeps the number).
+SCHEMA_VERSION = 1
+
 # How a number that is not finite is written in --json output: RFC 8259 has no NaN or
 # infinity, and ``json.dumps`` would otherwise write the non-JSON tokens NaN/Infinity.
 NOT_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 NOT_A_NUMBER = "NaN"
 
 
-def to_json(data) -> str:
-    """``data`` as RFC 8259 JSON, whatever its numbers: a float that is not finite
-    becomes the string "Infinity", "-Infinity" or "NaN" (documented in the README)."""
-    return json.dumps(_finite(data), indent=2, allow_nan=False)
+def json_text(document: dict) -> str:
+    """``document`` as indented RFC 8259 JSON with ``schema_version`` first, whatever its
+    numbers: a float that is not finite becomes the string "Infinity", "-Infinity" or
+    "NaN" (documented in the README)."""
+    import json
+
+    return json.dumps({"schema_version": SCHEMA_VERSION, **_finite(document)}, indent=2,
+                      allow_nan=False)
 
 
 def _finite(data):
@@ -47,3 +54,35 @@ def _finite(data):
     if isinstance(data, (list, tuple)):
         return [_finite(value) for value in data]
     return data
+
+
+def read_text_argument(text: str, what: str = "the expression") -> str:
+    """The command-line convention for text arguments: ``-`` reads standard input,
+    ``@FILE`` reads the file (UTF-8), anything else is the text itself.
+
+    Raises ``InputError`` (exit 2) for a file that cannot be read or is empty.
+    """
+    import sys
+
+    from diffcompare.language.errors import InputError
+
+    if text == "-":
+        source, read = "standard input", sys.stdin.read
+    elif text.startswith("@") and len(text) > 1:
+        path = text[1:]
+        source = path
+
+        def read() -> str:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+    else:
+        return text
+    try:
+        content = read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"cannot read {what} from {source}: {reason}") from None
+    content = content.strip()
+    if not content:
+        raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")
+    return content

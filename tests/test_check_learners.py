@@ -45,6 +45,25 @@ def test_check_lecture_engine_as_written(reports):
     assert "use math.tanh(x)" in overflow.diagnosis
 
 
+def test_check_lecture_engine_lists_what_it_lacks_in_a_few_lines(reports):
+    from diffcompare.check.command import render, table
+
+    report = reports(ENGINES / "lecture.py")
+    text = render(report)
+    unsupported = report.counts["unsupported"]
+    assert unsupported > 40  # the table's functions a micrograd engine has no method for
+    # one table row for all of them, not a row each
+    rows = table(report).splitlines()[2:]
+    assert len(rows) == len(report.results) - unsupported + 1
+    assert sum(" unsupported " in row for row in rows) == 1
+    assert f"not supported        {unsupported} checks" in text
+    assert f"not supported by this class ({unsupported} checks need these" in text
+    missing = next(line for line in text.splitlines() if line.startswith("  - no method: "))
+    assert "sin, cos, tan, log, sqrt, sigmoid, relu" in missing and "tanh" not in missing
+    assert "  - 2 - x: no __rsub__ (TypeError" in text
+    assert "  - x ** y: AssertionError: only supporting int/float powers" in text
+
+
 def test_check_correct_engine_zeroing_intermediate_grads_passes():
     done = run_cli("check", str(ENGINES / "correct.py"))
     assert done.returncode == 0 and "PASS" in done.stdout

@@ -18,14 +18,14 @@ import functools
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
 from diffcompare.check import user_engine, user_graph
 from diffcompare.check.isolation import ChildLost, EngineProcess
 from diffcompare.check.user_graph import FORMS, Failure, Run
-from diffcompare.compare import DEFAULT_TOLERANCE, measure
+from diffcompare.compare import DEFAULT_TOLERANCE, METHODS, measure, run_method
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.language.parse import parse
@@ -63,16 +63,13 @@ class Check:
 
 _XY = "x=1.5,y=-0.75"
 
-# (operation, expression, point): each operation alone, at a point inside its domain.
-_ALONE = [
-    ("add", "x + y", _XY), ("sub", "x - y", _XY), ("mul", "x * y", _XY),
-    ("div", "x / y", _XY), ("neg", "-x", "x=1.5"), ("pow", "x**3", "x=1.5"),
-    ("pow", "x**-2", "x=1.5"), ("pow", "x**0.5", "x=1.5"), ("pow", "x**y", "x=1.5,y=2.5"),
-    ("exp", "exp(x)", "x=0.5"), ("log", "log(x)", "x=1.5"), ("tanh", "tanh(x)", "x=0.5"),
-    ("sigmoid", "sigmoid(x)", "x=0.5"), ("relu", "relu(x)", "x=0.75"),
-    ("relu", "relu(x)", "x=-0.75"), ("sin", "sin(x)", "x=0.5"), ("cos", "cos(x)", "x=0.5"),
-    ("tan", "tan(x)", "x=0.5"), ("sqrt", "sqrt(x)", "x=1.5"), ("abs", "abs(x)", "x=-1.5"),
-]
+
+def alone() -> list[tuple[str, str, str]]:
+    """(operation, expression, point): each operation a micrograd-style engine spells
+    (every spelled row of the table), alone, at its rows' ``checks`` or its example."""
+    return [(name, expression, at)
+            for name, primitive in PRIMITIVES.items() if primitive.spelled
+            for expression, at in (primitive.checks or (primitive.example,))]
 
 
 def _reused(operation: str, expression: str, at: str) -> Check:
@@ -87,9 +84,11 @@ def _reused(operation: str, expression: str, at: str) -> Check:
                  f"reused:{operation}", share=expression)
 
 
-def _battery() -> tuple[Check, ...]:
+def battery() -> tuple[Check, ...]:
+    """Every check, built from the table as it is now: a row added is checked at once."""
+    operations_alone = alone()
     checks = [Check(expression, "operations", expression, at, f"alone:{operation}")
-              for operation, expression, at in _ALONE]
+              for operation, expression, at in operations_alone]
     for key in ("add number", "radd", "sub number", "rsub", "mul number", "rmul",
                 "div number", "rdiv", "rpow"):
         checks.append(Check(FORMS[key], "numbers as operands", FORMS[key], "x=1.5",
@@ -103,7 +102,7 @@ def _battery() -> tuple[Check, ...]:
         Check("a = x + y; a*x + a*y", "node reuse", "a = x + y; a*x + a*y", _XY, "shared"),
     ]
     seen = set()
-    for operation, expression, at in _ALONE:
+    for operation, expression, at in operations_alone:
         if (operation, "y" in expression) not in seen:
             seen.add((operation, "y" in expression))
             checks.append(_reused(operation, expression, at))
@@ -165,7 +164,7 @@ def deep_chain_of_values(operations: int = DEEP_OPERATIONS) -> Expression:
     return Expression.from_output(f"y = x; y = y + x ({operations:,} times); y", y)
 
 
-BATTERY: tuple[Check, ...] = _battery()
+BATTERY: tuple[Check, ...] = battery()
 
 
 # After this many checks time out or lose the engine's process, the rest are not run:
@@ -178,10 +177,11 @@ MAX_LOST = 3
 
 @dataclass(frozen=True)
 class Observation:
-    """One number of one check: the user's, the exact one and the finite difference.
+    """One number of one check: the user's, the exact one, the finite difference and
+    every registered method's (``estimates``, by method name).
 
-    For the "twice" check the expected gradient is twice the exact one, and ``exact``
-    and ``finite_difference`` hold that doubled number.
+    For the "twice" check the expected gradient is twice the exact one, and ``exact``,
+    ``finite_difference`` and ``estimates`` hold that doubled number.
     """
 
     quantity: str  # "value" or a variable name
@@ -191,6 +191,7 @@ class Observation:
     formula: str  # sympy's formula for the exact number
     within: bool | None  # None when there is no exact number
     relative_error: float | None = None  # against the exact number, when both exist
+    estimates: Mapping[str, float | None] = field(default_factory=dict)  # every method's
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ class _Reference:
     expression: Expression
     point: Mapping[str, Fraction]
     exact: SymbolicDerivatives
-    finite_difference: Derivatives
+    methods: Mapping[str, Derivatives]  # every registered method's result, by name
     operations: tuple[str, ...]
 
 
@@ -266,7 +267,8 @@ _REFERENCE_LOCK = threading.Lock()
 
 
 def _reference(text: str, at: str, build: Callable[[], Expression] | None = None) -> _Reference:
-    """The exact and finite-difference numbers of one check; the same for every engine."""
+    """The exact numbers of one check, and every registered method's; the same for every
+    engine."""
     with _REFERENCE_LOCK:
         return _computed_reference(text, at, build)
 
@@ -276,9 +278,10 @@ def _computed_reference(text: str, at: str,
                         build: Callable[[], Expression] | None = None) -> _Reference:
     expression = build() if build is not None else parse(text)
     point = parse_point(at, expression)
+    methods = {name: run_method(name, method, expression, point)
+               for name, method in METHODS.items()}
     return _Reference(expression, point, symbolic.differentiate(expression, point),
-                      finite_difference.differentiate(expression, point),
-                      user_graph.operations(expression))
+                      methods, user_graph.operations(expression))
 
 
 # Each operation is tried at several points, small ones included: a class refuses an
@@ -299,7 +302,7 @@ class Probe:
 def warm_references() -> None:
     """Compute every reference of the battery and the probes now (sympy, in this
     thread), so that engines checked in threads only read them."""
-    for check in BATTERY:
+    for check in battery():
         _reference(check.expression, check.at, check.build)
     for form in FORMS.values():
         for at in _probe_points(form):
@@ -350,13 +353,14 @@ class _Session:
 
 
 def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
-                 checks: tuple[Check, ...] = BATTERY, progress=None,
+                 checks: tuple[Check, ...] | None = None, progress=None,
                  strict: bool = False) -> EngineReport:
     """Run the battery against a micrograd-style ``Value`` class and diagnose failures.
 
     ``engine`` is a class, or where one is: "path/engine.py:Value" or
     "package.module:Value". It runs in a process of its own (``isolation``): nothing it
-    does reaches this one. ``timeout`` bounds each check, in seconds (None: no bound).
+    does reaches this one. ``checks`` defaults to ``battery()``, the checks of the table
+    as it is now. ``timeout`` bounds each check, in seconds (None: no bound).
     ``progress``, when given, is called with (done, total) after each check. ``strict``:
     limits (a deep graph, an overflow at an edge) fail the engine too. Raises
     ``InputError`` when the class does not load, or does not look like a Value class
@@ -365,6 +369,7 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     from diffcompare.check.diagnose import diagnose
 
     start = time.perf_counter()
+    checks = battery() if checks is None else checks
     found = user_engine.load(engine)
     for check in checks:
         _reference(check.expression, check.at, check.build)
@@ -509,7 +514,8 @@ def _observe(quantity: str, outcome: Run, reference: _Reference,
              factor: float) -> Observation:
     got = outcome.value if quantity == "value" else outcome.gradient.get(quantity)
     exact = reference.exact.number(quantity)
-    estimate = reference.finite_difference.number(quantity)
+    estimates = {name: result.number(quantity) for name, result in reference.methods.items()}
+    estimate = estimates.get(finite_difference.METHOD)
     scaled = None if got is None or not math.isfinite(got) else got / factor
     error = measure(scaled, reference.exact, quantity, DEFAULT_TOLERANCE)
     formula = (reference.exact.formula if quantity == "value"
@@ -519,4 +525,6 @@ def _observe(quantity: str, outcome: Run, reference: _Reference,
         None if exact is None else exact * factor,
         None if estimate is None else estimate * factor,
         formula, error.within, error.relative,
+        {name: None if number is None else number * factor
+         for name, number in estimates.items()},
     )

@@ -39,16 +39,17 @@ import traceback
 _MAX_COUNTED_NODES = 1_000_000
 
 # Python's own operators, by symbol and arity: what ``x - y`` or ``-x`` calls. The
-# parent says which symbol (or method) spells each primitive; this file holds no table
-# of primitives of its own.
+# parent says which symbol (or method, dunder) spells each primitive, read from its
+# table's spelling columns; this file holds no table of primitives of its own.
 _PYTHON_OPERATORS = {
     ("+", 2): operator.add, ("-", 2): operator.sub, ("*", 2): operator.mul,
     ("/", 2): operator.truediv, ("**", 2): operator.pow, ("-", 1): operator.neg,
 }
-_DUNDERS = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__",
-            "**": "__pow__"}
-# operation name -> its operator symbol, as the parent spelled it in the graph sent
+# operation name -> its operator symbol, and its spelling ({"dunder", "method", "form"}
+# or None), as the parent sent them with the graph; operation key -> its form
 _SYMBOLS: dict = {}
+_SPELLINGS: dict = {}
+_FORMS: dict = {}
 _BACKWARD_CALLS = {"once": 1, "twice": 2, "fresh": 2, "forward": 0}
 
 
@@ -196,7 +197,7 @@ class _EngineError(Exception):
 def operation_key(name: str, numbers: tuple) -> str:
     """The operation key for a primitive whose arguments are (or are not) plain numbers:
     "sub", "sub number" (x - 2) or "rsub" (2 - x)."""
-    if len(numbers) == 1:
+    if len(numbers) != 2:
         return name
     if numbers[1]:
         return f"{name} number"
@@ -206,16 +207,8 @@ def operation_key(name: str, numbers: tuple) -> str:
 
 
 def form(key: str) -> str:
-    """How a key reads as code: "rsub" is "2 - x"."""
-    base = key.removesuffix(" number")
-    reflected = key[1:] if key.startswith("r") and key[1:] in _SYMBOLS else ""
-    if key.endswith(" number") and base in _SYMBOLS:
-        return f"x {_SYMBOLS[base]} 2"
-    if reflected:
-        return f"2 {_SYMBOLS[reflected]} x"
-    if key in _SYMBOLS:
-        return f"{_SYMBOLS[key]}x" if key == "neg" else f"x {_SYMBOLS[key]} y"
-    return f"{key}(x)"
+    """How a key reads as code, as the parent spelled it: "rsub" is "2 - x"."""
+    return _FORMS.get(key, key)
 
 
 def unsupported_reason(key: str, error: BaseException) -> str | None:
@@ -236,8 +229,7 @@ def unsupported_reason(key: str, error: BaseException) -> str | None:
         return f"no __neg__ ({message})"
     if isinstance(error, TypeError) and _raised_on_purpose(error):
         return f"its own check of the operand refuses it ({message})"
-    has_number = key.endswith(" number") or (key.startswith("r") and key[1:] in _SYMBOLS)
-    if has_number and isinstance(error, (TypeError, AttributeError)):
+    if _has_number(key) and isinstance(error, (TypeError, AttributeError)):
         return f"it does not accept a plain number ({message})"
     return None
 
@@ -249,35 +241,72 @@ def _raised_on_purpose(error: BaseException) -> bool:
     return bool(frames) and (frames[-1].line or "").lstrip().startswith("raise")
 
 
+def _reflected(key: str) -> str:
+    """"rsub" -> "sub": the operation of a key with the number on the left, or ""."""
+    return key[1:] if key.startswith("r") and key[1:] in _SPELLINGS else ""
+
+
+def _has_number(key: str) -> bool:
+    return key.endswith(" number") or bool(_reflected(key))
+
+
 def _dunder(key: str) -> str:
-    if key.startswith("r") and key[1:] in _SYMBOLS:
-        return _DUNDERS.get(_SYMBOLS[key[1:]], "").replace("__", "__r", 1)
-    return _DUNDERS.get(_SYMBOLS.get(key.removesuffix(" number"), ""), "")
+    """The method Python calls for the operation, e.g. __rsub__ for 2 - x."""
+    reflected = _reflected(key)
+    spelling = _SPELLINGS.get(reflected or key.removesuffix(" number")) or {}
+    dunder = spelling.get("dunder", "")
+    return dunder.replace("__", "__r", 1) if reflected and dunder else dunder
 
 
 def _apply(name: str, args: list, key: str):
+    """The operation as the user's code spells it: Python's operator (so ``2 - x`` calls
+    ``__rsub__``), or the method (``x.tanh()``, ``x.max(y)``), or the dunder a class
+    may have instead (``abs(x)``)."""
     symbol = _SYMBOLS.get(name)
     if symbol is not None:
         return _PYTHON_OPERATORS[symbol, len(args)](*args)
-    if isinstance(inspect.getattr_static(type(args[0]), name, None), staticmethod):
-        return getattr(type(args[0]), name)(args[0])  # written Value.tanh(v)
-    method = getattr(args[0], name, None)
-    if name == "abs" and not callable(method) and hasattr(type(args[0]), "__abs__"):
-        return abs(args[0])
+    spelling = _SPELLINGS.get(name)
+    if not spelling:
+        raise _Unsupported(key, f"{name} has no spelling for a micrograd-style engine "
+                                "(no operator, no method)")
+    target = args[0]
+    if type(target) in (int, float):  # max(2, x): the number becomes one of the user's values
+        target = type(next(arg for arg in args if type(arg) not in (int, float)))(target)
+    method_name, dunder = spelling.get("method", ""), spelling.get("dunder", "")
+    if method_name and isinstance(inspect.getattr_static(type(target), method_name, None),
+                                  staticmethod):
+        return getattr(type(target), method_name)(target, *args[1:])  # written Value.tanh(v)
+    method = getattr(target, method_name, None) if method_name else None
+    if not callable(method) and dunder and hasattr(type(target), dunder):
+        return getattr(type(target), dunder)(target, *args[1:])
     if not callable(method):
-        raise _Unsupported(key, f"the class has no {name}() method")
-    return method()
+        raise _Unsupported(key, f"the class has no {method_name or name}() method")
+    return method(*args[1:])
+
+
+def _learn(node: list, nodes: list) -> None:
+    """Keep what the parent said of a call's spelling (symbol, spelling with its form)."""
+    name, arguments = node[1], node[2]
+    symbol = node[3] if len(node) > 3 else None
+    spelling = node[4] if len(node) > 4 else None
+    if symbol is not None:
+        _SYMBOLS[name] = symbol
+    _SPELLINGS[name] = spelling
+    if spelling and spelling.get("form"):
+        numbers = tuple(nodes[i][0] == "const" for i in arguments)
+        _FORMS[operation_key(name, numbers)] = spelling["form"]
 
 
 def build(nodes: list, leaves: dict):
     """The graph of ``nodes`` (["const", x] | ["var", name] | ["call", name, [i, ...],
-    symbol or null], in evaluation order, constant subtrees already folded) on the
-    user's leaves. A call with a symbol is Python's operator (``2 - x`` calls
-    ``__rsub__``), one without is the method of that name (``x.tanh()``)."""
+    symbol or null, spelling or null], in evaluation order, constant subtrees already
+    folded) on the user's leaves. A call with a symbol is Python's operator (``2 - x``
+    calls ``__rsub__``), one without is its spelling's method (``x.tanh()``); one with
+    no spelling at all is not supported."""
     values = []
     for node in nodes:
-        if node[0] == "call" and len(node) > 3 and node[3] is not None:
-            _SYMBOLS[node[1]] = node[3]
+        if node[0] == "call":
+            _learn(node, nodes)
         if node[0] == "const":
             values.append(node[1])
         elif node[0] == "var":

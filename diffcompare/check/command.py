@@ -24,8 +24,9 @@ from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine, warm_references
 from diffcompare.compare import DEFAULT_TOLERANCE
 from diffcompare.language.errors import InputError
+from diffcompare.methods import registry
 from diffcompare.methods.results import quantity_label
-from diffcompare.options import number_option, to_json
+from diffcompare.options import json_text, number_option
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -101,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
                               strict=args.strict)
         if progress is not None:
             sys.stderr.write("\r\033[K")
-        sys.stdout.write((to_json(document(report)) if args.json else render(report)) + "\n")
+        sys.stdout.write((json_text(document(report)) if args.json else render(report)) + "\n")
         return EXIT_PASS if report.ok else EXIT_FAIL
     outcomes = check_class(specs, timeout, args.jobs, args.strict)
     if args.json:
-        text = to_json({"engines": [_class_document(spec, outcome)
-                                    for spec, outcome in zip(specs, outcomes)]})
+        text = json_text({"engines": [_class_document(spec, outcome)
+                                      for spec, outcome in zip(specs, outcomes)]})
     else:
         text = render_class(specs, outcomes)
     sys.stdout.write(text + "\n")
@@ -247,8 +248,7 @@ def render(report: EngineReport) -> str:
         lines += [f"  - {r.diagnosis or r.failure}" for r in limits]
         lines.append("")
     if report.unsupported:
-        lines.append("not supported by this class (not counted as failures): "
-                     + ", ".join(report.unsupported))
+        lines += unsupported_lines(report)
     lines.append(summary(report))
     return "\n".join(lines)
 
@@ -262,25 +262,53 @@ _REFERRING = ("explained by", "already wrong", "(as in ")
 
 
 def table(report: EngineReport) -> str:
+    """One row a check, but the checks that need an operation the class lacks: those
+    are one row at the end (a micrograd-style class lacks most of the table's functions,
+    and a row each would bury the checks it runs); ``unsupported_lines`` says what."""
     rows = []
     previous_group = None
     for result in report.results:
+        if result.status == "unsupported":
+            continue
         group = result.group if result.group != previous_group else ""
         previous_group = result.group
-        status = {"pass": "pass", "fail": "FAIL", "unsupported": "unsupported",
-                  "limit": "limit"}[result.status]
+        status = {"pass": "pass", "fail": "FAIL", "limit": "limit"}[result.status]
         rows.append([group, result.name, _clip(result.check.at, _LONGEST_POINT), status,
                      _detail(result)])
+    unsupported = [r for r in report.results if r.status == "unsupported"]
+    if unsupported:
+        rows.append(["not supported", _count(len(unsupported), "check"), "",
+                     "unsupported", "each needs an operation listed below"])
     return tabulate(rows, headers=["group", "check", "at", "result", "detail"],
                     tablefmt="simple", disable_numparse=True)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+# A reason that only says which method is missing: those operations share one line.
+_NO_METHOD = re.compile(r"^the class has no (\w+)\(\) method$")
+
+
+def unsupported_lines(report: EngineReport) -> list[str]:
+    """What the class does not support, with why, in a few lines: the operations that
+    only lack a method of that name on one line, every other one on a line of its own."""
+    checks = sum(r.status == "unsupported" for r in report.results)
+    missing = [form for form, reason in report.unsupported.items()
+               if _NO_METHOD.match(reason)]
+    lines = [f"not supported by this class ({_count(checks, 'check')} need these; "
+             "not counted as failures):"]
+    if missing:
+        methods = ", ".join(_NO_METHOD.match(report.unsupported[form]).group(1)
+                            for form in missing)
+        lines.append(f"  - no method: {methods}")
+    lines += [f"  - {form}: {reason}" for form, reason in report.unsupported.items()
+              if form not in missing]
+    return lines
+
+
 def _detail(result) -> str:
-    if result.status == "unsupported":
-        failure = result.failure
-        if failure.operation.replace(" ", "") != result.name.replace(" ", ""):
-            return f"needs {failure.operation}"
-        return _clip(failure.message.split(" is not supported: ", 1)[-1])
     if result.failure is not None:
         failure = result.failure
         if failure.kind == "exception":
@@ -291,8 +319,9 @@ def _detail(result) -> str:
     if wrong:
         o = wrong[0]
         label = quantity_label(o.quantity)
-        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, "
-                     f"finite diff. {_number(o.finite_difference)}")
+        others = ", ".join(f"{registry.label(name)} {_number(number)}"
+                           for name, number in o.estimates.items())
+        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, {others}")
     worst = _worst_error(result)
     return "exact" if not worst else f"error {worst:.1e}"
 
@@ -349,6 +378,8 @@ def document(report: EngineReport) -> dict:
                 "numbers": {
                     o.quantity: {"got": _finite(o.got), "exact": _finite(o.exact),
                                  "finite_difference": _finite(o.finite_difference),
+                                 "methods": {name: _finite(number)
+                                             for name, number in o.estimates.items()},
                                  "within": o.within}
                     for o in result.observations
                 },

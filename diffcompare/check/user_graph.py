@@ -21,6 +21,8 @@ from diffcompare.check.child import unsupported_reason  # noqa: F401 - part of t
 from diffcompare.check.isolation import ChildLost, EngineProcess
 from diffcompare.check.user_engine import DEFAULT_TIMEOUT, check_shape, resolve
 from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.language.primitives import PRIMITIVES, Primitive
+from diffcompare.methods import autograd
 from diffcompare.methods.results import Cost, Derivatives
 
 # ---- what went wrong ----
@@ -52,23 +54,54 @@ class Failure:
 
 # Each operation an expression can ask of the user's class, named by its form: an
 # operator between two values, a value and a number, a number and a value (Python then
-# calls the reflected method, e.g. __rsub__), or a method call.
-_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+# calls the reflected method, e.g. __rsub__), or a method call. Read from the rows'
+# spellings (``symbol``, ``dunder``, ``method``), live: a row added is a form at once.
 
-FORMS: dict[str, str] = {}
-for _name, _symbol in _OPERATORS.items():
-    FORMS[_name] = f"x {_symbol} y"
-    FORMS[f"{_name} number"] = f"x {_symbol} 2"
-    FORMS[f"r{_name}"] = f"2 {_symbol} x"
-FORMS["neg"] = "-x"
-for _name in ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "tan", "sqrt", "abs"):
-    FORMS[_name] = f"{_name}(x)"
 
-_REFLECTED = {f"r{name}": name for name in _OPERATORS}  # "rsub" -> "sub"
+def _forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for name, primitive in PRIMITIVES.items():
+        if not primitive.spelled:
+            continue
+        if primitive.symbol and primitive.arity == 2:
+            symbol = primitive.symbol
+            forms[name] = f"x {symbol} y"
+            forms[f"{name} number"] = f"x {symbol} 2"
+            forms[f"r{name}"] = f"2 {symbol} x"
+        elif primitive.symbol:
+            forms[name] = f"{primitive.symbol}x"
+        else:  # a method: its number operands are the user's values (max(2, x))
+            forms[name] = f"{name}({', '.join('xyz'[:primitive.arity])})"
+    return forms
+
+
+class _Forms(Mapping):
+    """operation key -> its form ("rsub" -> "2 - x"), for every spelled row of the table."""
+
+    def __getitem__(self, key: str) -> str:
+        return _forms()[key]
+
+    def __iter__(self):
+        return iter(_forms())
+
+    def __len__(self) -> int:
+        return len(_forms())
+
+
+FORMS: Mapping[str, str] = _Forms()
+
+
+def _reflected(key: str) -> str | None:
+    """"rsub" -> "sub": the primitive of a form with the number on the left."""
+    name = key[1:]
+    if key.startswith("r") and name in PRIMITIVES and PRIMITIVES[name].arity == 2:
+        return name
+    return None
+
 
 def operation(primitive_name: str, numbers: tuple[bool, ...]) -> str:
     """The operation key for a primitive whose arguments are (or are not) plain numbers."""
-    if len(numbers) == 1:
+    if len(numbers) != 2:  # one argument, or where's three: no reflected form
         return primitive_name
     left_number, right_number = numbers
     if right_number:
@@ -81,7 +114,7 @@ def operation(primitive_name: str, numbers: tuple[bool, ...]) -> str:
 def base_operation(key: str) -> str:
     """The operation without its operand kinds: "rsub" and "sub number" are "sub"."""
     key = key.removesuffix(" number")
-    return key[1:] if key in _REFLECTED else key
+    return _reflected(key) or key
 
 
 def operations(expression: Expression) -> tuple[str, ...]:
@@ -159,12 +192,16 @@ def _doing(mode: str) -> str:
 
 def encode(expression: Expression) -> list:
     """The tree as the child reads it: ["const", x] | ["var", name] | ["call", name,
-    [argument indices], operator symbol or None], in evaluation order, with subtrees of plain numbers folded
-    into constants (as Python would compute them before the user's class sees them).
-    A whole-number constant written without a point (``x**3``) is sent as an int."""
+    [argument indices], operator symbol or None, spelling], in evaluation order, with
+    subtrees of plain numbers folded into constants (as Python would compute them before
+    the user's class sees them). ``spelling`` is the row's spelling columns for the
+    child, which holds no table: {"dunder", "method", "form"}, or None for a primitive a
+    micrograd-style engine cannot spell (``where``, a comparison). A whole-number
+    constant written without a point (``x**3``) is sent as an int."""
     index: dict[int, int] = {}
     numbers: dict[int, float] = {}
     nodes: list = []
+    forms = _forms()  # read once: a deep chain asks for thousands
     for node in expression.nodes:
         if isinstance(node, Const):
             numbers[id(node)] = _written(node)
@@ -186,7 +223,9 @@ def encode(expression: Expression) -> list:
                 nodes.append(["const", numbers[id(arg)]])
             arguments.append(index[id(arg)])
         index[id(node)] = len(nodes)
-        nodes.append(["call", node.primitive.name, arguments, _symbol(node.primitive.name)])
+        key = operation(node.primitive.name, tuple(id(arg) in numbers for arg in node.args))
+        nodes.append(["call", node.primitive.name, arguments, _symbol(node.primitive),
+                      _spelling(node.primitive, key, forms)])
     if id(expression.output) in numbers:
         nodes.append(["const", float(numbers[id(expression.output)])])
     return nodes
@@ -196,10 +235,18 @@ def encode(expression: Expression) -> list:
 _WHOLE_CLOSED = ("neg", "add", "sub", "mul")
 
 
-def _symbol(name: str) -> str | None:
-    """The operator that spells a primitive in Python ("-" for sub and neg), or None for
-    a method (``x.tanh()``): the child applies what it is told."""
-    return "-" if name == "neg" else _OPERATORS.get(name)
+def _symbol(primitive: Primitive) -> str | None:
+    """The operator that spells a primitive in Python (the row's ``symbol``: "-" for sub
+    and neg), or None for a method (``x.tanh()``): the child applies what it is told."""
+    return primitive.symbol if primitive.operator is not None else None
+
+
+def _spelling(primitive: Primitive, key: str, forms: Mapping[str, str]) -> dict | None:
+    """The row's spelling columns for operation ``key``, and the form a failure names."""
+    if not primitive.spelled:
+        return None
+    form = forms.get(key) or forms.get(base_operation(key), key)
+    return {"dunder": primitive.dunder, "method": primitive.method, "form": form}
 
 
 def _written(const: Const):
@@ -238,6 +285,8 @@ def method(engine, timeout: float | None = DEFAULT_TIMEOUT):
                       for name in expression.variables},
             cost=Cost(evaluations=1, seconds=result.seconds, size=result.nodes),
             reasons=reasons,
+            # held to what floats allow a correct reverse pass of this expression
+            error_bounds=autograd.rounding_bounds_at(expression, point),
             # an operation the class lacks is not a wrong answer: compare leaves it unjudged
             details={"unsupported": tuple(result.unsupported)} if result.unsupported else {},
         )
