@@ -5,6 +5,7 @@
 True
 """
 
+from diffcompare.batch import compare_many
 from diffcompare.check.battery import check_engine
 from diffcompare.compare import Comparison, compare
 from diffcompare.engine import Value
@@ -13,5 +14,5 @@ from diffcompare.language.expression import Expression
 from diffcompare.language.parse import parse
 
 __all__ = ["Comparison", "Expression", "InputError", "Value", "check_engine", "compare",
-           "parse"]
+           "compare_many", "parse"]
 __version__ = "0.1.0"

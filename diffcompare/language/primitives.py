@@ -51,6 +51,14 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
+    def __reduce__(self):
+        # Pickled by name, so that expressions cross to worker processes (batch).
+        return (_named, (self.name,))
+
+
+def _named(name: str) -> "Primitive":
+    return PRIMITIVES[name]
+
 
 # ---- float implementations that need more care than the math module gives ----
 

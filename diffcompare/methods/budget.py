@@ -36,6 +36,20 @@ _READ_CHUNK = 1 << 16
 LONGEST_SECONDS = 7 * 24 * 3600.0
 
 
+# True in a process that exists only to do this work and may be killed as a whole (a
+# worker of ``batch``): there ``run`` computes in place under an interval timer, which is
+# far cheaper than a child per call (sympy's caches survive, no fork); the pool's
+# deadline is what stops a computation that the timer cannot interrupt.
+_disposable = False
+
+
+def run_in_place() -> None:
+    """Make ``run`` compute in this process from now on: for worker processes only,
+    whose pool kills them when they pass their deadline."""
+    global _disposable
+    _disposable = True
+
+
 class OutOfTime(Exception):
     """The budget ran out; the child was killed."""
 
@@ -71,6 +85,8 @@ def run(function: Callable[[], Any], seconds: float,
     42
     """
     seconds = min(seconds, LONGEST_SECONDS)
+    if _disposable and threading.current_thread() is threading.main_thread():
+        return _run_in_place(function, seconds)
     if not hasattr(os, "fork"):
         return _run_in_thread(function, seconds)
     read_end, write_end = os.pipe()
@@ -110,7 +126,7 @@ def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None) 
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
         _silence()
-        _limit_memory(memory_mib)
+        limit_memory(memory_mib)
         try:
             outcome = ("result", function())
         except MemoryError:
@@ -147,7 +163,8 @@ def _silence() -> None:
     os.close(devnull)
 
 
-def _limit_memory(memory_mib: int | None) -> None:
+def limit_memory(memory_mib: int | None) -> None:
+    """Let this process add at most ``memory_mib`` MiB of address space (Linux)."""
     if not memory_mib:
         return
     try:
@@ -211,6 +228,33 @@ def _describe_status(status: int) -> str:
             name = f"signal {number}"
         return f"killed by {name}"
     return f"exit status {os.WEXITSTATUS(status)}"
+
+
+class _Alarm(BaseException):
+    """The in-place budget ran out (a BaseException, so that sympy's own ``except
+    Exception`` cannot swallow it)."""
+
+
+def _run_in_place(function: Callable[[], Any], seconds: float) -> Any:
+    def ring(signum, frame):
+        raise _Alarm()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function()
+    except _Alarm:
+        raise OutOfTime(seconds) from None
+    except MemoryError:
+        raise Failed("ran out of memory") from None
+    except RecursionError:
+        raise Failed("the expression is nested too deeply for sympy "
+                     "(Python's recursion limit)") from None
+    except Exception as error:  # noqa: BLE001 - everything becomes a reason
+        raise Failed(one_line(f"{type(error).__name__}: {error}")) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _run_in_thread(function: Callable[[], Any], seconds: float) -> Any:

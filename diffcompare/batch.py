@@ -1,0 +1,159 @@
+"""Many comparisons at once, over a pool of worker processes (pebble's ``ProcessPool``).
+
+    >>> from diffcompare import compare_many
+    >>> [result.agree for result in compare_many(["x**2 @ x=3", ("sin(x)", "x=1")], jobs=1)]
+    [True, True]
+
+Each case runs in a worker with a deadline. A case that hangs past it has its worker
+killed and replaced; a case whose worker dies (a crash, running out of memory) has a new
+worker too. Either way only that case is lost: it comes back as a ``Failure`` saying
+why, and the other cases go on. pebble does exactly this (concurrent.futures' pool
+breaks as a whole when a worker dies, and cannot stop one task), hence the dependency.
+
+Results come back in the order of the cases, one at a time, so a caller that does not
+keep them uses flat memory however many cases there are; workers are replaced after
+``TASKS_PER_WORKER`` cases so that their own memory stays flat too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from diffcompare.compare import Comparison, compare
+from diffcompare.language.errors import InputError
+from diffcompare.language.limits import Limits
+from diffcompare.methods import budget, symbolic
+
+# A case may take this long in all (the symbolic budget bounds only sympy's part).
+DEFAULT_DEADLINE = 120.0
+# Cases a worker runs before it is replaced by a fresh one: sympy's caches grow with
+# every expression it has seen, so a long run would otherwise grow without bound.
+TASKS_PER_WORKER = 500
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A case that gave no result: bad input, a deadline passed, or its worker died."""
+
+    index: int  # 0-based, in the order of the cases
+    kind: str  # "input", "timeout" or "crash"
+    reason: str  # one line
+
+    @property
+    def agree(self) -> bool:
+        return False
+
+
+def run_many(function: Callable[[Any], Any], items: Iterable[Any], jobs: int | None = None,
+             deadline: float = DEFAULT_DEADLINE,
+             tasks_per_worker: int = TASKS_PER_WORKER) -> Iterator[Any]:
+    """``function(item)`` for every item, in order, over ``jobs`` worker processes.
+
+    Yields each result, or a ``Failure`` for an item that raised ``InputError``, took
+    longer than ``deadline`` seconds or whose worker died. ``jobs`` None is one per
+    core; 0 runs here, in this process, without deadline or isolation. ``function``
+    must be picklable (a module-level function), and so must its items and results.
+    """
+    if jobs == 0:
+        yield from _here(function, items)
+        return
+    from pebble import ProcessExpired, ProcessPool
+
+    jobs = jobs or os.cpu_count() or 1
+    pool = ProcessPool(max_workers=jobs, max_tasks=tasks_per_worker, initializer=_worker_start)
+    try:
+        results = pool.map(function, items, timeout=deadline).result()
+        index = 0
+        while True:
+            try:
+                yield next(results)
+            except StopIteration:
+                return
+            except InputError as error:
+                yield Failure(index, "input", error.one_line())
+            except FutureTimeout:
+                yield Failure(index, "timeout", f"took longer than {deadline:g} s; its worker "
+                              "was stopped")
+            except ProcessExpired as error:
+                yield Failure(index, "crash", f"its worker died ({_describe(error.exitcode)})")
+            except Exception as error:  # noqa: BLE001 - one case's bug is that case's failure
+                yield Failure(index, "crash", f"{type(error).__name__}: {error}"[:300])
+            index += 1
+    finally:  # also on Ctrl-C or when the caller stops early: no worker left behind
+        pool.stop()
+        pool.join()
+
+
+def _here(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    for index, item in enumerate(items):
+        try:
+            yield function(item)
+        except InputError as error:
+            yield Failure(index, "input", error.one_line())
+
+
+def _worker_start() -> None:
+    """A worker leaves Ctrl-C to the parent (which stops the pool) and dies with it. It
+    runs sympy in place under the time budget: the pool's deadline is its fence."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    budget.run_in_place()
+    budget.limit_memory(budget.DEFAULT_MEMORY_MIB)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before prctl: nothing would wake us
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass  # not Linux: a worker then exits when it finds its pipe closed
+
+
+def _describe(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+# ---- comparisons ----
+
+def compare_many(cases: Iterable[Any], jobs: int | None = None, *,
+                 timeout: float | None = symbolic.DEFAULT_TIMEOUT,
+                 limits: Limits | None = None,
+                 deadline: float = DEFAULT_DEADLINE) -> Iterator[Comparison | Failure]:
+    """``compare()`` of every case, over ``jobs`` processes; one result per case, in order.
+
+    A case is an expression (``"x**2"``, or ``"x**2 @ x=3"`` with its point after ``@``),
+    an ``(expression, at)`` pair, or anything with ``expression`` and ``at`` attributes
+    (``corpus.Case``). ``timeout`` and ``limits`` are ``compare()``'s; ``deadline``
+    bounds a whole case. A case that cannot be compared is a ``Failure``, never an
+    exception: the others still come.
+    """
+    tasks = ((*split_case(case), timeout, limits) for case in cases)
+    return run_many(_compare_one, tasks, jobs, deadline)
+
+
+def _compare_one(task: tuple) -> Comparison:
+    expression, at, timeout, limits = task
+    return compare(expression, at=at, timeout=timeout, limits=limits)
+
+
+def split_case(case: Any) -> tuple[str, Any]:
+    """The expression and point of a case given in any form ``compare_many`` takes."""
+    if isinstance(case, str):
+        expression, separator, at = case.partition("@")
+        return expression.strip(), (at.strip() or None) if separator else None
+    if isinstance(case, Sequence) and len(case) == 2:
+        return case[0], case[1] or None
+    if hasattr(case, "expression") and hasattr(case, "at"):
+        return case.expression, case.at or None
+    raise TypeError("compare_many() takes cases as \"x**2 @ x=3\", (expression, at) pairs "
+                    f"or objects with .expression and .at, not {type(case).__name__}")
