@@ -3,32 +3,48 @@
 ``build`` computes everything; ``report.command`` renders it (``report.html``,
 ``report.markdown``, plots by ``report.plots``) and writes it. Without ``timings`` the
 result is reproducible: every cost is counted work (see ``report.studies``), never seconds.
+
+Cases are built in worker processes (``batch.run_many``): a case that hangs or crashes
+is listed as refused, and the others are reported. Every sympy call runs under the
+symbolic method's time budget (``budget.run``): the comparison's own, and one more for
+the formulas the page shows, rendered there as MathML and LaTeX text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 import mpmath
-import sympy
 
-from diffcompare import draw
+from diffcompare import batch, draw
 from diffcompare.compare import Comparison, compare, correct_digits
 from diffcompare.engine import Value
 from diffcompare.language import faults
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
-from diffcompare.methods import autograd, finite_difference, symbolic
+from diffcompare.methods import autograd, budget, finite_difference, symbolic
+from diffcompare.report import steps as report_steps
 from diffcompare.report import studies as report_studies
 from diffcompare.report.studies import GraphWork, Scaling, Swell
 
 MAX_GRAPH_NODES = 120  # larger graphs are counted, not drawn: the picture would not read
 PLAIN_METHODS = ("autograd", "finite_difference")
+# A formula with more operations than this is only counted: a page of symbols teaches
+# nothing, and printing it costs more than deriving it.
+MAX_RENDERED_OPERATIONS = 1500
 
 # Steps of the error-versus-step sweep: four per decade, from 1e-1 to 1e-16.
 SWEEP_STEPS = tuple(10.0 ** (-k / 4) for k in range(4, 65))
 
+
+@dataclass(frozen=True)
+class Formula:
+    """One of sympy's formulas, as the pages show it."""
+
+    operations: int  # sympy.count_ops
+    mathml: str  # presentation MathML of the formula; "" past MAX_RENDERED_OPERATIONS
+    latex: str  # the same in LaTeX
 
 
 @dataclass(frozen=True)
@@ -38,8 +54,8 @@ class CaseWork:
     evaluation: int  # primitive operations in one evaluation of f
     finite_difference_evaluations: int
     graph: GraphWork | None  # None when the engine could not build the graph
-    symbolic: int  # operations in the derivative formulas
-    symbolic_cse: int  # the same after common-subexpression elimination
+    symbolic: int | None  # operations in the derivative formulas (None: out of time)
+    symbolic_cse: int | None  # the same after common-subexpression elimination
     seconds: Mapping[str, float] | None = None
 
 
@@ -48,11 +64,13 @@ class CaseResult:
     number: int  # 1-based, in report order
     entry: Entry
     comparison: Comparison
-    formulas: Mapping[str, sympy.Expr]  # "value" -> f, then variable -> df/dvariable
+    formulas: Mapping[str, Formula]  # "value" -> f, then variable -> df/dvariable
     sweeps: tuple  # finite_difference.Sweep per variable that has an exact derivative
     graph: str | None  # the computation graph as SVG, or None
     graph_note: str  # why there is no picture
     work: CaseWork
+    steps: str | None = None  # the error-against-step plot as SVG, when there are sweeps
+    formulas_note: str = ""  # why there are no formulas (sympy ran out of time)
 
     @property
     def title(self) -> str:
@@ -65,8 +83,8 @@ class Report:
     corpus: str  # where the expressions came from, in words
     cases: tuple[CaseResult, ...]
     problems: tuple[Problem, ...]
-    scaling: Scaling
-    swell: Swell
+    scaling: Scaling | None  # None: the studies were not asked for
+    swell: Swell | None
     timed_scaling: Scaling | None = None  # only with timings
 
     @property
@@ -86,36 +104,65 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
           sizes: Sequence[int] = report_studies.COST_SIZES,
           time_cap: float = report_studies.TIME_CAP,
           depths: Sequence[int] = report_studies.SWELL_DEPTHS,
-          tick: Callable[[str], None] = lambda what: None) -> Report:
-    """Every number, formula and picture of a report, for ``entries``."""
-    cases = []
-    for number, entry in enumerate(entries, start=1):
-        cases.append(build_case(number, entry, timings))
+          tick: Callable[[str], None] = lambda what: None, studies: bool = True,
+          jobs: int | None = 0, timeout: float = symbolic.DEFAULT_TIMEOUT,
+          deadline: float = batch.DEFAULT_DEADLINE) -> Report:
+    """Every number, formula and picture of a report, for ``entries``.
+
+    ``jobs`` worker processes build the cases (0: this process, None: one per core);
+    ``timeout`` is every sympy call's budget, ``deadline`` a whole case's in a worker.
+    ``studies`` adds the cost-scaling and expression-swell studies.
+    """
+    cases, refused = [], list(problems)
+    tasks = ((number, entry, timings, timeout) for number, entry in enumerate(entries, 1))
+    results = batch.run_many(_build_task, tasks, jobs, deadline)
+    for entry, result in zip(entries, results):
+        if isinstance(result, batch.Failure):
+            refused.append(Problem(0, entry.case.expression,
+                                   f"{entry.origin}: not reported: {result.reason}"))
+        else:
+            cases.append(result)
         tick(entry.case.name)
-    scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"))
-    timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
-             if timings else None)
-    swell = report_studies.swell(depths, tick=lambda: tick("expression swell"))
+    cases = [_renumbered(case, number) for number, case in enumerate(cases, start=1)]
+    scaling = swell = timed = None
+    if studies:
+        scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"),
+                                                 timeout=timeout)
+        timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
+                 if timings else None)
+        swell = report_studies.swell(depths, tick=lambda: tick("expression swell"),
+                                     timeout=timeout)
     return Report(title or f"diffcompare report: {corpus}", corpus, tuple(cases),
-                  tuple(problems), scaling, swell, timed)
+                  tuple(refused), scaling, swell, timed)
 
 
-def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
+def _build_task(task: tuple) -> "CaseResult":
+    number, entry, timings, timeout = task
+    return build_case(number, entry, timings, timeout)
+
+
+def _renumbered(case: "CaseResult", number: int) -> "CaseResult":
+    """The case as number ``number``: numbers stay consecutive when a case is refused."""
+    return case if case.number == number else replace(case, number=number)
+
+
+def build_case(number: int, entry: Entry, timings: bool = False,
+               timeout: float = symbolic.DEFAULT_TIMEOUT) -> CaseResult:
     case = entry.case
-    comparison = compare(case.expression, at=case.at or None)
+    comparison = compare(case.expression, at=case.at or None, timeout=timeout)
     expression, point = comparison.expression, comparison.point
-    symbol_table = symbolic.symbols(expression)
-    function = symbolic.to_sympy(expression, symbol_table)
-    formulas = {"value": function,
-                **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
+    try:
+        formulas, plain, shared = budget.run(lambda: formulas_of(expression), timeout)
+        formulas_note = ""
+    except (budget.OutOfTime, budget.Failed) as error:
+        formulas, plain, shared = {}, None, None
+        formulas_note = f"sympy's formulas are not shown: {error}"
     exact = comparison.reference.exact
     sweeps = tuple(
         finite_difference.sweep(expression, point, name, float(exact[name]), steps=SWEEP_STEPS)
         for name in expression.variables if name in exact
     )
     graph, graph_note, graph_work = _graph(comparison)
-    plain, shared = report_studies.symbolic_operations(
-        formula for name, formula in formulas.items() if name != "value")
     by_method = {result.method: result for result in comparison.all_methods}
     work = CaseWork(
         evaluation=report_studies.count_operations(
@@ -125,7 +172,40 @@ def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
         seconds={method: result.cost.seconds for method, result in by_method.items()}
         if timings else None,
     )
-    return CaseResult(number, entry, comparison, formulas, sweeps, graph, graph_note, work)
+    return CaseResult(number, entry, comparison, formulas, sweeps, graph, graph_note, work,
+                      _steps(comparison, sweeps), formulas_note)
+
+
+def formulas_of(expression) -> tuple[dict[str, Formula], int, int]:
+    """f and its partial derivatives as the pages show them, and the operations in the
+    derivatives without and with common-subexpression elimination. All sympy: run it
+    under the budget."""
+    import sympy
+    from sympy.printing.mathml import mathml
+
+    symbol_table = symbolic.symbols(expression)
+    function = symbolic.to_sympy(expression, symbol_table)
+    exprs = {"value": function,
+             **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
+    formulas = {}
+    for quantity, formula in exprs.items():
+        operations = int(sympy.count_ops(formula))
+        shown = operations <= MAX_RENDERED_OPERATIONS
+        formulas[quantity] = Formula(
+            operations, mathml(formula, printer="presentation") if shown else "",
+            sympy.latex(formula) if shown else "")
+    plain, shared = report_studies.symbolic_operations(
+        formula for name, formula in exprs.items() if name != "value")
+    return formulas, plain, shared
+
+
+def _steps(comparison: Comparison, sweeps: tuple) -> str | None:
+    if not sweeps:
+        return None
+    shown = sweeps[:report_steps.MAX_PANELS]
+    return report_steps.svg(
+        shown, [comparison.errors["autograd"][sweep.variable].absolute for sweep in shown],
+        [rounding_error(comparison.reference.exact[sweep.variable]) for sweep in shown])
 
 
 def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:

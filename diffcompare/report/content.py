@@ -78,6 +78,11 @@ SWEEP_TEXT = (
     "of exactly 0 is drawn at the bottom edge."
 )
 
+NO_STUDIES_TEXT = (
+    "The cost-scaling and expression-swell studies are made with --studies "
+    "(diffcompare report --studies): they take longer than the cases."
+)
+
 COST_TEXT = (
     "Operations counted per gradient. The symbolic count is what evaluating the "
     "derived formulas costs; deriving them is extra (see the cost-scaling study)."
@@ -232,8 +237,11 @@ def costs(case: "CaseResult") -> Table:
     rows = [("one evaluation of f", "the primitive operations of f", f"{work.evaluation:,}",
              "1")]
     formulas = f"{variables} derivative formula{'s' if variables != 1 else ''}"
-    rows.append(("symbolic", f"{formulas}; {work.symbolic_cse:,} operations after cse",
-                 f"{work.symbolic:,}", _ratio(work.symbolic, evaluation)))
+    if work.symbolic is None:
+        rows.append(("symbolic", case.formulas_note, "—", "—"))
+    else:
+        rows.append(("symbolic", f"{formulas}; {work.symbolic_cse:,} operations after cse",
+                     f"{work.symbolic:,}", _ratio(work.symbolic, evaluation)))
     if work.graph is None:
         rows.append(("autograd", case.graph_note, "—", "—"))
     else:

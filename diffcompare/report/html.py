@@ -22,9 +22,8 @@ from diffcompare.report.content import Table
 from diffcompare.report.plots import MAX_SWEEP_PANELS
 
 # A formula with more operations than this is folded away (it still shows, on a click);
-# past MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
+# past cases.MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
 MAX_SHOWN_OPERATIONS = 40
-MAX_RENDERED_OPERATIONS = 1500
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -204,8 +203,10 @@ def _summary(report: "Report", figures: Mapping[str, str]) -> str:
     parts = ['<section id="accuracy"><h2>1. Accuracy across the corpus</h2>',
              f"<p>{escape(content.ACCURACY_TEXT)}</p>",
              _figure(figures, "accuracy.svg", "correct digits per method and case"),
-             _table(content.accuracy_table(report)), "</section>",
-             '<section id="cost-scaling"><h2>2. Cost scaling</h2>',
+             _table(content.accuracy_table(report)), "</section>"]
+    if report.scaling is None:
+        return "\n".join(parts + [f'<p class="meta">{escape(content.NO_STUDIES_TEXT)}</p>'])
+    parts += ['<section id="cost-scaling"><h2>2. Cost scaling</h2>',
              f"<p>{escape(content.SCALING_TEXT)}</p>",
              _figure(figures, "cost-scaling.svg", "counted cost of a full gradient against n",
                      content.cap_text(report.scaling)),
@@ -285,11 +286,11 @@ def _formulas(case: "CaseResult") -> str:
     symbols = {name: sympy.Symbol(name) for name in variables}
     arguments = "<mo>,</mo>".join(mathml(symbols[name], printer="presentation")
                                   for name in variables)
-    blocks = []
+    blocks = [f'<p class="meta">{escape(case.formulas_note)}</p>'] if case.formulas_note else []
     for quantity, formula in case.formulas.items():
-        operations = int(sympy.count_ops(formula))
+        operations = formula.operations
         label = content.quantity_label(quantity)
-        if operations > MAX_RENDERED_OPERATIONS:
+        if not formula.mathml:
             blocks.append(f'<p class="meta">{escape(label)}: {operations:,} operations, too '
                           "long to show.</p>")
             continue
@@ -300,7 +301,7 @@ def _formulas(case: "CaseResult") -> str:
                     f"{mathml(symbols[quantity], printer='presentation')}</mrow></mfrac>")
         # Inline math in a block of its own: display="block" would centre it.
         math = (f'<div class="formula"><math displaystyle="true"><mrow>{left}<mo>=</mo>'
-                f"{mathml(formula, printer='presentation')}</mrow></math></div>")
+                f"{formula.mathml}</mrow></math></div>")
         if operations > MAX_SHOWN_OPERATIONS:
             blocks.append(_details(f"{label}: {operations} operations, folded (show)", math))
         else:

@@ -21,9 +21,9 @@ from diffcompare.report.plots import MAX_SWEEP_PANELS
 
 # Markdown's inline punctuation; text never starts a line, so # - + . need no escape.
 _PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
-# Same limits as the HTML page: a longer formula is folded, a very long one only counted.
+# Same limit as the HTML page: a longer formula is folded (a very long one is only
+# counted: cases.MAX_RENDERED_OPERATIONS).
 MAX_SHOWN_OPERATIONS = 40
-MAX_RENDERED_OPERATIONS = 1500
 
 
 def text(value: str) -> str:
@@ -103,6 +103,8 @@ def _summary(report: "Report", figures: Mapping[str, str], folder: str) -> list[
     lines = ["## 1. Accuracy across the corpus", "", text(content.ACCURACY_TEXT), ""]
     lines += _figure(figures, folder, "accuracy.svg", "correct digits per method and case")
     lines += _table(content.accuracy_table(report))
+    if report.scaling is None:
+        return lines + [text(content.NO_STUDIES_TEXT), ""]
     lines += ["## 2. Cost scaling", "", text(content.SCALING_TEXT), ""]
     lines += _figure(figures, folder, "cost-scaling.svg", "cost of a full gradient against n")
     lines += [text(content.cap_text(report.scaling)), "", text(content.COUNTED_TEXT), ""]
@@ -160,18 +162,18 @@ def _formulas(case: "CaseResult") -> list[str]:
     variables = case.comparison.expression.variables
     symbols = {name: sympy.Symbol(name) for name in variables}
     arguments = ", ".join(sympy.latex(symbols[name]) for name in variables)
-    lines = []
+    lines = [text(case.formulas_note), ""] if case.formulas_note else []
     for quantity, formula in case.formulas.items():
-        operations = int(sympy.count_ops(formula))
+        operations = formula.operations
         label = content.quantity_label(quantity)
-        if operations > MAX_RENDERED_OPERATIONS:
+        if not formula.latex:
             lines += [f"{text(label)}: {operations:,} operations, too long to show.", ""]
             continue
         if quantity == "value":
             left = f"f({arguments})" if variables else "f"
         else:
             left = rf"\frac{{\partial f}}{{\partial {sympy.latex(symbols[quantity])}}}"
-        block = ["$$", f"{left} = {sympy.latex(formula)}", "$$", ""]
+        block = ["$$", f"{left} = {formula.latex}", "$$", ""]
         if operations > MAX_SHOWN_OPERATIONS:
             lines += _details(f"{label}: {operations} operations, folded (show)", block)
         else:

@@ -19,6 +19,7 @@ from typing import Sequence
 MAX_PANELS = 6  # the table still shows every variable
 COLUMNS = 3
 PANEL_WIDTH, PANEL_HEIGHT = 300, 210
+MIN_WIDTH = 600  # one or two panels are widened to this, so the legend fits beside them
 # Room around a panel's plot area: left for the tick labels, bottom for the axis name.
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 26, 40
 LEGEND_ROW = 18
@@ -34,7 +35,8 @@ def scheme_color(name: str, names: Sequence[str]) -> str:
     if name in SCHEME_COLORS:
         return SCHEME_COLORS[name]
     others = [s for s in names if s not in SCHEME_COLORS]
-    return EXTRA_COLORS[others.index(name) % len(EXTRA_COLORS)]
+    index = others.index(name) if name in others else len(others)
+    return EXTRA_COLORS[index % len(EXTRA_COLORS)]
 
 
 def svg(sweeps: Sequence, autograd_errors: Sequence[float | None],
@@ -53,8 +55,9 @@ def svg(sweeps: Sequence, autograd_errors: Sequence[float | None],
     columns = max(1, min(len(sweeps), COLUMNS))
     rows = max(1, math.ceil(len(sweeps) / columns))
     names = list(sweeps[0].errors) if sweeps else []
-    legend = _legend(names, columns * PANEL_WIDTH)
-    width = columns * PANEL_WIDTH
+    width = max(columns * PANEL_WIDTH, MIN_WIDTH)
+    panel_width = width // columns
+    legend = _legend(names, width)
     height = rows * PANEL_HEIGHT + len(legend[1]) * LEGEND_ROW + 8
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif" '
@@ -62,21 +65,25 @@ def svg(sweeps: Sequence, autograd_errors: Sequence[float | None],
     for index, sweep in enumerate(sweeps):
         row, column = divmod(index, columns)
         parts.append(_panel(sweep, names, autograd_errors[index], rounding_errors[index],
-                            column * PANEL_WIDTH, row * PANEL_HEIGHT))
+                            _Axes(column * panel_width, row * PANEL_HEIGHT, panel_width)))
     parts.append(legend[0].replace("{y}", str(rows * PANEL_HEIGHT + 4)))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
 class _Axes:
-    """Log-log coordinates of one panel's plot area."""
+    """Log-log coordinates of one panel's plot area (ranges set by ``scale``)."""
 
-    def __init__(self, left: float, top: float, x_range, y_range):
+    def __init__(self, left: float, top: float, width: float):
         self.left, self.top = left + LEFT, top + TOP
-        self.width = PANEL_WIDTH - LEFT - RIGHT
+        self.width = width - LEFT - RIGHT
         self.height = PANEL_HEIGHT - TOP - BOTTOM
+        self.x0 = self.x1 = self.y0 = self.y1 = 0.0
+
+    def scale(self, x_range, y_range) -> "_Axes":
         self.x0, self.x1 = (math.log10(v) for v in x_range)
         self.y0, self.y1 = (math.log10(v) for v in y_range)
+        return self
 
     def x(self, value: float) -> float:
         return self.left + (math.log10(value) - self.x0) / (self.x1 - self.x0) * self.width
@@ -85,13 +92,13 @@ class _Axes:
         return self.top + (self.y1 - math.log10(value)) / (self.y1 - self.y0) * self.height
 
 
-def _panel(sweep, names, autograd_error, rounding, left, top) -> str:
+def _panel(sweep, names, autograd_error, rounding, axes: _Axes) -> str:
     values = [e for errors in sweep.errors.values() for e in errors if e]
     values += [v for v in (autograd_error, rounding) if v]
     floor = min(values) / 10 if values else FLOOR_WHEN_ALL_ZERO
     ceiling = max(values) * 3 if values else floor * 1000
     steps = [h for h in sweep.steps if h > 0]
-    axes = _Axes(left, top, (min(steps), max(steps)), (floor / 3, ceiling))
+    axes.scale((min(steps), max(steps)), (floor / 3, ceiling))
     parts = [_frame(axes, f"∂f/∂{sweep.variable}")]
     for name, errors in sweep.errors.items():
         color = scheme_color(name, names)

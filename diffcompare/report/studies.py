@@ -44,7 +44,7 @@ from diffcompare.language.expression import (
     evaluate_float,
 )
 from diffcompare.language.primitives import PRIMITIVES
-from diffcompare.methods import autograd, finite_difference, symbolic
+from diffcompare.methods import autograd, budget, finite_difference, symbolic
 
 # ---- counting work ----
 
@@ -167,8 +167,12 @@ class Scaling:
 
 
 def counted_scaling(sizes: Iterable[int] = COST_SIZES, cap: float = WORK_CAP,
-                    tick: Callable[[], None] = lambda: None) -> Scaling:
-    """Counted work of a full gradient of the n-dimensional Rosenbrock function."""
+                    tick: Callable[[], None] = lambda: None,
+                    timeout: float = symbolic.DEFAULT_TIMEOUT) -> Scaling:
+    """Counted work of a full gradient of the n-dimensional Rosenbrock function.
+
+    sympy's part runs under the symbolic method's budget (``timeout`` seconds per size):
+    a size it does not finish in time is capped, as one over the work cap is."""
     sizes = tuple(sizes)
     evaluation, costs = [], {method: [] for method in SCALING_METHODS}
     for n in sizes:
@@ -189,17 +193,29 @@ def counted_scaling(sizes: Iterable[int] = COST_SIZES, cap: float = WORK_CAP,
         work = graph_work(root).total
         costs["autograd"].append(float(work) if work <= cap else None)
         # sympy: one walk of f per variable, then the formulas it derived
-        if n * ops > cap:
-            costs["symbolic"].append(None)
-        else:
-            symbol_table = symbolic.symbols(expression)
-            function = symbolic.to_sympy(expression, symbol_table)
-            partials = [sympy.diff(function, symbol) for symbol in symbol_table.values()]
-            walk = n * int(sympy.count_ops(function))
-            costs["symbolic"].append(float(walk + sum(sympy.count_ops(p) for p in partials)))
+        costs["symbolic"].append(None if n * ops > cap
+                                 else _within(lambda: _symbolic_work(expression, n), timeout))
         tick()
     return Scaling("operations", sizes, float(cap), tuple(evaluation),
                    {method: tuple(values) for method, values in costs.items()})
+
+
+def _symbolic_work(expression: Expression, n: int) -> float:
+    """sympy's counted work for a full gradient: one walk of f per variable, then the
+    formulas it derived."""
+    symbol_table = symbolic.symbols(expression)
+    function = symbolic.to_sympy(expression, symbol_table)
+    partials = [sympy.diff(function, symbol) for symbol in symbol_table.values()]
+    walk = n * int(sympy.count_ops(function))
+    return float(walk + sum(sympy.count_ops(p) for p in partials))
+
+
+def _within(work: Callable[[], object], timeout: float):
+    """``work()`` under the symbolic method's time budget; None when it ran out or failed."""
+    try:
+        return budget.run(work, timeout)
+    except (budget.OutOfTime, budget.Failed):
+        return None
 
 
 def timed_scaling(sizes: Iterable[int] = COST_SIZES, cap: float = TIME_CAP,
@@ -318,7 +334,10 @@ class Swell:
 
 
 def swell(depths: Iterable[int] = SWELL_DEPTHS,
-          tick: Callable[[], None] = lambda: None) -> Swell:
+          tick: Callable[[], None] = lambda: None,
+          timeout: float = symbolic.DEFAULT_TIMEOUT) -> Swell:
+    """The sizes of derivatives as nesting grows; sympy's part of each depth runs under
+    the symbolic method's budget, and a depth it does not finish in time is left out."""
     from diffcompare.language.parse import parse
 
     depths = tuple(depths)
@@ -328,10 +347,15 @@ def swell(depths: Iterable[int] = SWELL_DEPTHS,
         for depth in depths:
             expression = parse(text_at(depth))
             root = autograd.build_graph(expression, {"x": Value(0.5)})
-            symbol = symbolic.symbols(expression)["x"]
-            derivative = sympy.diff(symbolic.to_sympy(expression, {"x": symbol}), symbol)
-            plain, shared = symbolic_operations([derivative])
-            points.append(SwellPoint(depth, graph_work(root).nodes, plain, shared))
+            counted = _within(lambda: _derivative_operations(expression), timeout)
+            if counted is not None:
+                points.append(SwellPoint(depth, graph_work(root).nodes, *counted))
         families[family] = tuple(points)
         tick()
     return Swell(families)
+
+
+def _derivative_operations(expression: Expression) -> tuple[int, int]:
+    symbol = symbolic.symbols(expression)["x"]
+    derivative = sympy.diff(symbolic.to_sympy(expression, {"x": symbol}), symbol)
+    return symbolic_operations([derivative])
