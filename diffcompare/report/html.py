@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from html import escape
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 import sympy
 from sympy.printing.mathml import mathml
@@ -82,7 +82,36 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px;
 """
 
 
-def render(report: "Report", figures: Mapping[str, str]) -> str:
+def render(report: "Report", figures: Mapping[str, str],
+           cases: Sequence["CaseResult"] | None = None,
+           case_href: Callable[[int], str] = lambda number: f"#case-{number}") -> str:
+    """The report's index page: with ``cases`` (default: all of them) in full, and the
+    overview linking each case through ``case_href`` (to another page, when paged)."""
+    shown = report.cases if cases is None else cases
+    return _page(report.title, [
+        _header(report),
+        _overview(report, case_href),
+        _summary(report, figures),
+        *(_case(case, figures) for case in shown),
+        _problems(report),
+        _footer(report),
+    ])
+
+
+def render_cases(report: "Report", figures: Mapping[str, str],
+                 cases: Sequence["CaseResult"], index_href: str) -> str:
+    """A page of some of the report's cases, in full, linking back to the index."""
+    first, last = cases[0].number, cases[-1].number
+    return _page(f"{report.title}: cases {first}–{last}", [
+        f"<header><h1>{escape(report.title)}</h1>"
+        f'<p class="meta">Cases {first}–{last} of {len(report.cases):,} · '
+        f'<a href="{escape(index_href)}">back to the overview</a></p></header>',
+        *(_case(case, figures) for case in cases),
+        _footer(report),
+    ])
+
+
+def _page(title: str, body: Sequence[str]) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -92,17 +121,12 @@ def render(report: "Report", figures: Mapping[str, str]) -> str:
         f'<meta name="generator" content="{content.MARK}">',
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">',
         '<link rel="icon" href="data:,">',
-        f"<title>{escape(report.title)}</title>",
+        f"<title>{escape(title)}</title>",
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
-        _header(report),
-        _overview(report),
-        _summary(report, figures),
-        *(_case(case, figures) for case in report.cases),
-        _problems(report),
-        _footer(report),
+        *body,
         "</main>",
         "</body>",
         "</html>",
@@ -177,14 +201,14 @@ def _header(report: "Report") -> str:
             " · made by <code>diffcompare report</code></p></header>")
 
 
-def _overview(report: "Report") -> str:
+def _overview(report: "Report", case_href: Callable[[int], str]) -> str:
     table = content.overview(report)
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     rows = []
     for case, row in zip(report.cases, table.rows):
         number, title, point, status, *digits = row
         cells = [f'<td class="n">{escape(number)}</td>',
-                 f'<td><a href="#case-{case.number}">{escape(title)}</a><br>'
+                 f'<td><a href="{escape(case_href(case.number))}">{escape(title)}</a><br>'
                  f"<code>{escape(_short(case.comparison.expression.text))}</code></td>",
                  f"<td>{escape(point)}</td>", f"<td>{_badge(status)}</td>"]
         cells += [f'<td class="n">{escape(d)}</td>' for d in digits]

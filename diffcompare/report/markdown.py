@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 import sympy
 
@@ -38,23 +38,43 @@ def code(value: str) -> str:
             + "</code>")
 
 
-def render(report: "Report", figures: Mapping[str, str], folder: str) -> str:
+def render(report: "Report", figures: Mapping[str, str], folder: str,
+           cases: Sequence["CaseResult"] | None = None,
+           case_href: Callable[["CaseResult"], str] | None = None) -> str:
+    """The report in Markdown, its figures linked in ``folder``; with ``cases`` (default:
+    all) in full, and the overview linking each case through ``case_href`` (default: its
+    heading's anchor on this page)."""
+    shown = report.cases if cases is None else cases
     lines = [f"<!-- {content.MARK}: regenerate it, do not edit it -->", "",
              f"# {text(report.title)}", "", text(content.INTRO), "",
              f"{content.count(len(report.cases), 'expression')} from {text(report.corpus)}. "
              "The same page, "
              "self-contained, is [index.html](index.html).", ""]
-    lines += _overview(report)
+    lines += _overview(report, case_href or (lambda case: f"#{_anchor(case)}"))
     lines += _summary(report, figures, folder)
-    for case in report.cases:
+    for case in shown:
         lines += _case(case, figures, folder)
     lines += _problems(report)
+    return "\n".join(lines + _footer(report))
+
+
+def render_cases(report: "Report", figures: Mapping[str, str], folder: str,
+                 cases: Sequence["CaseResult"], index_href: str) -> str:
+    """A page of some of the report's cases, linking back to the overview."""
+    lines = [f"<!-- {content.MARK}: regenerate it, do not edit it -->", "",
+             f"# {text(report.title)}: cases {cases[0].number}–{cases[-1].number}", "",
+             f"[Back to the overview]({index_href})", ""]
+    for case in cases:
+        lines += _case(case, figures, folder)
+    return "\n".join(lines + _footer(report))
+
+
+def _footer(report: "Report") -> list[str]:
     reproducible = ("Measured times make this copy differ from run to run."
                     if report.timings else
                     "The same corpus gives the same bytes: no timestamps, counted costs.")
-    lines += ["---", "", f"Made by `diffcompare report` (diffcompare {__version__}). "
-              f"{reproducible}", ""]
-    return "\n".join(lines)
+    return ["---", "", f"Made by `diffcompare report` (diffcompare {__version__}). "
+            f"{reproducible}", ""]
 
 
 def _table(table: Table) -> list[str]:
@@ -78,11 +98,11 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{escape(summary)}</summary>", "", *body, "</details>", ""]
 
 
-def _overview(report: "Report") -> list[str]:
+def _overview(report: "Report", case_href: Callable[["CaseResult"], str]) -> list[str]:
     table = content.overview(report)
     rows = []
     for case, row in zip(report.cases, table.rows):
-        rows.append((row[0], f"[{text(row[1])}](#{_anchor(case)})", *row[2:]))
+        rows.append((row[0], f"[{text(row[1])}]({case_href(case)})", *row[2:]))
     lines = ["## At a glance", "",
              "| " + " | ".join(text(h) for h in table.headers) + " |",
              "| ---: | --- | --- | --- | ---: | ---: |"]
