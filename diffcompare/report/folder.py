@@ -86,13 +86,14 @@ def write(out: Path, files: Mapping[str, bytes], say: Say = lambda line: None,
 
 
 def _write(out: Path, files: Mapping[str, bytes], say: Say, rename: Callable) -> Path:
-    first = not (out / HOME).exists()
     home = out / HOME
+    others = sorted(p.name for p in out.iterdir() if p.name != HOME and not _ours(p)) \
+        if out.is_dir() and not home.exists() else []
     home.mkdir(parents=True, exist_ok=True)
     with _locked(home):
         _remove_stale(out)
         manifest = manifest_text(files)
-        version = home / ("v-" + hashlib.sha256(manifest.encode()).hexdigest()[:16])
+        version = _version_folder(home, manifest)
         if not _intact(version):
             _stage(home, version, files, manifest, rename)
         _switch(home, version.name, rename)
@@ -101,13 +102,25 @@ def _write(out: Path, files: Mapping[str, bytes], say: Say, rename: Callable) ->
         for old in sorted(home.glob("v-*")):
             if old != version:
                 _remove_version(old, say)
-    if first:
+    if others:  # a first report into a folder that holds other things
         say(f"the report is in {str(home)!r}; {' and '.join(ENTRIES)} in {str(out)!r} "
             "link to it, and nothing else there is touched")
-        if (out / "figures").is_dir():
+        if "figures" in others:
             say(f"left {str(out / 'figures')!r} as it was: no report manifest lists it (an "
                 "older report's figures, or your own); delete it if nothing needs it")
     return out / "index.html"
+
+
+def _version_folder(home: Path, manifest: str) -> Path:
+    """The folder of the report whose manifest is ``manifest``: named by its hash, so the
+    same report is the same folder; when a folder of that name holds a file someone
+    changed, the next free name, since that file must stay."""
+    name = "v-" + hashlib.sha256(manifest.encode()).hexdigest()[:16]
+    for suffix in ("", *(f"-{k}" for k in range(1, 100))):
+        version = home / (name + suffix)
+        if not version.exists() or _intact(version):
+            return version
+    raise InputError(f"{str(home)!r} holds 100 changed copies of this report; remove them")
 
 
 def manifest_text(files: Mapping[str, bytes]) -> str:
@@ -126,8 +139,6 @@ def _stage(home: Path, version: Path, files: Mapping[str, bytes], manifest: str,
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         (staging / MANIFEST).write_text(manifest)
-        if version.exists():  # a damaged copy of this very version: only our files go
-            _remove_version(version, lambda line: None)
         rename(staging, version)
     finally:
         if staging.exists():
