@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Callable, Mapping
@@ -87,21 +88,30 @@ def write(out: Path, files: Mapping[str, bytes], say: Say = lambda line: None,
 
 def _write(out: Path, files: Mapping[str, bytes], say: Say, rename: Callable) -> Path:
     home = out / HOME
+    made = [p for p in (out, home) if not p.exists()]  # folders this run creates
     others = sorted(p.name for p in out.iterdir() if p.name != HOME and not _ours(p)) \
         if out.is_dir() and not home.exists() else []
     home.mkdir(parents=True, exist_ok=True)
-    with _locked(home):
-        _remove_stale(out)
-        manifest = manifest_text(files)
-        version = _version_folder(home, manifest)
-        if not _intact(version):
-            _stage(home, version, files, manifest, rename)
-        _switch(home, version.name, rename)
-        for name in ENTRIES:
-            _make_entry(out, name, rename)
-        for old in sorted(home.glob("v-*")):
-            if old != version:
-                _remove_version(old, say)
+    undo: list[Callable[[], None]] = []
+    try:
+        with _locked(home), _signals_held():
+            _remove_stale(out)
+            manifest = manifest_text(files)
+            version = _version_folder(home, manifest)
+            if not _intact(version):
+                _stage(home, version, files, manifest, rename)
+                undo.append(lambda: _remove_version(version, lambda line: None))
+            undo += _switch(home, version.name, rename)
+            for name in ENTRIES:
+                undo += _make_entry(out, name, rename)
+            undo.clear()  # the new report is current: no way back from here
+            _remove_old_versions(home, say)
+    except BaseException:
+        for step in reversed(undo):
+            step()
+        for folder in reversed(made):
+            _rmdir_if_empty(folder)
+        raise
     if others:  # a first report into a folder that holds other things
         say(f"the report is in {str(home)!r}; {' and '.join(ENTRIES)} in {str(out)!r} "
             "link to it, and nothing else there is touched")
@@ -109,6 +119,28 @@ def _write(out: Path, files: Mapping[str, bytes], say: Say, rename: Callable) ->
             say(f"left {str(out / 'figures')!r} as it was: no report manifest lists it (an "
                 "older report's figures, or your own); delete it if nothing needs it")
     return out / "index.html"
+
+
+def _remove_old_versions(home: Path, say: Say) -> None:
+    current = home / CURRENT
+    keep = os.readlink(current) if current.is_symlink() else None
+    for old in sorted(home.glob("v-*")):
+        if old.name != keep:
+            _remove_version(old, say)
+
+
+class _signals_held:
+    """Ctrl-C, SIGTERM and SIGHUP wait while the folder changes, and act right after it:
+    an interrupted run would otherwise leave half a staging folder, or half an undo."""
+
+    SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+    def __enter__(self):
+        self.previous = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        return self
+
+    def __exit__(self, *exc):
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.previous)
 
 
 def _version_folder(home: Path, manifest: str) -> Path:
@@ -145,18 +177,26 @@ def _stage(home: Path, version: Path, files: Mapping[str, bytes], manifest: str,
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _switch(home: Path, version: str, rename: Callable) -> None:
-    """Point ``current`` at ``version`` with one rename of a new link over the old one."""
+def _switch(home: Path, version: str, rename: Callable) -> list[Callable[[], None]]:
+    """Point ``current`` at ``version`` with one rename of a new link over the old one;
+    returns how to undo it."""
     current = home / CURRENT
-    if current.is_symlink() and os.readlink(current) == version:
-        return
+    previous = os.readlink(current) if current.is_symlink() else None
+    if previous == version:
+        return []
     _replace_with_link(current, version, rename)
+    if previous is None:
+        return [current.unlink]
+    return [lambda: _replace_with_link(current, previous, os.replace)]
 
 
-def _make_entry(out: Path, name: str, rename: Callable) -> None:
+def _make_entry(out: Path, name: str, rename: Callable) -> list[Callable[[], None]]:
     entry = out / name
-    if not _ours(entry):  # absent, or an older report's page (``check`` saw its mark)
-        _replace_with_link(entry, link_target(name), rename)
+    if _ours(entry):
+        return []
+    existed = entry.exists() or entry.is_symlink()  # an older report's page (``check``)
+    _replace_with_link(entry, link_target(name), rename)
+    return [] if existed else [entry.unlink]
 
 
 def _replace_with_link(path: Path, target: str, rename: Callable) -> None:
@@ -271,6 +311,7 @@ def tidy(out: Path) -> None:
 
 def _remove_stale(out: Path) -> None:
     home = out / HOME
+    _remove_old_versions(home, lambda line: None)
     for staging in home.glob(".staging-*"):
         shutil.rmtree(staging, ignore_errors=True)
     for folder, name in [(home, CURRENT), *((out, entry) for entry in ENTRIES)]:
