@@ -101,7 +101,7 @@ class Error:
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "agree", "disagree", "kink" or "undefined"
+    status: str  # "agree", "disagree", "kink", "undefined" or "unknown"
     text: str
 
     @property
@@ -184,12 +184,18 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
-    found = _find_kinks(expression, point, timeout, limits)
+    searched = _find_kinks(expression, point, timeout, limits)
+    found = searched or ()
     errors = judge_kinks(found, results, errors, reference)
     errors = excuse_float_overflow(errors, reference)
+    verdict = judge(reference, results, errors, quantities, found, standard)
+    if searched is None and verdict.status == "agree":
+        # abs or relu may sit on its kink here, where f has no derivative to agree on
+        verdict = Verdict("unknown", f"UNKNOWN: the search for kinks (abs or relu at 0) ran "
+                          f"out of time, so f may have no derivative here; the numbers say "
+                          f"{verdict.text}")
     return Comparison(expression, point, point_chosen, reference, results, errors,
-                      judge(reference, results, errors, quantities, found, standard),
-                      found, standard.method)
+                      verdict, found, standard.method)
 
 
 def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -> bool:
@@ -200,10 +206,11 @@ def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -
 
 
 def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
-                timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...]:
+                timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...] | None:
     """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
     abs or relu argument is 0 here, which hostile input can make as slow as any sympy
-    work. Without abs or relu there is nothing to ask, and no child process."""
+    work. Without abs or relu there is nothing to ask, and no child process. None when
+    the search ran out of time or failed: whether there is a kink is then unknown."""
     has_branch = any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
                      for node in expression.nodes)
     if not has_branch or not timeout:
@@ -212,7 +219,7 @@ def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
         return budget.run(lambda: kinks.find(expression, point), timeout,
                           memory_mib=limits.memory)
     except (budget.OutOfTime, budget.Failed):
-        return ()  # no kink found in time: the numbers are judged as anywhere else
+        return None
 
 
 def tolerance_for(result: Derivatives, quantity: str,

@@ -30,6 +30,7 @@ from typing import Any, Callable
 DEFAULT_MEMORY_MIB = 2048
 
 _READ_CHUNK = 1 << 16
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # The longest budget, in seconds: a week. A longer one is the same in practice, and
 # select() refuses timeouts beyond the platform's time_t (about 1e10 s and up).
@@ -90,22 +91,16 @@ def run(function: Callable[[], Any], seconds: float,
     if not hasattr(os, "fork"):
         return _run_in_thread(function, seconds)
     read_end, write_end = os.pipe()
-    # Objects that exist before the fork are shared copy-on-write; a garbage collection
-    # in the child would touch (and so copy) every one of them. Freezing them moves
-    # them out of the collector's reach, which makes the child about twice as cheap.
-    gc.freeze()
+    parent = os.getpid()
     try:
-        pid = os.fork()
+        pid = _fork()
     except OSError:  # no more processes allowed: still answer, in a thread
-        gc.unfreeze()
         os.close(read_end)
         os.close(write_end)
         return _run_in_thread(function, seconds)
-    if pid != 0:
-        gc.unfreeze()
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         os.close(read_end)
-        _child(function, write_end, memory_mib)
+        _child(function, write_end, memory_mib, parent)
     os.close(write_end)
     try:
         data = _read_until(read_end, time.monotonic() + seconds)
@@ -121,9 +116,49 @@ def run(function: Callable[[], Any], seconds: float,
     return _outcome(data, status)
 
 
-def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None) -> None:
+_fork_lock = threading.Lock()  # one fork at a time: freeze and unfreeze come in pairs
+
+
+def _fork() -> int:
+    """``os.fork()``, cheaper: objects that exist before the fork are shared
+    copy-on-write, and a garbage collection in the child would touch (and so copy) every
+    one of them. Freezing them moves them out of the collector's reach, which makes the
+    child about twice as cheap. A caller that froze objects itself keeps them frozen:
+    unfreezing would undo its ``gc.freeze()`` too, so then nothing more is frozen."""
+    with _fork_lock:
+        ours = gc.get_freeze_count() == 0
+        if ours:
+            gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            if ours:
+                gc.unfreeze()
+            raise
+        if pid != 0 and ours:
+            gc.unfreeze()
+        return pid
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this child when the parent dies (SIGTERM, SIGKILL, SIGHUP,
+    a crash), so no sympy computation outlives the program that asked for it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's own cleanup (``_kill``) is all there is
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None,
+           parent: int) -> None:
     status = 0
     try:
+        _die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
         _silence()
         limit_memory(memory_mib)
