@@ -23,8 +23,6 @@ from typing import Callable
 
 from diffcompare.language.corpus_file import read
 from diffcompare.language.errors import InputError
-from diffcompare.methods import symbolic
-from diffcompare.options import number_option
 from diffcompare.report import content, folder
 from diffcompare.report import html as report_html
 from diffcompare.report import markdown as report_markdown
@@ -54,34 +52,39 @@ MAX_TIME_CAP = 3600.0
 
 def render(report: Report, tick: Callable[[str], None] = lambda what: None) -> dict[str, bytes]:
     """Every file of the report, by path relative to its version folder."""
+    return dict(rendered(report, tick))
+
+
+def rendered(report: Report, tick: Callable[[str], None] = lambda what: None):
+    """The report's files as (path, bytes) pairs, one page at a time: a report of
+    thousands of cases is never whole in memory."""
     figures = report_plots.figures(report, tick)
-    files = {f"{FIGURES}/{name}": svg.encode("utf-8") for name, svg in figures.items()}
+    for name, svg in figures.items():
+        yield f"{FIGURES}/{name}", svg.encode("utf-8")
     markdown_figures = folder.link_target(FIGURES)
     if len(report.cases) <= PAGE_SIZE:
-        files["index.html"] = report_html.render(report, figures).encode("utf-8")
-        files["README.md"] = report_markdown.render(report, figures,
-                                                    markdown_figures).encode("utf-8")
-        return files
+        yield "index.html", report_html.render(report, figures).encode("utf-8")
+        yield "README.md", report_markdown.render(report, figures, markdown_figures).encode()
+        return
     pages = [report.cases[i:i + PAGE_SIZE] for i in range(0, len(report.cases), PAGE_SIZE)]
     page_of = {case.number: k for k, page in enumerate(pages, start=1) for case in page}
 
     def page_name(k: int, suffix: str) -> str:
         return f"{PAGES}/cases-{k:03d}.{suffix}"
 
-    files["index.html"] = report_html.render(
+    yield "index.html", report_html.render(
         report, figures, cases=(),
         case_href=lambda n: f"{folder.link_target(page_name(page_of[n], 'html'))}#case-{n}"
     ).encode("utf-8")
-    files["README.md"] = report_markdown.render(
+    yield "README.md", report_markdown.render(
         report, figures, markdown_figures, cases=(),
         case_href=lambda case: folder.link_target(page_name(page_of[case.number], "md"))
     ).encode("utf-8")
     for k, page in enumerate(pages, start=1):
-        files[page_name(k, "html")] = report_html.render_cases(
+        yield page_name(k, "html"), report_html.render_cases(
             report, figures, page, UP_FROM_PAGES + "index.html").encode("utf-8")
-        files[page_name(k, "md")] = report_markdown.render_cases(
+        yield page_name(k, "md"), report_markdown.render_cases(
             report, figures, f"../{FIGURES}", page, UP_FROM_PAGES + "README.md").encode("utf-8")
-    return files
 
 
 def write(report: Report, out: str | Path,
@@ -92,7 +95,7 @@ def write(report: Report, out: str | Path,
     folder that held other things."""
     out = Path(out)
     folder.check(out, MARKS)
-    return folder.write(out, render(report, tick), say)
+    return folder.write(out, rendered(report, tick), say)
 
 
 # ---- the command ----
@@ -114,6 +117,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help=f"the report folder (default {DEFAULT_OUT}/)")
     parser.add_argument("--title", help="the report's title")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="build the "
+                        "cases in N worker processes (default: one per core; 0: here)")
+    parser.add_argument("--studies", action="store_true", help="add the cost-scaling and "
+                        "expression-swell studies (longer than the built-in corpus's cases)")
     parser.add_argument("--timings", action="store_true",
                         help="add measured wall-clock seconds (costs and a cost-scaling "
                              "plot); the report is then not byte-reproducible")
@@ -121,16 +128,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS", help="with --timings: stop a method's run at "
                         f"this many seconds (default {report_studies.TIME_CAP:g}, at most "
                         f"{MAX_TIME_CAP:g})")
-    parser.add_argument("--studies", action="store_true",
-                        help="add the cost-scaling and expression-swell studies (they take "
-                             "longer than the built-in corpus's cases)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="build the cases in N worker processes (default: one per "
-                             "core; 0: in this process)")
-    parser.add_argument("--timeout", type=number_option("a number of seconds", "--timeout 5"),
-                        default=symbolic.DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help="each sympy call's time budget, as the main command's (default "
-                             f"{symbolic.DEFAULT_TIMEOUT:g})")
     parser.add_argument("--max-n", type=int, default=max(report_studies.COST_SIZES),
                         metavar="N", help="largest number of variables in the cost-scaling "
                         f"study (default {max(report_studies.COST_SIZES)})")
@@ -169,8 +166,7 @@ def run(args: argparse.Namespace) -> int:
     with _terminate_as_interrupt(), _progress(len(entries) + studies + 1) as progress:
         report = build(entries, problems, title=args.title or "", corpus=corpus,
                        timings=args.timings, sizes=sizes, time_cap=args.time_cap,
-                       tick=progress.tick, studies=args.studies, jobs=args.jobs,
-                       timeout=args.timeout)
+                       tick=progress.tick, studies=args.studies, jobs=args.jobs)
         index = write(report, out, progress.tick, _say)
     refused = len(report.problems)
     skipped = f"; {refused} corpus line(s) refused, listed in the report" if refused else ""

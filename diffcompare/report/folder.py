@@ -33,7 +33,7 @@ import shutil
 import signal
 import tempfile
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from diffcompare.language.errors import InputError
 
@@ -72,21 +72,24 @@ def check(out: Path, mark_of: Mapping[str, str]) -> None:
                          "another --out")
 
 
-def write(out: Path, files: Mapping[str, bytes], say: Say = lambda line: None,
-          rename: Callable = os.replace) -> Path:
-    """Make ``files`` (relative path -> bytes) the current report in ``out``.
+def write(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+          say: Say = lambda line: None, rename: Callable = os.replace) -> Path:
+    """Make ``files`` (relative path -> bytes, or such pairs as they are made) the current
+    report in ``out``.
 
     ``rename`` is ``os.replace``; tests pass one that fails to check every step.
     Raises ``InputError`` (one line) when the folder cannot be written.
     """
+    pairs = files.items() if isinstance(files, Mapping) else files
     try:
-        return _write(out, files, say, rename)
+        return _write(out, pairs, say, rename)
     except OSError as error:
         raise InputError(f"cannot write the report to {str(out)!r}: "
                          f"{error.strerror or error}") from None
 
 
-def _write(out: Path, files: Mapping[str, bytes], say: Say, rename: Callable) -> Path:
+def _write(out: Path, files: Iterable[tuple[str, bytes]], say: Say,
+           rename: Callable) -> Path:
     home = out / HOME
     made = [p for p in (out, home) if not p.exists()]  # folders this run creates
     others = sorted(p.name for p in out.iterdir() if p.name != HOME and not _ours(p)) \
@@ -94,23 +97,29 @@ def _write(out: Path, files: Mapping[str, bytes], say: Say, rename: Callable) ->
     home.mkdir(parents=True, exist_ok=True)
     undo: list[Callable[[], None]] = []
     try:
-        with _locked(home), _signals_held():
-            _remove_stale(out)
-            manifest = manifest_text(files)
-            version = _version_folder(home, manifest)
-            if not _intact(version):
-                _stage(home, version, files, manifest, rename)
-                undo.append(lambda: _remove_version(version, lambda line: None))
-            undo += _switch(home, version.name, rename)
-            for name in ENTRIES:
-                undo += _make_entry(out, name, rename)
-            undo.clear()  # the new report is current: no way back from here
-            _remove_old_versions(home, say)
+        with _locked(home):
+            with _signals_held():
+                _remove_stale(out)
+            staging, manifest = _stage(home, files)
+            with _signals_held():
+                try:
+                    version = _version_folder(home, manifest)
+                    if not _intact(version):
+                        rename(staging, version)
+                        undo.append(lambda: _remove_version(version, lambda line: None))
+                    undo += _switch(home, version.name, rename)
+                    for name in ENTRIES:
+                        undo += _make_entry(out, name, rename)
+                    undo.clear()  # the new report is current: no way back from here
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)  # gone unless renamed
+                _remove_old_versions(home, say)
     except BaseException:
-        for step in reversed(undo):
-            step()
-        for folder in reversed(made):
-            _rmdir_if_empty(folder)
+        with _signals_held():
+            for step in reversed(undo):
+                step()
+            for folder in reversed(made):
+                _rmdir_if_empty(folder)
         raise
     if others:  # a first report into a folder that holds other things
         say(f"the report is in {str(home)!r}; {' and '.join(ENTRIES)} in {str(out)!r} "
@@ -155,26 +164,32 @@ def _version_folder(home: Path, manifest: str) -> Path:
     raise InputError(f"{str(home)!r} holds 100 changed copies of this report; remove them")
 
 
-def manifest_text(files: Mapping[str, bytes]) -> str:
-    lines = [MANIFEST_HEADER]
-    lines += [f"{hashlib.sha256(data).hexdigest()}  {name}" for name, data in sorted(files.items())]
+def manifest_text(digests: Mapping[str, str]) -> str:
+    """The manifest of files with these SHA-256 digests (hex), by relative path."""
+    lines = [MANIFEST_HEADER] + [f"{digests[name]}  {name}" for name in sorted(digests)]
     return "\n".join(lines) + "\n"
 
 
-def _stage(home: Path, version: Path, files: Mapping[str, bytes], manifest: str,
-           rename: Callable) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
+def _stage(home: Path, files: Iterable[tuple[str, bytes]]) -> tuple[Path, str]:
+    """A staging folder holding ``files``, written as they come (a large report is never
+    whole in memory), and its manifest; interrupted, it removes what it wrote."""
+    with _signals_held():  # an interrupt between mkdtemp and ``try`` would leave it
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
+    listed = {}
     try:
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private (0700)
-        for name, data in files.items():
+        for name, data in files:
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+            listed[name] = hashlib.sha256(data).hexdigest()
+        manifest = manifest_text(listed)
         (staging / MANIFEST).write_text(manifest)
-        rename(staging, version)
-    finally:
-        if staging.exists():
+    except BaseException:
+        with _signals_held():
             shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging, manifest
 
 
 def _switch(home: Path, version: str, rename: Callable) -> list[Callable[[], None]]:
@@ -267,7 +282,10 @@ def _remove_version(version: Path, say: Say) -> None:
     then its manifest and the folders left empty. Anything else stays."""
     listed = _read_manifest(version)
     if listed is None or version.is_symlink():
-        say(f"left {str(version)!r}: it has no report manifest")
+        if not version.is_symlink():
+            _remove_empty_folders(version)  # what a run killed while deleting it left
+        if version.exists() or version.is_symlink():
+            say(f"left {str(version)!r}: it has no report manifest")
         return
     kept = []
     for name, digest in sorted(listed.items()):

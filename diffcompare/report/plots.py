@@ -44,6 +44,9 @@ METHOD_NAMES = {"autograd": "autograd (reverse mode)", "finite_difference": "fin
                 "symbolic": "symbolic (sympy)"}
 CAP_COLOR = "#d62728"
 CAP_MARKER_STEP = 1.3  # capped markers of successive methods sit this factor apart
+# One row per case: past this the plot is taller than any screen (and slow to draw); the
+# table beside it still sums the digits up.
+MAX_ACCURACY_ROWS = 100
 MAX_SWEEP_PANELS = report_steps.MAX_PANELS  # the step plots are drawn by report.steps
 LABEL_LENGTH = 38
 
@@ -59,7 +62,8 @@ def figures(report: "Report", tick: Callable[[str], None] = lambda what: None) -
             out[f"{case.number:02d}-steps.svg"] = case.steps
         if case.graph is not None:
             out[f"{case.number:02d}-graph.svg"] = case.graph
-    out["accuracy.svg"] = accuracy_figure(report)
+    if len(report.cases) <= MAX_ACCURACY_ROWS:
+        out["accuracy.svg"] = accuracy_figure(report)
     if report.scaling is not None:
         out["cost-scaling.svg"] = scaling_figure(report.scaling)
     if report.timed_scaling is not None:
