@@ -17,8 +17,10 @@ keep them uses flat memory however many cases there are; workers are replaced af
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
+from collections import deque
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -34,6 +36,9 @@ DEFAULT_DEADLINE = 120.0
 # every expression it has seen, so a long run would otherwise grow without bound.
 TASKS_PER_WORKER = 500
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# Cases in flight per worker: enough that a worker never waits for its next case, few
+# enough that neither the cases nor their results pile up in memory.
+WINDOW = 4
 
 
 @dataclass(frozen=True)
@@ -66,27 +71,36 @@ def run_many(function: Callable[[Any], Any], items: Iterable[Any], jobs: int | N
 
     jobs = jobs or os.cpu_count() or 1
     pool = ProcessPool(max_workers=jobs, max_tasks=tasks_per_worker, initializer=_worker_start)
+    pending: deque = deque()  # at most WINDOW per worker in flight: memory stays flat
+    items = iter(items)
     try:
-        results = pool.map(function, items, timeout=deadline).result()
+        for item in itertools.islice(items, WINDOW * jobs):
+            pending.append(pool.schedule(function, (item,), timeout=deadline))
         index = 0
-        while True:
-            try:
-                yield next(results)
-            except StopIteration:
-                return
-            except InputError as error:
-                yield Failure(index, "input", error.one_line())
-            except FutureTimeout:
-                yield Failure(index, "timeout", f"took longer than {deadline:g} s; its worker "
-                              "was stopped")
-            except ProcessExpired as error:
-                yield Failure(index, "crash", f"its worker died ({_describe(error.exitcode)})")
-            except Exception as error:  # noqa: BLE001 - one case's bug is that case's failure
-                yield Failure(index, "crash", f"{type(error).__name__}: {error}"[:300])
+        while pending:
+            outcome = _outcome(pending.popleft(), index, deadline, ProcessExpired)
+            for item in itertools.islice(items, 1):
+                pending.append(pool.schedule(function, (item,), timeout=deadline))
+            yield outcome
             index += 1
     finally:  # also on Ctrl-C or when the caller stops early: no worker left behind
         pool.stop()
         pool.join()
+
+
+def _outcome(future, index: int, deadline: float, expired: type) -> Any:
+    """The result of one case, or the ``Failure`` it came to."""
+    try:
+        return future.result()
+    except InputError as error:
+        return Failure(index, "input", error.one_line())
+    except FutureTimeout:
+        return Failure(index, "timeout", f"took longer than {deadline:g} s; its worker was "
+                       "stopped")
+    except expired as error:
+        return Failure(index, "crash", f"its worker died ({_describe(error.exitcode)})")
+    except Exception as error:  # noqa: BLE001 - one case's bug is that case's failure
+        return Failure(index, "crash", f"{type(error).__name__}: {error}"[:300])
 
 
 def _here(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
