@@ -1,6 +1,6 @@
 """The benchmark scripts: each explains itself on --help without running, and the two that
 measure no time (accuracy, the engines of tests/engines) run here and meet their targets.
-Timed benchmarks (engine, budget_cost, fuzz) are never run in the suite."""
+Timed benchmarks (engine, budget_cost, fuzz, report_scale) are never run in the suite."""
 
 import subprocess
 import sys
@@ -18,7 +18,7 @@ def _run(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedP
 
 def test_every_benchmark_is_listed():
     assert {"accuracy.py", "budget_cost.py", "check_engines.py", "engine.py",
-            "fuzz.py"} <= set(BENCHMARKS)
+            "fuzz.py", "report_scale.py"} <= set(BENCHMARKS)
 
 
 @pytest.mark.parametrize("script", BENCHMARKS)

@@ -353,3 +353,41 @@ def test_report_replaces_its_own_pages(tmp_path):
     (tmp_path / "index.html").write_text((tmp_path / "index.html").read_text() + "edited")
     report_command.write(tiny_report(), tmp_path)
     assert not (tmp_path / "index.html").read_text().endswith("edited")
+
+
+# ---- pages: at most 50 cases on each ----
+
+
+def test_report_past_50_cases_has_an_index_and_pages_that_link_up(tmp_path):
+    from dataclasses import replace
+
+    one = tiny_report()
+    cases = tuple(replace(one.cases[0], number=k) for k in range(1, 52))
+    built = replace(one, cases=cases)
+    report_command.write(built, tmp_path)
+    files = report_files(tmp_path)
+    assert sorted(name for name in files if name.startswith("pages/")) == [
+        "pages/cases-001.html", "pages/cases-001.md", "pages/cases-002.html",
+        "pages/cases-002.md"]
+    first, second = (files[f"pages/cases-00{k}.html"].decode() for k in (1, 2))
+    assert first.count('<section class="case"') == 50 and second.count('<section class="case"') == 1
+    index = (tmp_path / "index.html").read_text()
+    assert '<section class="case"' not in index
+    links = re.findall(r'href="([^"#]+)#case-(\d+)"', index)
+    assert len(links) == 51 and links[-1] == (".diffcompare-report/current/pages/cases-002.html", "51")
+    assert all((tmp_path / page).is_file() for page, _ in links)  # opened from OUT
+    pages = tmp_path / ".diffcompare-report" / "current" / "pages"
+    back = re.findall(r'href="([^"]+)">back to the overview', second)
+    assert back and (pages / back[0]).resolve() == (tmp_path / "index.html").resolve()
+    markdown = (tmp_path / "README.md").read_text()
+    for link in set(re.findall(r"\]\(([^)#]+\.md)\)", markdown)):
+        assert (tmp_path / link).is_file(), link
+
+
+def test_report_without_studies_says_how_to_add_them():
+    from dataclasses import replace
+
+    built = replace(tiny_report(), scaling=None, swell=None)
+    files = report_command.render(built)
+    assert "--studies" in files["index.html"].decode() and "--studies" in files["README.md"].decode()
+    assert "figures/swell.svg" not in files and "figures/cost-scaling.svg" not in files
