@@ -5,9 +5,9 @@
 result is reproducible: every cost is counted work (see ``report.studies``), never seconds.
 
 Cases are built in worker processes (``batch.run_many``): a case that hangs or crashes
-is listed as refused, and the others are reported. Every sympy call runs under the
-symbolic method's time budget (``budget.run``): the comparison's own, and one more for
-the formulas the page shows, rendered there as MathML and LaTeX text.
+is listed as refused, and the others are reported. Every sympy call runs under a time
+budget (``budget.run``): a case's under the symbolic method's, the comparison's own and
+one more for the formulas the page shows, rendered there as MathML and LaTeX text.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
     """Every number, formula and picture of a report, for ``entries``.
 
     ``jobs`` worker processes build the cases (0: this process, None: one per core);
-    ``timeout`` is every sympy call's budget, ``deadline`` a whole case's in a worker.
+    ``timeout`` is each case's sympy budget, ``deadline`` a whole case's in a worker (the
+    studies have their own budget, ``studies.STUDY_TIMEOUT``).
     ``studies`` adds the cost-scaling and expression-swell studies.
     """
     cases, refused = [], list(problems)
@@ -126,12 +127,10 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
     cases = [_renumbered(case, number) for number, case in enumerate(cases, start=1)]
     scaling = swell = timed = None
     if studies:
-        scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"),
-                                                 timeout=timeout)
+        scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"))
         timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
                  if timings else None)
-        swell = report_studies.swell(depths, tick=lambda: tick("expression swell"),
-                                     timeout=timeout)
+        swell = report_studies.swell(depths, tick=lambda: tick("expression swell"))
     return Report(title or f"diffcompare report: {corpus}", corpus, tuple(cases),
                   tuple(refused), scaling, swell, timed)
 
