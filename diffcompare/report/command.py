@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from diffcompare.language import corpus_file
 from diffcompare.language.corpus_file import read
 from diffcompare.language.errors import InputError
 from diffcompare.report import content, folder
@@ -103,12 +104,16 @@ def write(report: Report, out: str | Path,
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Write a comparison report: index.html (one self-contained page: inline CSS, "
-        "SVG plots and MathML, no scripts, no network) and README.md with its figures. "
+        "Write a comparison report: index.html (self-contained pages: inline CSS, "
+        "SVG plots and MathML, no scripts, no network; past 50 expressions an index and "
+        "pages of 50) and README.md with its figures. They link into DIR/"
+        f"{folder.HOME}/, where each report is a version listed in its manifest, made "
+        "current in one step; nothing else in DIR is touched. "
         "Needs the 'report' extra: pip install 'diffcompare[report]'.")
     parser.epilog = (
         "corpus file: one expression per line, optionally followed by @ and its point, "
-        "e.g. 'x**2*sin(y) @ x=1,y=2'; a '#' comment line directly above titles it.\n"
+        "e.g. 'x**2*sin(y) @ x=1,y=2'; a '#' comment line directly above titles it; "
+        f"at most {corpus_file.MAX_BYTES // 2**20} MiB.\n"
         "exit status: 0 written; 2 bad input (some corpus lines were refused: the "
         "report is still written, without them and listing them; or nothing usable: "
         "nothing is written)")
@@ -122,8 +127,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--studies", action="store_true", help="add the cost-scaling and "
                         "expression-swell studies (longer than the built-in corpus's cases)")
     parser.add_argument("--timings", action="store_true",
-                        help="add measured wall-clock seconds (costs and a cost-scaling "
-                             "plot); the report is then not byte-reproducible")
+                        help="add measured wall-clock seconds (costs, and with --studies a "
+                             "cost-scaling plot); the report is then not byte-reproducible")
     parser.add_argument("--time-cap", type=float, default=report_studies.TIME_CAP,
                         metavar="SECONDS", help="with --timings: stop a method's run at "
                         f"this many seconds (default {report_studies.TIME_CAP:g}, at most "
