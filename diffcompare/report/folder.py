@@ -131,11 +131,17 @@ def _write(out: Path, files: Iterable[tuple[str, bytes]], say: Say,
 
 
 def _remove_old_versions(home: Path, say: Say) -> None:
+    """Every version but the current one (what is left of one is tried again next time:
+    the new report is already current, so a failure here is only said)."""
     current = home / CURRENT
     keep = os.readlink(current) if current.is_symlink() else None
     for old in sorted(home.glob("v-*")):
         if old.name != keep:
-            _remove_version(old, say)
+            try:
+                _remove_version(old, say)
+            except OSError as error:
+                say(f"could not remove all of the previous report {str(old)!r}: "
+                    f"{error.strerror or error}; the next report tries again")
 
 
 class _signals_held:
