@@ -149,3 +149,16 @@ def test_budget_kink_search_out_of_time_is_unknown_never_agree(monkeypatch):
     result = compare("abs(x) + x", at="x=0", timeout=1.0)
     assert result.verdict.status == "unknown" and not result.agree
     assert result.verdict.text.startswith("UNKNOWN: the search for kinks")
+
+
+def test_parse_from_several_threads_leaves_the_recursion_limit_as_it_was():
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diffcompare import parse
+
+    before = sys.getrecursionlimit()
+    long_sum = " + ".join(f"x{k}" for k in range(300))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: parse(long_sum), range(200)))
+    assert sys.getrecursionlimit() == before

@@ -22,6 +22,7 @@ import difflib
 import math
 import re
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from fractions import Fraction
@@ -97,14 +98,27 @@ _LITERAL = re.compile(r"(?<!\w)(?:0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_.]*|\.[0-9][0
                       r"(?:[eE][+-]?[0-9_]+)?")
 
 
+# The limit is process-wide: parses in several threads raise it once, and the last one
+# out puts back what the caller had (each saving and restoring its own would leave a
+# raised limit behind when they overlap).
+_limit_lock = threading.Lock()
+_raised = {"parses": 0, "caller's": 0}
+
+
 @contextmanager
 def _recursion_limit(limit: int):
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
+    with _limit_lock:
+        if _raised["parses"] == 0:
+            _raised["caller's"] = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_raised["caller's"], limit))
+        _raised["parses"] += 1
     try:
         yield
     finally:
-        sys.setrecursionlimit(old)
+        with _limit_lock:
+            _raised["parses"] -= 1
+            if _raised["parses"] == 0:
+                sys.setrecursionlimit(_raised["caller's"])
 
 
 def parse(text: str, limits: Limits = DEFAULT) -> Expression:
