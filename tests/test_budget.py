@@ -81,7 +81,9 @@ def test_budget_keeps_the_callers_gc_freeze():
     frozen = gc.get_freeze_count()
     try:
         assert budget.run(lambda: 42, seconds=10) == 42
-        assert gc.get_freeze_count() == frozen
+        # still frozen (gc.unfreeze() would make it 0); a frozen object freed meanwhile
+        # leaves the count, so it may be a little lower
+        assert gc.get_freeze_count() >= frozen * 0.9
     finally:
         gc.unfreeze()
 
