@@ -8,7 +8,8 @@ Each case runs in a worker with a deadline. A case that hangs past it has its wo
 killed and replaced; a case whose worker dies (a crash, running out of memory) has a new
 worker too. Either way only that case is lost: it comes back as a ``Failure`` saying
 why, and the other cases go on. pebble does exactly this (concurrent.futures' pool
-breaks as a whole when a worker dies, and cannot stop one task), hence the dependency.
+breaks as a whole when a worker dies, and cannot stop one task), hence the dependency:
+an optional one (``pip install "diffcompare[batch]"``); ``jobs=0`` needs none.
 
 Results come back in the order of the cases, one at a time, so a caller that does not
 keep them uses flat memory however many cases there are; workers are replaced after
@@ -17,12 +18,14 @@ keep them uses flat memory however many cases there are; workers are replaced af
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import signal
+import sys
 from collections import deque
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from diffcompare.compare import Comparison, compare
@@ -35,6 +38,8 @@ DEFAULT_DEADLINE = 120.0
 # Cases a worker runs before it is replaced by a fresh one: sympy's caches grow with
 # every expression it has seen, so a long run would otherwise grow without bound.
 TASKS_PER_WORKER = 500
+# What pickling a result may recurse in a worker: as deep as the parser goes.
+RESULT_RECURSION_LIMIT = 20_000
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # Cases in flight per worker: enough that a worker never waits for its next case, few
 # enough that neither the cases nor their results pile up in memory.
@@ -54,6 +59,18 @@ class Failure:
         return False
 
 
+def has_pool() -> bool:
+    """Whether pebble is installed, so that cases can run in worker processes."""
+    return importlib.util.find_spec("pebble") is not None
+
+
+def require_pool(jobs: int | None) -> None:
+    """``ImportError`` in one line when ``jobs`` asks for worker processes without pebble."""
+    if jobs != 0 and not has_pool():
+        raise ImportError('worker processes need pebble: pip install "diffcompare[batch]" '
+                          "(or jobs=0: every case in this process)")
+
+
 def run_many(function: Callable[[Any], Any], items: Iterable[Any], jobs: int | None = None,
              deadline: float = DEFAULT_DEADLINE,
              tasks_per_worker: int = TASKS_PER_WORKER) -> Iterator[Any]:
@@ -61,12 +78,14 @@ def run_many(function: Callable[[Any], Any], items: Iterable[Any], jobs: int | N
 
     Yields each result, or a ``Failure`` for an item that raised ``InputError``, took
     longer than ``deadline`` seconds or whose worker died. ``jobs`` None is one per
-    core; 0 runs here, in this process, without deadline or isolation. ``function``
-    must be picklable (a module-level function), and so must its items and results.
+    core; 0 runs here, in this process, without deadline or isolation (and without
+    pebble). ``function`` must be picklable (a module-level function), and so must its
+    items and results. Without pebble, any other ``jobs`` raises ``ImportError``.
     """
     if jobs == 0:
         yield from _here(function, items)
         return
+    require_pool(jobs)
     from pebble import ProcessExpired, ProcessPool
 
     jobs = jobs or os.cpu_count() or 1
@@ -113,8 +132,11 @@ def _here(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]
 
 def _worker_start() -> None:
     """A worker leaves Ctrl-C to the parent (which stops the pool) and dies with it. It
-    runs sympy in place under the time budget: the pool's deadline is its fence."""
+    runs sympy in place under the time budget: the pool's deadline is its fence. Its
+    results are pickled back with the recursion limit the parser allows (an expression
+    of a few hundred terms is that deep); the parent's unpickling does not recurse."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RESULT_RECURSION_LIMIT))
     budget.run_in_place()
     budget.limit_memory(budget.DEFAULT_MEMORY_MIB)
     try:
@@ -149,15 +171,30 @@ def compare_many(cases: Iterable[Any], jobs: int | None = None, *,
     an ``(expression, at)`` pair, or anything with ``expression`` and ``at`` attributes
     (``corpus.Case``). ``timeout`` and ``limits`` are ``compare()``'s; ``deadline``
     bounds a whole case. A case that cannot be compared is a ``Failure``, never an
-    exception: the others still come.
+    exception: the others still come. Worker processes need pebble
+    (``pip install "diffcompare[batch]"``): without it, ``ImportError`` at once, unless
+    ``jobs`` is 0.
     """
+    require_pool(jobs)  # now, not at the first result
     tasks = ((*split_case(case), timeout, limits) for case in cases)
     return run_many(_compare_one, tasks, jobs, deadline)
 
 
 def _compare_one(task: tuple) -> Comparison:
     expression, at, timeout, limits = task
-    return compare(expression, at=at, timeout=timeout, limits=limits)
+    return portable(compare(expression, at=at, timeout=timeout, limits=limits))
+
+
+def portable(comparison: Comparison) -> Comparison:
+    """``comparison`` without the graph autograd recorded (``details["graph"]``, for
+    pictures), so that it crosses to the parent process: pickling a graph recurses once
+    per node, past Python's limit for an expression of a few hundred terms. Whatever
+    ``jobs``, so that every ``compare_many`` result is the same; ``compare()`` keeps it."""
+    if not any("graph" in result.details for result in comparison.methods):
+        return comparison
+    return replace(comparison, methods=tuple(
+        replace(result, details={k: v for k, v in result.details.items() if k != "graph"})
+        for result in comparison.methods))
 
 
 def split_case(case: Any) -> tuple[str, Any]:

@@ -1,10 +1,14 @@
+import json
 import os
 import signal
 import time
 
 import pytest
 
+from diffcompare import present
 from diffcompare.methods import budget
+from diffcompare.options import json_text
+from diffcompare.present import verdict_text
 
 
 def test_budget_run_returns_the_childs_result():
@@ -150,7 +154,10 @@ def test_budget_kink_search_out_of_time_is_unknown_never_agree(monkeypatch):
     monkeypatch.setattr(kinks, "find", lambda *args: time.sleep(30))
     result = compare("abs(x) + x", at="x=0", timeout=1.0)
     assert result.verdict.status == "unknown" and not result.agree
-    assert result.verdict.text.startswith("UNKNOWN: the search for kinks")
+    text = verdict_text(result.verdict)
+    assert text.startswith("UNKNOWN: the search for kinks ran out of time") and "AGREE" in text
+    document = json.loads(json_text(present.document(result)))
+    assert document["verdict"] == "unknown" and document["verdict_text"] == text
 
 
 def test_parse_from_several_threads_leaves_the_recursion_limit_as_it_was():

@@ -391,3 +391,53 @@ def test_report_without_studies_says_how_to_add_them():
     files = report_command.render(built)
     assert "--studies" in files["index.html"].decode() and "--studies" in files["README.md"].decode()
     assert "figures/swell.svg" not in files and "figures/cost-scaling.svg" not in files
+
+
+def test_report_refused_lines_show_their_title_comment():
+    from types import SimpleNamespace
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report import html, markdown
+
+    _, problems = parse_corpus("# Ada Lovelace\nx**\n", "class.txt")
+    report = SimpleNamespace(problems=tuple(problems))
+    assert "<b>Ada Lovelace</b>: <code>x**</code>" in html._problems(report)
+    assert any(line.startswith("- **Ada Lovelace**: ") for line in markdown._problems(report))
+
+
+def test_report_accuracy_rows_carry_the_case_number_of_the_page():
+    from types import SimpleNamespace
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report.cases import accuracy, build_case
+
+    # sqrt(x) at 0 has no exact derivative, so the accuracy chart has no row for case 1.
+    entries, _ = parse_corpus("sqrt(x) @ x=0\nx**2 @ x=3\n")
+    cases = [build_case(number, entry) for number, entry in enumerate(entries, start=1)]
+    _, rows = accuracy(SimpleNamespace(cases=cases))
+    assert [row.number for row in rows] == [2]
+
+
+@pytest.mark.parametrize("line", ["sin(x)*exp(x) @ x=1.3", "x**2*sin(y) @ x=1,y=2",
+                                  "x*y*tanh(z) @ x=1,y=2,z=0.5"])
+def test_report_step_plot_legend_fits_inside_its_figure(line):
+    # The step plot is hand-written SVG (report/steps.py): each legend label, measured in
+    # the font the SVG names, ends before the next entry of its row and inside the figure.
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report.cases import build_case
+
+    entries, _ = parse_corpus(line + "\n")
+    picture = build_case(1, entries[0]).steps
+    width = float(re.search(r'<svg[^>]* width="([\d.]+)"', picture).group(1))
+    legend = picture[picture.index('<g transform="translate(0,'):]
+    labels = [(float(x), float(y), text) for x, y, text in
+              re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]+)</text>', legend)]
+    font = FontProperties(family="DejaVu Sans", size=10)
+    assert len(labels) >= 5
+    for x, y, text in labels:
+        end = x + TextPath((0, 0), text, prop=font).get_extents().width
+        following = [other for other, row, _ in labels if row == y and other > x]
+        assert end <= (min(following) - 28 if following else width), (text, end, width)

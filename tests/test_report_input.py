@@ -58,5 +58,10 @@ def test_report_case_nested_150_deep_is_handled_not_a_recursion_error():
     entries, problems = parse_corpus(f"{line} @ x=0.5\n", "deep.txt")
     assert not problems
     case = report.build_case(1, Entry(entries[0].case, "deep.txt line 1"))
-    assert case.formulas_note.startswith("sympy's formulas are not shown")
+    # the formulas are the comparison's (no second derivation), printed in full
+    assert case.formulas_note == "" and case.formulas["value"].mathml.count("sin") == 150
     assert case.comparison.verdict.status == "agree"
+    # sympy out of time: no formulas, and the page says why instead of deriving again
+    case = report.build_case(1, Entry(entries[0].case, "deep.txt line 1"), timeout=0.001)
+    assert case.formulas == {} and case.work.symbolic is None
+    assert case.formulas_note == "sympy's formulas are not shown: timed out after 0.001 s"

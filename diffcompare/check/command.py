@@ -7,7 +7,6 @@ fails, 2 bad input (no such file, module, attribute or class).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -16,8 +15,9 @@ from tabulate import tabulate
 from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine
 from diffcompare.compare import DEFAULT_TOLERANCE
+from diffcompare.methods import registry
 from diffcompare.methods.results import quantity_label
-from diffcompare.options import number_option
+from diffcompare.options import json_text, number_option
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     report = check_engine(cls, timeout=args.timeout or None, progress=progress)
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    text = json.dumps(document(report), indent=2, allow_nan=False) if args.json \
+    text = json_text(document(report)) if args.json \
         else render(report)
     sys.stdout.write(text + "\n")
     return EXIT_PASS if report.ok else EXIT_FAIL
@@ -144,8 +144,9 @@ def _detail(result) -> str:
     if wrong:
         o = wrong[0]
         label = quantity_label(o.quantity)
-        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, "
-                     f"finite diff. {_number(o.finite_difference)}")
+        others = ", ".join(f"{registry.label(name)} {_number(number)}"
+                           for name, number in o.estimates.items())
+        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, {others}")
     worst = _worst_error(result)
     return "exact" if not worst else f"error {worst:.1e}"
 
@@ -199,6 +200,8 @@ def document(report: EngineReport) -> dict:
                 "numbers": {
                     o.quantity: {"got": _finite(o.got), "exact": _finite(o.exact),
                                  "finite_difference": _finite(o.finite_difference),
+                                 "methods": {name: _finite(number)
+                                             for name, number in o.estimates.items()},
                                  "within": o.within}
                     for o in result.observations
                 },

@@ -47,6 +47,7 @@ class Problem:
     line: int
     text: str
     message: str  # one line: "my.txt line 4: unknown function 'foo' ..."
+    title: str = ""  # the comment line above it, where a teacher puts the student's name
 
 
 # The largest corpus file read, in bytes: 16 MiB is some 200,000 lines, far past a class's
@@ -104,6 +105,8 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
     [('square', 'x**2', 'x=3', 'my.txt line 2')]
     >>> problems[0].line, problems[0].message.startswith("my.txt line 4: unknown function")
     (4, True)
+    >>> parse_corpus("# Ada Lovelace\\nx**\\n")[1][0].title
+    'Ada Lovelace'
     """
     entries: list[Entry] = []
     problems: list[Problem] = []
@@ -121,7 +124,8 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
         try:
             case = _case(line, title)
         except InputError as error:
-            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}"))
+            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}",
+                                    title))
         else:
             entries.append(Entry(case, f"{source} line {number}"))
         title = ""

@@ -19,20 +19,18 @@ import mpmath
 
 from diffcompare import batch, draw
 from diffcompare.compare import Comparison, compare, correct_digits
-from diffcompare.engine import Value
-from diffcompare.language import faults
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
-from diffcompare.methods import autograd, budget, finite_difference, symbolic
+from diffcompare.methods import autograd, budget, finite_difference, registry, symbolic
 from diffcompare.report import steps as report_steps
 from diffcompare.report import studies as report_studies
 from diffcompare.report.studies import GraphWork, Scaling, Swell
 
 MAX_GRAPH_NODES = 120  # larger graphs are counted, not drawn: the picture would not read
-PLAIN_METHODS = ("autograd", "finite_difference")
 # A formula with more operations than this is only counted: a page of symbols teaches
 # nothing, and printing it costs more than deriving it.
 MAX_RENDERED_OPERATIONS = 1500
+BEST_STEP = ", best step"  # a sweep's scheme at its best step, in the accuracy labels
 
 # Steps of the error-versus-step sweep: four per decade, from 1e-1 to 1e-16.
 SWEEP_STEPS = tuple(10.0 ** (-k / 4) for k in range(4, 65))
@@ -119,8 +117,9 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
     results = batch.run_many(_build_task, tasks, jobs, deadline)
     for entry, result in zip(entries, results):
         if isinstance(result, batch.Failure):
+            title = entry.case.name if entry.case.name != entry.case.expression else ""
             refused.append(Problem(0, entry.case.expression,
-                                   f"{entry.origin}: not reported: {result.reason}"))
+                                   f"{entry.origin}: not reported: {result.reason}", title))
         else:
             cases.append(result)
         tick(entry.case.name)
@@ -137,7 +136,8 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
 
 def _build_task(task: tuple) -> "CaseResult":
     number, entry, timings, timeout = task
-    return build_case(number, entry, timings, timeout)
+    case = build_case(number, entry, timings, timeout)  # its graph is drawn by now
+    return replace(case, comparison=batch.portable(case.comparison))
 
 
 def _renumbered(case: "CaseResult", number: int) -> "CaseResult":
@@ -150,12 +150,16 @@ def build_case(number: int, entry: Entry, timings: bool = False,
     case = entry.case
     comparison = compare(case.expression, at=case.at or None, timeout=timeout)
     expression, point = comparison.expression, comparison.point
-    try:
-        formulas, plain, shared = budget.run(lambda: formulas_of(expression), timeout)
-        formulas_note = ""
-    except (budget.OutOfTime, budget.Failed) as error:
-        formulas, plain, shared = {}, None, None
-        formulas_note = f"sympy's formulas are not shown: {error}"
+    derived = comparison.reference.details.get("formulas")
+    formulas, plain, shared, formulas_note = {}, None, None, ""
+    if not derived:  # the symbolic method gave none (out of time, say): no second try
+        why = comparison.reference.details.get("unavailable") or "sympy gave none"
+        formulas_note = f"sympy's formulas are not shown: {why}"
+    else:
+        try:
+            formulas, plain, shared = budget.run(lambda: formulas_of(derived), timeout)
+        except (budget.OutOfTime, budget.Failed) as error:
+            formulas_note = f"sympy's formulas are not shown: {error}"
     exact = comparison.reference.exact
     sweeps = tuple(
         finite_difference.sweep(expression, point, name, float(exact[name]), steps=SWEEP_STEPS)
@@ -175,26 +179,22 @@ def build_case(number: int, entry: Entry, timings: bool = False,
                       _steps(comparison, sweeps), formulas_note)
 
 
-def formulas_of(expression) -> tuple[dict[str, Formula], int, int]:
-    """f and its partial derivatives as the pages show them, and the operations in the
-    derivatives without and with common-subexpression elimination. All sympy: run it
-    under the budget."""
+def formulas_of(derived: Mapping) -> tuple[dict[str, Formula], int, int]:
+    """sympy's formulas of f and its partial derivatives (the comparison's) as the pages
+    show them, and the operations in the derivatives without and with
+    common-subexpression elimination. All sympy: run it under the budget."""
     import sympy
     from sympy.printing.mathml import mathml
 
-    symbol_table = symbolic.symbols(expression)
-    function = symbolic.to_sympy(expression, symbol_table)
-    exprs = {"value": function,
-             **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
     formulas = {}
-    for quantity, formula in exprs.items():
+    for quantity, formula in derived.items():
         operations = int(sympy.count_ops(formula))
         shown = operations <= MAX_RENDERED_OPERATIONS
         formulas[quantity] = Formula(
             operations, mathml(formula, printer="presentation") if shown else "",
             sympy.latex(formula) if shown else "")
     plain, shared = report_studies.symbolic_operations(
-        formula for name, formula in exprs.items() if name != "value")
+        formula for name, formula in derived.items() if name != "value")
     return formulas, plain, shared
 
 
@@ -208,12 +208,14 @@ def _steps(comparison: Comparison, sweeps: tuple) -> str | None:
 
 
 def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
-    leaves = {name: Value(float(value), label=name) for name, value in comparison.point.items()}
-    try:
-        root = autograd.build_graph(comparison.expression, leaves)
-        root.backward()
-    except faults.ARITHMETIC_ERRORS as error:
-        return None, f"the engine cannot build it here: {faults.describe(error)}", None
+    """The picture of the graph autograd built for the comparison (no second build)."""
+    built = next((result for result in comparison.methods
+                  if result.method == autograd.METHOD), None)
+    if built is None or "graph" not in built.details:
+        reason = (built.details.get("failure", "no graph") if built is not None
+                  else "autograd is not among the methods")
+        return None, f"the engine cannot build it here: {reason}", None
+    root = built.details["graph"]
     work = report_studies.graph_work(root)
     if work.nodes > MAX_GRAPH_NODES:
         return None, (f"{work.nodes} nodes: too many to draw legibly "
@@ -228,18 +230,21 @@ def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
 class AccuracyRow:
     title: str
     digits: Mapping[str, float | None]  # method label -> fewest correct digits over df/dx_i
+    number: int = 0  # the case's number on the page (rows skip cases without a derivative)
 
 
 def accuracy(report: Report) -> tuple[tuple[str, ...], tuple[AccuracyRow, ...]]:
     """Fewest correct significant digits of each method's gradient, case by case.
 
-    Methods: autograd, finite differences at their default step, and each finite
-    difference scheme at the best step of its sweep. A case without any exact
-    derivative has no row.
+    Methods: every method of the comparisons (the registry's, in its order, then any
+    other, e.g. a user's engine), and each finite difference scheme at the best step of
+    its sweep. A case without any exact derivative has no row.
     """
     schemes = sorted({name for case in report.cases for sweep in case.sweeps
                       for name in sweep.errors}, key=_scheme_order)
-    labels = ("autograd", "finite difference", *(f"{name}, best step" for name in schemes))
+    methods = method_names(report)
+    labels = (*(registry.label(method) for method in methods),
+              *(f"{name}{BEST_STEP}" for name in schemes))
     rows = []
     for case in report.cases:
         comparison = case.comparison
@@ -248,12 +253,22 @@ def accuracy(report: Report) -> tuple[tuple[str, ...], tuple[AccuracyRow, ...]]:
         if not variables:
             continue
         digits: dict[str, float | None] = {}
-        for label, method in zip(labels, PLAIN_METHODS):
-            digits[label] = min(_digits(comparison.errors[method][name]) for name in variables)
+        for label, method in zip(labels, methods):
+            if method in comparison.errors:
+                digits[label] = min(_digits(comparison.errors[method][name])
+                                    for name in variables)
         for name in schemes:
-            digits[f"{name}, best step"] = _best_step_digits(case, name)
-        rows.append(AccuracyRow(case.title, digits))
+            digits[f"{name}{BEST_STEP}"] = _best_step_digits(case, name)
+        rows.append(AccuracyRow(case.title, digits, case.number))
     return labels, tuple(rows)
+
+
+def method_names(report: Report) -> tuple[str, ...]:
+    """The methods compared in ``report``'s cases, each once, in the order they ran."""
+    names: dict[str, None] = {}
+    for case in report.cases:
+        names.update((result.method, None) for result in case.comparison.methods)
+    return tuple(names)
 
 
 def _scheme_order(name: str) -> int:

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from diffcompare import batch
 from diffcompare.language import corpus_file
 from diffcompare.language.corpus_file import read
 from diffcompare.language.errors import InputError
@@ -123,7 +124,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"the report folder (default {DEFAULT_OUT}/)")
     parser.add_argument("--title", help="the report's title")
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="build the "
-                        "cases in N worker processes (default: one per core; 0: here)")
+                        "cases in N worker processes (default: one per core when pebble "
+                        "is installed; 0 or 1: in this process)")
     parser.add_argument("--studies", action="store_true", help="add the cost-scaling and "
                         "expression-swell studies (longer than the built-in corpus's cases)")
     parser.add_argument("--timings", action="store_true",
@@ -136,6 +138,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-n", type=int, default=max(report_studies.COST_SIZES),
                         metavar="N", help="largest number of variables in the cost-scaling "
                         f"study (default {max(report_studies.COST_SIZES)})")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object saying what was written, instead of "
+                             "a sentence")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-n must be at least 1")
     if args.jobs is not None and args.jobs < 0:
         raise InputError("--jobs must be 0 (this process) or more")
+    jobs = _jobs(args.jobs)
     if not (0 < args.time_cap <= MAX_TIME_CAP):
         raise InputError(f"--time-cap must be a positive number of seconds, at most "
                          f"{MAX_TIME_CAP:g}")
@@ -168,12 +174,22 @@ def run(args: argparse.Namespace) -> int:
     sizes = tuple(n for n in report_studies.COST_SIZES if n <= args.max_n)
     studies = (len(sizes) * (2 if args.timings else 1) + len(report_studies.SWELL_FAMILIES)
                if args.studies else 0)
-    with _terminate_as_interrupt(), _progress(len(entries) + studies + 1) as progress:
+    with _terminate_as_interrupt(), _progress(len(entries) + studies) as progress:
         report = build(entries, problems, title=args.title or "", corpus=corpus,
                        timings=args.timings, sizes=sizes, time_cap=args.time_cap,
-                       tick=progress.tick, studies=args.studies, jobs=args.jobs)
+                       tick=progress.tick, studies=args.studies, jobs=jobs)
+        progress.grow(report_plots.plot_count(report))
         index = write(report, out, progress.tick, _say)
     refused = len(report.problems)
+    if args.json:
+        from diffcompare.options import json_text
+
+        sys.stdout.write(json_text({
+            "index": str(index), "readme": str(index.parent / "README.md"),
+            "cases": len(report.cases), "verdicts": [case.comparison.verdict.status
+                                                     for case in report.cases],
+            "refused": [problem.message for problem in report.problems]}) + "\n")
+        return EXIT_BAD_LINES if refused else EXIT_OK
     skipped = f"; {refused} corpus line(s) refused, listed in the report" if refused else ""
     sys.stdout.write(f"wrote {index} and {index.parent / 'README.md'} "
                      f"({content.count(len(report.cases), 'expression')}{skipped})\n")
@@ -204,6 +220,19 @@ class _terminate_as_interrupt:
     def __exit__(self, *exc):
         for number, handler in self.previous.items():
             signal.signal(number, handler)
+
+
+def _jobs(asked: int | None) -> int | None:
+    """``batch.run_many``'s jobs for ``--jobs``: one job is this process (no pebble
+    needed); the default is this process too when pebble is not installed."""
+    if asked is not None and asked <= 1:
+        return 0
+    if not batch.has_pool():
+        if asked is None:
+            return 0
+        raise InputError(f"--jobs {asked} needs pebble; install the extra: "
+                         "pip install 'diffcompare[report]' (or --jobs 1: in this process)")
+    return asked
 
 
 def _require_plotting() -> None:

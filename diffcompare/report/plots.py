@@ -20,7 +20,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from diffcompare.methods import finite_difference
 from diffcompare.report import steps as report_steps
-from diffcompare.report.cases import Report, accuracy
+from diffcompare.report.cases import Report, accuracy, method_names
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 STYLE = {
@@ -113,6 +113,15 @@ def _figure(width: float, height: float) -> Figure:
         return Figure(figsize=(width, height), layout="constrained")
 
 
+# Methods without a colour of their own (a registered method, a user's engine), in turn.
+OTHER_METHOD_COLORS = ("#2f4b7c", "#a05195", "#665191", "#d45087")
+
+
+def method_color(method: str, index: int) -> str:
+    """A method's colour: its own, or the ``index``-th of the others'."""
+    return METHOD_COLORS.get(method, OTHER_METHOD_COLORS[index % len(OTHER_METHOD_COLORS)])
+
+
 def scheme_color(name: str) -> str:
     return report_steps.scheme_color(name, tuple(finite_difference.SCHEMES))
 
@@ -133,8 +142,9 @@ def shorten(text: str, length: int = LABEL_LENGTH) -> str:
 def accuracy_figure(report: "Report") -> str:
 
     labels, rows = accuracy(report)
-    colors = [METHOD_COLORS["autograd"], METHOD_COLORS["finite_difference"]]
-    colors += [scheme_color(label.split(",")[0]) for label in labels[2:]]
+    methods = method_names(report)
+    colors = [method_color(method, i) for i, method in enumerate(methods)]
+    colors += [scheme_color(label.split(",")[0]) for label in labels[len(methods):]]
     markers = ["o", "s", "^", "v", "D", "P", "X"]
     with matplotlib.rc_context(STYLE):
         figure = _figure(7.6, 1.3 + 0.26 * max(len(rows), 1))
@@ -145,10 +155,10 @@ def accuracy_figure(report: "Report") -> str:
             ys = [k + offsets[i] for k in range(len(rows))]
             axis.plot([math.nan if x is None else x for x in xs], ys, linestyle="none",
                       marker=markers[i % len(markers)], markersize=5, color=colors[i],
-                      label=label, alpha=0.9 if i < 2 else 0.75,
-                      fillstyle="full" if i < 2 else "none")
+                      label=label, alpha=0.9 if i < len(methods) else 0.75,
+                      fillstyle="full" if i < len(methods) else "none")
         axis.set_yticks(range(len(rows)),
-                        [shorten(f"{k + 1}. {row.title}") for k, row in enumerate(rows)])
+                        [shorten(f"{row.number}. {row.title}") for row in rows])
         axis.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # one empty row's height when none
         if not rows:
             axis.text(0.5, 0.5, "no case has an exact derivative to compare with",
