@@ -34,7 +34,7 @@ from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
-from diffcompare.methods import autograd, budget, finite_difference, kinks, symbolic
+from diffcompare.methods import autograd, budget, finite_difference, forward, kinks, symbolic
 from diffcompare.methods.results import Derivatives, SymbolicDerivatives
 from diffcompare.methods.results import quantity_label as _label
 
@@ -44,6 +44,7 @@ Method = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
 METHODS: dict[str, Method] = {
     autograd.METHOD: autograd.differentiate,
     finite_difference.METHOD: finite_difference.differentiate,
+    forward.METHOD: forward.differentiate,
 }
 
 # Relative tolerance of each method's verdict. Reverse mode does the same float

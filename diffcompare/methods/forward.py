@@ -1,0 +1,218 @@
+"""Forward mode: dual numbers over the expression tree, one pass per input.
+
+A pass seeds one direction v (a tangent per variable) and carries (value, tangent)
+through the tree with the primitive table's local derivatives (``dual.apply``): it gives
+the Jacobian-vector product J·v. Seeding the unit vectors gives the gradient, or a
+Jacobian's columns, one per pass: n passes for n inputs, against reverse mode's one
+backward pass per output. It does the same float operations as reverse mode, so it is
+exact in the same sense: only rounding separates it from the exact derivative.
+
+Second order, ``hessian``: forward-over-reverse. Each pass pushes a tangent v through
+the forward sweep and then through the reverse sweep, which gives the gradient and its
+directional derivative, the Hessian-vector product H·v (Pearlmutter, "Fast exact
+multiplication by the Hessian", Neural Computation 6, 1994; Griewank and Walther,
+"Evaluating Derivatives", 2nd ed., SIAM 2008, ch. 5). The reverse sweep's tangent needs
+the primitives' second derivatives: ``language.second_derivatives``. n passes give the
+n × n Hessian, column by column.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+from typing import Mapping
+
+from diffcompare.dual import Dual, apply
+from diffcompare.language.expression import Call, Expression, Var
+from diffcompare.language.faults import ARITHMETIC_ERRORS, call, describe
+from diffcompare.language.second_derivatives import MissingRule, second_derivative
+from diffcompare.methods.matrices import MatrixDerivatives, empty
+from diffcompare.methods.results import Cost, Derivatives
+
+METHOD = "forward"
+HESSIAN_METHOD = "forward_over_reverse"
+
+
+def tangent_pass(nodes, outputs, floats: Mapping[str, float],
+                 direction: Mapping[str, float]) -> list[tuple[float, float]]:
+    """One forward pass: (value, tangent) of each output for the tangents ``direction``
+    (a variable not in it has tangent 0). Raises ``ValueError``, ``ZeroDivisionError`` or
+    ``OverflowError`` with the failing operation named, where f has no value."""
+    values: dict[int, object] = {}
+    for node in nodes:
+        if isinstance(node, Call):
+            values[id(node)] = apply(node.primitive, *(values[id(a)] for a in node.args))
+        elif isinstance(node, Var):
+            values[id(node)] = Dual(floats[node.name], direction.get(node.name, 0.0))
+        else:
+            values[id(node)] = node.value
+    results = []
+    for output in outputs:
+        out = values[id(output)]
+        results.append((out.data, out.tangent) if isinstance(out, Dual) else (out, 0.0))
+    return results
+
+
+def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
+    """Value and gradient by n forward passes, one per variable (a constant: one pass).
+
+    >>> from diffcompare.language.parse import parse
+    >>> result = differentiate(parse("x**2*y"), {"x": Fraction(3), "y": Fraction(2)})
+    >>> result.gradient, result.details["passes"]
+    ({'x': 12.0, 'y': 9.0}, 2)
+    """
+    start = time.perf_counter()
+    floats = {name: float(point[name]) for name in expression.variables}
+    outputs = (expression.output,)
+    value, gradient, reasons = None, {}, {}
+    passes = max(1, len(floats))
+    try:
+        value = tangent_pass(expression.nodes, outputs, floats, {})[0][0]
+        for name in floats:
+            gradient[name] = tangent_pass(expression.nodes, outputs, floats, {name: 1.0})[0][1]
+    except ARITHMETIC_ERRORS as error:
+        reason = f"a forward pass failed at this point: {describe(error)}"
+        return Derivatives(
+            method=METHOD, value=None, gradient={name: None for name in floats},
+            cost=Cost(evaluations=passes, seconds=time.perf_counter() - start),
+            reasons={quantity: reason for quantity in ["value", *floats]},
+            details={"passes": passes})
+    seconds = time.perf_counter() - start
+    value = _finite(value, "value", reasons)
+    gradient = {name: _finite(number, name, reasons) for name, number in gradient.items()}
+    return Derivatives(method=METHOD, value=value, gradient=gradient,
+                       cost=Cost(evaluations=passes, seconds=seconds, size=expression.size),
+                       reasons=reasons, details={"passes": passes})
+
+
+def jacobian(vector, point: Mapping[str, Fraction]) -> MatrixDerivatives:
+    """The m × n Jacobian of a ``VectorExpression``, a column per forward pass (n passes).
+
+    >>> from diffcompare.language.vector import parse_vector
+    >>> jacobian(parse_vector("[x*y, x + y]"), {"x": Fraction(2), "y": Fraction(5)}).entries
+    ((5.0, 2.0), (1.0, 1.0))
+    """
+    start = time.perf_counter()
+    floats = {name: float(point[name]) for name in vector.variables}
+    rows, columns = vector.output_names(), vector.variables
+    passes = len(columns)
+    try:
+        values = [v for v, _ in tangent_pass(vector.nodes, vector.outputs, floats, {})]
+        by_column = [[t for _, t in tangent_pass(vector.nodes, vector.outputs, floats,
+                                                 {name: 1.0})] for name in columns]
+    except ARITHMETIC_ERRORS as error:
+        return empty(METHOD, "jacobian", rows, columns,
+                     Cost(evaluations=passes, seconds=time.perf_counter() - start),
+                     f"a forward pass failed at this point: {describe(error)}",
+                     details={"passes": passes})
+    seconds = time.perf_counter() - start
+    reasons: dict = {}
+    entries = tuple(tuple(_finite(by_column[j][i], (i, j), reasons) for j in range(passes))
+                    for i in range(len(rows)))
+    return MatrixDerivatives(
+        method=METHOD, kind="jacobian", rows=rows, columns=columns, entries=entries,
+        cost=Cost(evaluations=passes, seconds=seconds, size=len(vector.nodes)),
+        values=tuple(values), reasons=reasons, details={"passes": passes})
+
+
+# ---- second order: forward-over-reverse ----
+
+
+def hessian_vector_product(expression: Expression, floats: Mapping[str, float],
+                           direction: Mapping[str, float]) -> tuple[float, dict, dict]:
+    """(f, ∇f, H·v) at ``floats`` by one forward-over-reverse pass.
+
+    The forward sweep computes each node's value, tangent, local first and second
+    derivatives. The reverse sweep carries each node's adjoint ā = ∂f/∂node and its
+    tangent ȧ; for out = φ(a, b), argument k gets
+        ā_k += ā·φ_k,    ȧ_k += ȧ·φ_k + ā·Σ_l φ_kl·ṫ_l
+    over the arguments that depend on a variable. Raises ``MissingRule`` for a primitive
+    with no second-derivative row, and the arithmetic errors of ``tangent_pass``.
+    """
+    value, tangent, first, second, active = {}, {}, {}, {}, {}
+    for node in expression.nodes:
+        key = id(node)
+        if isinstance(node, Var):
+            value[key], tangent[key] = floats[node.name], direction.get(node.name, 0.0)
+            active[key] = True
+        elif not isinstance(node, Call):
+            value[key], tangent[key], active[key] = node.value, 0.0, False
+        else:
+            args = [value[id(a)] for a in node.args]
+            out = call(node.primitive, *args)
+            value[key] = out
+            active[key] = any(active[id(a)] for a in node.args)
+            if not active[key]:
+                tangent[key] = 0.0
+                continue
+            d1 = node.primitive.derivative(*args, out)
+            d2 = second_derivative(node.primitive)(*args, out)
+            if node.primitive.arity == 1:
+                d1, d2 = (d1,), ((d2,),)
+            else:
+                d2 = ((d2[0], d2[1]), (d2[1], d2[2]))
+            first[key], second[key] = d1, d2
+            tangent[key] = sum(d1[k] * tangent[id(a)] for k, a in enumerate(node.args)
+                               if active[id(a)] and tangent[id(a)])
+    adjoint = {id(expression.output): 1.0}
+    adjoint_tangent = {id(expression.output): 0.0}
+    for node in reversed(expression.nodes):
+        key = id(node)
+        if not isinstance(node, Call) or not active[key] or key not in adjoint:
+            continue
+        a_bar, a_dot = adjoint[key], adjoint_tangent[key]
+        live = [(k, id(arg)) for k, arg in enumerate(node.args) if active[id(arg)]]
+        for k, child in live:
+            curvature = sum(second[key][k][l] * tangent[other] for l, other in live
+                            if tangent[other])
+            adjoint[child] = adjoint.get(child, 0.0) + a_bar * first[key][k]
+            adjoint_tangent[child] = (adjoint_tangent.get(child, 0.0)
+                                      + a_dot * first[key][k] + a_bar * curvature)
+    leaves = {node.name: id(node) for node in expression.nodes if isinstance(node, Var)}
+    gradient = {name: adjoint.get(key, 0.0) for name, key in leaves.items()}
+    product = {name: adjoint_tangent.get(key, 0.0) for name, key in leaves.items()}
+    return value[id(expression.output)], gradient, product
+
+
+def hessian(expression: Expression, point: Mapping[str, Fraction]) -> MatrixDerivatives:
+    """The n × n Hessian by n forward-over-reverse passes, column j from direction e_j.
+
+    >>> from diffcompare.language.parse import parse
+    >>> rosenbrock = parse("(1 - x)**2 + 100*(y - x**2)**2")
+    >>> hessian(rosenbrock, {"x": Fraction(1), "y": Fraction(1)}).entries
+    ((802.0, -400.0), (-400.0, 200.0))
+    """
+    start = time.perf_counter()
+    names = expression.variables
+    floats = {name: float(point[name]) for name in names}
+    passes = len(names)
+    columns = []
+    value = None
+    try:
+        for name in names:
+            value, _, column = hessian_vector_product(expression, floats, {name: 1.0})
+            columns.append(column)
+    except (*ARITHMETIC_ERRORS, MissingRule) as error:
+        return empty(HESSIAN_METHOD, "hessian", names, names,
+                     Cost(evaluations=passes, seconds=time.perf_counter() - start),
+                     f"a forward-over-reverse pass failed at this point: {describe(error)}",
+                     details={"passes": passes})
+    seconds = time.perf_counter() - start
+    reasons: dict = {}
+    entries = tuple(tuple(_finite(columns[j][row], (i, j), reasons) for j in range(passes))
+                    for i, row in enumerate(names))
+    return MatrixDerivatives(
+        method=HESSIAN_METHOD, kind="hessian", rows=names, columns=names, entries=entries,
+        cost=Cost(evaluations=passes, seconds=seconds, size=expression.size),
+        values=(value,), reasons=reasons, details={"passes": passes})
+
+
+def _finite(number: float, quantity, reasons: dict) -> float | None:
+    if math.isfinite(number):
+        return number
+    reasons[quantity] = ("forward mode gave NaN (not a number): no real derivative here"
+                         if math.isnan(number) else
+                         "forward mode gave infinity: the slope is infinite here, or a "
+                         "product overflowed")
+    return None
