@@ -9,8 +9,16 @@ that walks ``nodes`` does the shared work once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
-from diffcompare.language.expression import Expression, Var, topological_order
+from diffcompare.language.expression import (
+    Call,
+    Expression,
+    Interpretation,
+    Var,
+    float_interpretation,
+    topological_order,
+)
 from diffcompare.language.limits import DEFAULT, Limits
 from diffcompare.language.parse import parse_outputs
 
@@ -67,3 +75,26 @@ def parse_vector(text: str, limits: Limits = DEFAULT) -> VectorExpression:
     """
     outputs, listed = parse_outputs(text, limits)
     return VectorExpression.from_outputs(text, outputs, listed)
+
+
+def evaluate_outputs(vector: VectorExpression, interpretation: Interpretation) -> tuple:
+    """Run one interpreter over every node once; the outputs' values, in order."""
+    values: dict[int, Any] = {}
+    for node in vector.nodes:
+        if isinstance(node, Call):
+            values[id(node)] = interpretation.call(node.primitive,
+                                                   *(values[id(arg)] for arg in node.args))
+        elif isinstance(node, Var):
+            values[id(node)] = interpretation.variable(node.name)
+        else:
+            values[id(node)] = interpretation.constant(node)
+    return tuple(values[id(output)] for output in vector.outputs)
+
+
+def evaluate_vector(vector: VectorExpression, point: Mapping[str, float]) -> tuple[float, ...]:
+    """The outputs in floats; a fault raises with the failing operation named.
+
+    >>> evaluate_vector(parse_vector("[x*y, x + y]"), {"x": 2.0, "y": 5.0})
+    (10.0, 7.0)
+    """
+    return evaluate_outputs(vector, float_interpretation(point))
