@@ -50,6 +50,8 @@ examples:
   diffcompare "sin(x)*exp(x)" --at x=1.3 --sweep
   diffcompare "abs(x - 1)" --at x=1
   diffcompare "x*tanh(x) + x" --at x=0.5 --engine path/to/engine.py:Value
+  diffcompare "[x*y, sin(x)*z]" --at x=1,y=2,z=3          # the Jacobian
+  diffcompare "(1 - x)**2 + 100*(y - x**2)**2" --order 2 --at x=1,y=1   # the Hessian
 
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a kink)
 """
@@ -96,6 +98,10 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep", action="store_true",
                         help="also print each scheme's true error for h = 1e-1 ... 1e-16, "
                              "with the best step, the theoretical one and the observed order")
+    parser.add_argument("--order", type=int, choices=(1, 2), default=1,
+                        help="2: the Hessian, by sympy, forward-over-reverse, 3-point, 5-point "
+                             "and Richardson second differences and the complex step (a list "
+                             "of expressions, \"[x*y, sin(x)*z]\", gives the Jacobian)")
     parser.add_argument("--engine", metavar="ENGINE",
                         help="also run your own micrograd-style Value class, as a fourth "
                              "column: path/to/engine.py:Value or package.module:Value. "
@@ -142,6 +148,10 @@ def run_comparison(argv: Sequence[str]) -> int:
     from diffcompare.methods.symbolic import DEFAULT_TIMEOUT
 
     args = comparison_parser().parse_args(_expression_last(argv))
+    from diffcompare import matrix_command
+
+    if matrix_command.wanted(args):
+        return matrix_command.run(args, joined_point(args.at))
     if args.graph == "":
         raise InputError("--graph needs a file name, e.g. --graph graph.svg")
     limits = Limits.from_spec(args.limit)

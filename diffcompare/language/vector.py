@@ -8,6 +8,7 @@ that walks ``nodes`` does the shared work once.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -51,7 +52,12 @@ class VectorExpression:
         return cls(text, tuple(outputs), tuple(seen_nodes.values()), tuple(variables), listed)
 
     @property
-    def size(self) -> tuple[int, int]:
+    def size(self) -> int:
+        """Number of distinct nodes, shared ones counted once (as ``Expression.size``)."""
+        return len(self.nodes)
+
+    @property
+    def shape(self) -> tuple[int, int]:
         """(m, n): outputs by inputs, the shape of the Jacobian."""
         return len(self.outputs), len(self.variables)
 
@@ -68,9 +74,9 @@ def parse_vector(text: str, limits: Limits = DEFAULT) -> VectorExpression:
     """Parse a list of expressions, or a program ending in a tuple or list.
 
     >>> f = parse_vector("[x*y, sin(x)*z]")
-    >>> f.variables, f.size
+    >>> f.variables, f.shape
     (('x', 'y', 'z'), (2, 3))
-    >>> parse_vector("a = x*y; a, sin(a)*z").size
+    >>> parse_vector("a = x*y; a, sin(a)*z").shape
     (2, 3)
     """
     outputs, listed = parse_outputs(text, limits)
@@ -98,3 +104,21 @@ def evaluate_vector(vector: VectorExpression, point: Mapping[str, float]) -> tup
     (10.0, 7.0)
     """
     return evaluate_outputs(vector, float_interpretation(point))
+
+
+def ends_in_list(text: str, limits: Limits = DEFAULT) -> bool:
+    """Whether ``text`` is a list of expressions or a program ending in a tuple or list,
+    by Python's parser alone (which runs nothing). Text it cannot parse is not a list:
+    ``parse`` then says what is wrong with it.
+
+    >>> ends_in_list("[x*y, sin(x)]"), ends_in_list("a = x; a, a"), ends_in_list("(x + 1)")
+    (True, True, False)
+    """
+    if not isinstance(text, str) or len(text) > limits.length:
+        return False
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    last = module.body[-1] if module.body else None
+    return isinstance(last, ast.Expr) and isinstance(last.value, (ast.List, ast.Tuple))

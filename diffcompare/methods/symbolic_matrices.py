@@ -76,7 +76,7 @@ def _matrix(formulas: Mapping[tuple[int, int], sympy.Expr], subs,
     return exact, reasons
 
 
-def _result(kind, rows, columns, formulas, exact, reasons, exact_values, start):
+def _result(kind, rows, columns, formulas, exact, reasons, exact_values, start, functions):
     def as_float(text):
         return None if text is None else float(text)
 
@@ -88,7 +88,8 @@ def _result(kind, rows, columns, formulas, exact, reasons, exact_values, start):
                   size=sum(sympy.count_ops(f) for f in formulas.values())),
         values=tuple(as_float(v) for v in exact_values), reasons=reasons,
         formulas={key: sympy.sstr(f) for key, f in formulas.items()}, exact=exact,
-        exact_values=tuple(exact_values), digits=DIGITS)
+        exact_values=tuple(exact_values), digits=DIGITS,
+        details={"functions": tuple(sympy.sstr(f) for f in functions)})
 
 
 def jacobian(vector, point: Mapping[str, Fraction]) -> SymbolicMatrix:
@@ -103,7 +104,7 @@ def jacobian(vector, point: Mapping[str, Fraction]) -> SymbolicMatrix:
                 for j, name in enumerate(vector.variables)}
     exact, reasons = _matrix(formulas, subs, undefined)
     return _result("jacobian", vector.output_names(), vector.variables, formulas, exact,
-                   reasons, exact_values, start)
+                   reasons, exact_values, start, functions)
 
 
 def hessian(expression: Expression, point: Mapping[str, Fraction]) -> SymbolicMatrix:
@@ -131,7 +132,8 @@ def hessian(expression: Expression, point: Mapping[str, Fraction]) -> SymbolicMa
              for j in range(len(names)) if (min(i, j), max(i, j)) in exact}
     reasons = {(i, j): reasons[(min(i, j), max(i, j))] for i in range(len(names))
                for j in range(len(names)) if (min(i, j), max(i, j)) in reasons}
-    return _result("hessian", names, names, formulas, exact, reasons, exact_values, start)
+    return _result("hessian", names, names, formulas, exact, reasons, exact_values, start,
+                   [function])
 
 
 def within_budget(compute, subject, point, rows, columns, kind: str,
