@@ -105,7 +105,9 @@ def _outputs(comparison: MatrixComparison) -> list[str]:
     formulas = comparison.reference.details.get("functions")
     if formulas:
         return list(formulas)
-    return [f"(output {i + 1})" for i in range(comparison.reference.shape[0])]
+    unavailable = comparison.reference.details.get("unavailable", "sympy gave none")
+    count = 1 if comparison.kind == "hessian" else comparison.reference.shape[0]
+    return [f"(no formula: {unavailable})"] * count
 
 
 def _notes(comparison: MatrixComparison) -> list[str]:

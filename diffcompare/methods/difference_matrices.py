@@ -247,9 +247,10 @@ def hessian(expression: Expression, point: Mapping[str, Fraction], scheme: str =
     title = f"{METHOD} ({scheme})"
     refused = non_analytic(expression) if is_complex else ()
     if refused:
-        return empty(title, "hessian", names, names, Cost(0, 0.0),
-                     f"the complex step needs an analytic function, and {', '.join(refused)} "
-                     "is not", details={"scheme": scheme})
+        reason = (f"the complex step needs an analytic function, and {', '.join(refused)} "
+                  f"{'is' if len(refused) == 1 else 'are'} not")
+        return empty(title, "hessian", names, names, Cost(0, 0.0), reason,
+                     details={"scheme": scheme, "unsupported": reason})
     f = _Function((lambda p: evaluate_complex(expression, p)) if is_complex
                   else (lambda p: evaluate_float(expression, p)), floats)
     entries = [[None] * len(names) for _ in names]

@@ -68,7 +68,11 @@ def _matrix(formulas: Mapping[tuple[int, int], sympy.Expr], subs,
         if i in undefined:
             reasons[(i, j)] = "f itself is not defined at this point"
             continue
-        number, reason = _value_at(formula, subs)
+        try:
+            number, reason = _value_at(formula, subs)
+        except (TypeError, ValueError, ArithmeticError) as error:
+            # DiracDelta(0), from abs or relu differentiated twice at the kink
+            number, reason = None, budget.one_line(f"sympy could not evaluate it: {error}")
         if number is None:
             reasons[(i, j)] = reason
         else:
