@@ -211,7 +211,7 @@ def measure(result: MatrixDerivatives, reference: SymbolicMatrix, entry: Entry) 
     """The error of one entry against the exact value, scaled by max(|exact|, |f|)."""
     tolerance = tolerance_for(result.method)
     exact_text = reference.exact.get(entry)
-    if exact_text is None or result.details.get("unsupported"):
+    if exact_text is None or result.details.get("unsupported") or not _defined(reference):
         return Error(None, None, None, tolerance, None)
     estimate = result.entries[entry[0]][entry[1]]
     if estimate is None:
@@ -226,6 +226,12 @@ def measure(result: MatrixDerivatives, reference: SymbolicMatrix, entry: Entry) 
         return Error(float(absolute), None if relative is None else float(relative),
                      correct_digits(relative), tolerance, bool(absolute <= tolerance * scale),
                      scaled=float(absolute / scale))
+
+
+def _defined(reference: SymbolicMatrix) -> bool:
+    """Whether every output has an exact value (a Jacobian of a function that is not
+    defined at the point does not exist, even where one output's partials do)."""
+    return not reference.exact_values or None not in reference.exact_values
 
 
 def judge(comparison: MatrixComparison, kinked: tuple[str, ...] = ()) -> MatrixVerdict:
@@ -247,6 +253,11 @@ def judge(comparison: MatrixComparison, kinked: tuple[str, ...] = ()) -> MatrixV
                                         result.reasons.get(entry, "")))
     undefined = {entry: reference.reasons.get(entry, "no exact value")
                  for entry in comparison.entries if entry not in reference.exact}
+    if not _defined(reference):
+        missing = ", ".join(reference.rows[i] for i, v in enumerate(reference.exact_values)
+                            if v is None)
+        undefined = {entry: f"{missing} has no value here, so the function has no derivative"
+                     for entry in comparison.entries}
     if kinked:
         status = "undefined"
     elif failures:

@@ -160,8 +160,10 @@ def verdict_text(comparison: MatrixComparison) -> str:
                       f"{_short(worst)})" for method, (worst, tolerance) in verdict.worst.items())
     if verdict.status == "undefined":
         if not verdict.worst:
-            why = "; ".join(f"{entry_label(comparison, e)}: {reason}"
-                            for e, reason in verdict.undefined.items())
+            reasons = set(verdict.undefined.values())
+            why = (f"every entry: {reasons.pop()}" if len(reasons) == 1 else
+                   "; ".join(f"{entry_label(comparison, e)}: {reason}"
+                             for e, reason in verdict.undefined.items()))
             return f"UNDEFINED: no exact value to compare against ({why})"
         return (f"UNDEFINED here for {', '.join(entry_label(comparison, e) for e in verdict.undefined)}"
                 f". The rest agrees: {parts} of the exact values")
