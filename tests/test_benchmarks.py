@@ -1,6 +1,7 @@
-"""The benchmark scripts: each explains itself on --help without running, and the two that
-measure no time (accuracy, the engines of tests/engines) run here and meet their targets.
-Timed benchmarks (engine, budget_cost, fuzz) are never run in the suite."""
+"""The benchmark scripts: each explains itself on --help without running, and those that
+measure no time (accuracy, orders, the engines of tests/engines) run here and meet their
+targets. Timed benchmarks (engine, budget_cost, fuzz, jacobian_cost) are never run in the
+suite."""
 
 import subprocess
 import sys
@@ -18,7 +19,7 @@ def _run(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedP
 
 def test_every_benchmark_is_listed():
     assert {"accuracy.py", "budget_cost.py", "check_engines.py", "engine.py",
-            "fuzz.py"} <= set(BENCHMARKS)
+            "fuzz.py", "orders.py", "jacobian_cost.py"} <= set(BENCHMARKS)
 
 
 @pytest.mark.parametrize("script", BENCHMARKS)
@@ -30,6 +31,13 @@ def test_benchmark_help_explains_without_running(script):
 
 def test_accuracy_benchmark_meets_every_target():
     done = _run("accuracy.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("every target met")
+
+
+def test_orders_benchmark_meets_every_target():
+    # AD keeps its digits at second order, second differences lose about half
+    done = _run("orders.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.rstrip().endswith("every target met")
 

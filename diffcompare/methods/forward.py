@@ -1,8 +1,11 @@
 """Forward mode: dual numbers over the expression tree, one pass per input.
 
 A pass seeds one direction v (a tangent per variable) and carries (value, tangent)
-through the tree with the primitive table's local derivatives (``dual.apply``): it gives
-the Jacobian-vector product J·v. Seeding the unit vectors gives the gradient, or a
+through the tree, dual numbers, with the primitive table's local derivatives: it gives
+the Jacobian-vector product J·v. The value parts and local derivatives are the same in
+every pass, so ``linearize`` computes them once and each pass carries the tangents
+(``tangent_pass``): per node the same work as a backward pass, which keeps the cost
+comparison with reverse mode fair (``benchmarks/jacobian_cost.py``). Seeding the unit vectors gives the gradient, or a
 Jacobian's columns, one per pass: n passes for n inputs, against reverse mode's one
 backward pass per output. It does the same float operations as reverse mode, so it is
 exact in the same sense: only rounding separates it from the exact derivative.
@@ -20,10 +23,10 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
-from diffcompare.dual import Dual, apply
 from diffcompare.language.expression import Call, Expression, Var
 from diffcompare.language.faults import ARITHMETIC_ERRORS, call, describe
 from diffcompare.language.second_derivatives import MissingRule, second_derivative
@@ -34,28 +37,74 @@ METHOD = "forward"
 HESSIAN_METHOD = "forward_over_reverse"
 
 
-def tangent_pass(nodes, outputs, floats: Mapping[str, float],
-                 direction: Mapping[str, float]) -> list[tuple[float, float]]:
-    """One forward pass: (value, tangent) of each output for the tangents ``direction``
-    (a variable not in it has tangent 0). Raises ``ValueError``, ``ZeroDivisionError`` or
-    ``OverflowError`` with the failing operation named, where f has no value."""
-    values: dict[int, object] = {}
+@dataclass(frozen=True)
+class Linearization:
+    """f's linear part at a point: what every forward pass shares.
+
+    A dual number's value part and the local derivatives do not depend on the direction,
+    so they are computed once (JAX's ``linearize``); a pass then carries the tangents
+    alone. ``steps`` lists, in evaluation order, each node that depends on a variable as
+    (its slot, ((argument slot, ∂node/∂argument), ...)); ``leaves`` maps each variable to
+    its slot; ``outputs`` each output's slot (None for an output that is a constant) and
+    ``values`` the outputs' values.
+    """
+
+    leaves: Mapping[str, int]
+    steps: tuple
+    outputs: tuple
+    values: tuple
+    slots: int
+
+
+def linearize(nodes, outputs, floats: Mapping[str, float]) -> Linearization:
+    """Evaluate every node once with its local derivatives from the primitive table.
+    Raises ``ValueError``, ``ZeroDivisionError`` or ``OverflowError`` with the failing
+    operation named, where f has no value."""
+    value: dict[int, float] = {}
+    slot: dict[int, int] = {}
+    leaves: dict[str, int] = {}
+    steps = []
     for node in nodes:
-        if isinstance(node, Call):
-            values[id(node)] = apply(node.primitive, *(values[id(a)] for a in node.args))
-        elif isinstance(node, Var):
-            values[id(node)] = Dual(floats[node.name], direction.get(node.name, 0.0))
+        key = id(node)
+        if isinstance(node, Var):
+            value[key], slot[key] = floats[node.name], len(slot)
+            leaves[node.name] = slot[key]
+        elif not isinstance(node, Call):
+            value[key] = node.value
         else:
-            values[id(node)] = node.value
-    results = []
-    for output in outputs:
-        out = values[id(output)]
-        results.append((out.data, out.tangent) if isinstance(out, Dual) else (out, 0.0))
-    return results
+            args = [value[id(arg)] for arg in node.args]
+            out = value[key] = call(node.primitive, *args)
+            live = [(k, slot[id(arg)]) for k, arg in enumerate(node.args) if id(arg) in slot]
+            if not live:
+                continue
+            partials = node.primitive.derivative(*args, out)
+            if node.primitive.arity == 1:
+                partials = (partials,)
+            slot[key] = len(slot)
+            steps.append((slot[key], tuple((source, partials[k]) for k, source in live)))
+    return Linearization(leaves, tuple(steps), tuple(slot.get(id(o)) for o in outputs),
+                         tuple(value[id(o)] for o in outputs), len(slot))
+
+
+def tangent_pass(linear: Linearization, direction: Mapping[str, float]) -> tuple:
+    """One forward pass: the outputs' tangents J·v for the tangents ``direction`` (a
+    variable not in it has tangent 0). A zero tangent adds nothing, even where its
+    partial is NaN or infinite (x**y at x < 0 has no real partial in y, which must not
+    spoil the partial in x)."""
+    tangent = [0.0] * linear.slots
+    for name, index in linear.leaves.items():
+        tangent[index] = direction.get(name, 0.0)
+    for target, terms in linear.steps:
+        total = 0.0
+        for source, partial in terms:
+            if tangent[source]:
+                total += partial * tangent[source]
+        tangent[target] = total
+    return tuple(0.0 if index is None else tangent[index] for index in linear.outputs)
 
 
 def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
-    """Value and gradient by n forward passes, one per variable (a constant: one pass).
+    """Value and gradient by n forward passes, one per variable.
 
     >>> from diffcompare.language.parse import parse
     >>> result = differentiate(parse("x**2*y"), {"x": Fraction(3), "y": Fraction(2)})
@@ -66,11 +115,12 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Deri
     floats = {name: float(point[name]) for name in expression.variables}
     outputs = (expression.output,)
     value, gradient, reasons = None, {}, {}
-    passes = max(1, len(floats))
+    passes = len(floats)
     try:
-        value = tangent_pass(expression.nodes, outputs, floats, {})[0][0]
+        linear = linearize(expression.nodes, outputs, floats)
+        value = linear.values[0]
         for name in floats:
-            gradient[name] = tangent_pass(expression.nodes, outputs, floats, {name: 1.0})[0][1]
+            gradient[name] = tangent_pass(linear, {name: 1.0})[0]
     except ARITHMETIC_ERRORS as error:
         reason = f"a forward pass failed at this point: {describe(error)}"
         return Derivatives(
@@ -98,9 +148,8 @@ def jacobian(vector, point: Mapping[str, Fraction]) -> MatrixDerivatives:
     rows, columns = vector.output_names(), vector.variables
     passes = len(columns)
     try:
-        values = [v for v, _ in tangent_pass(vector.nodes, vector.outputs, floats, {})]
-        by_column = [[t for _, t in tangent_pass(vector.nodes, vector.outputs, floats,
-                                                 {name: 1.0})] for name in columns]
+        linear = linearize(vector.nodes, vector.outputs, floats)
+        by_column = [tangent_pass(linear, {name: 1.0}) for name in columns]
     except ARITHMETIC_ERRORS as error:
         return empty(METHOD, "jacobian", rows, columns,
                      Cost(evaluations=passes, seconds=time.perf_counter() - start),
@@ -113,7 +162,7 @@ def jacobian(vector, point: Mapping[str, Fraction]) -> MatrixDerivatives:
     return MatrixDerivatives(
         method=METHOD, kind="jacobian", rows=rows, columns=columns, entries=entries,
         cost=Cost(evaluations=passes, seconds=seconds, size=len(vector.nodes)),
-        values=tuple(values), reasons=reasons, details={"passes": passes})
+        values=linear.values, reasons=reasons, details={"passes": passes})
 
 
 # ---- second order: forward-over-reverse ----
@@ -128,7 +177,7 @@ def hessian_vector_product(expression: Expression, floats: Mapping[str, float],
     tangent ȧ; for out = φ(a, b), argument k gets
         ā_k += ā·φ_k,    ȧ_k += ȧ·φ_k + ā·Σ_l φ_kl·ṫ_l
     over the arguments that depend on a variable. Raises ``MissingRule`` for a primitive
-    with no second-derivative row, and the arithmetic errors of ``tangent_pass``.
+    with no second-derivative row, and the arithmetic errors of ``linearize``.
     """
     value, tangent, first, second, active = {}, {}, {}, {}, {}
     for node in expression.nodes:
