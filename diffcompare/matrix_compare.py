@@ -14,7 +14,7 @@ with the method's tolerance (``TOLERANCES``). The verdict is data (``MatrixVerdi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Mapping
 
@@ -76,9 +76,10 @@ class MatrixVerdict:
 
     status: str
     failures: tuple[Failure, ...] = ()
-    worst: Mapping[str, tuple[float, float]] = None  # method -> (worst scaled error, tolerance)
-    undefined: Mapping[Entry, str] = None  # entries without an exact value -> why
-    kinks: tuple[str, ...] = ()  # "abs(x) at 0": where f' has a kink
+    # method -> (worst scaled error, tolerance), for each method with a checked entry
+    worst: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    undefined: Mapping[Entry, str] = field(default_factory=dict)  # no exact value -> why
+    kinks: tuple[str, ...] = ()  # "abs(x)": at its kink here, where f' jumps
 
     @property
     def agree(self) -> bool:
@@ -104,9 +105,7 @@ class MatrixComparison:
     def entries(self) -> tuple[Entry, ...]:
         """Every (row, column), row by row; a Hessian's upper triangle only (it is
         symmetric, and each method computes it once)."""
-        rows, columns = self.reference.shape
-        return tuple((i, j) for i in range(rows) for j in range(columns)
-                     if self.kind == "jacobian" or j >= i)
+        return tuple(_checked_entries(self.kind, self.reference))
 
 
 def compare_jacobian(expression: str | VectorExpression, at: str | Mapping | None = None, *,
@@ -190,10 +189,13 @@ def _compare(kind, subject, point, chosen, reference, methods, kinked) -> Matrix
     errors = {result.method: {entry: measure(result, reference, entry)
                               for entry in _all_entries(reference)}
               for result in methods}
-    comparison = MatrixComparison(kind, subject, point, chosen, reference, methods, errors,
-                                  MatrixVerdict("undefined"))
-    return MatrixComparison(kind, subject, point, chosen, reference, methods, errors,
-                            judge(comparison, kinked))
+    verdict = judge(reference, methods, errors, _checked_entries(kind, reference), kinked)
+    return MatrixComparison(kind, subject, point, chosen, reference, methods, errors, verdict)
+
+
+def _checked_entries(kind: str, reference: SymbolicMatrix) -> list[Entry]:
+    """Every entry of a Jacobian; a Hessian's upper triangle (each method computes it once)."""
+    return [(i, j) for i, j in _all_entries(reference) if kind == "jacobian" or j >= i]
 
 
 def _all_entries(reference: SymbolicMatrix) -> list[Entry]:
@@ -234,14 +236,14 @@ def _defined(reference: SymbolicMatrix) -> bool:
     return not reference.exact_values or None not in reference.exact_values
 
 
-def judge(comparison: MatrixComparison, kinked: tuple[str, ...] = ()) -> MatrixVerdict:
+def judge(reference: SymbolicMatrix, methods, errors: Mapping[str, Mapping[Entry, Error]],
+          entries, kinked: tuple[str, ...] = ()) -> MatrixVerdict:
     """Every checked entry of every method within its tolerance: "agree"; any outside:
     "disagree"; a kink of f' here, or entries with no exact value: "undefined"."""
-    reference = comparison.reference
     failures, worst = [], {}
-    for result in comparison.methods:
-        for entry in comparison.entries:
-            error = comparison.errors[result.method][entry]
+    for result in methods:
+        for entry in entries:
+            error = errors[result.method][entry]
             if error.within is None:
                 continue
             scaled = error.scaled if error.scaled is not None else float("inf")
@@ -252,12 +254,12 @@ def judge(comparison: MatrixComparison, kinked: tuple[str, ...] = ()) -> MatrixV
                                         reference.exact[entry], error,
                                         result.reasons.get(entry, "")))
     undefined = {entry: reference.reasons.get(entry, "no exact value")
-                 for entry in comparison.entries if entry not in reference.exact}
+                 for entry in entries if entry not in reference.exact}
     if not _defined(reference):
         missing = ", ".join(reference.rows[i] for i, v in enumerate(reference.exact_values)
                             if v is None)
         undefined = {entry: f"{missing} has no value here, so the function has no derivative"
-                     for entry in comparison.entries}
+                     for entry in entries}
     if kinked:
         status = "undefined"
     elif failures:

@@ -167,6 +167,8 @@ def verdict_text(comparison: MatrixComparison) -> str:
             return f"UNDEFINED: no exact value to compare against ({why})"
         return (f"UNDEFINED here for {', '.join(entry_label(comparison, e) for e in verdict.undefined)}"
                 f". The rest agrees: {parts} of the exact values")
+    if not verdict.worst:
+        return f"AGREE: the {comparison.kind.capitalize()} has no entries (no variables)"
     return f"AGREE: {parts} of the exact values"
 
 

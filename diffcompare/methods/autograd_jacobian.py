@@ -12,13 +12,11 @@ import time
 from fractions import Fraction
 from typing import Mapping
 
-from diffcompare.engine import Value, _reachable
+from diffcompare.engine import Value
 from diffcompare.language.expression import Interpretation
-from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
 from diffcompare.language.vector import evaluate_outputs
 from diffcompare.methods.autograd import METHOD, _call, _finite
-from diffcompare.methods.matrices import MatrixDerivatives, empty
-from diffcompare.methods.results import Cost
+from diffcompare.methods.matrices import MatrixDerivatives, by_passes
 
 
 def jacobian(vector, point: Mapping[str, Fraction]) -> MatrixDerivatives:
@@ -29,29 +27,18 @@ def jacobian(vector, point: Mapping[str, Fraction]) -> MatrixDerivatives:
     ((5.0, 2.0), (1.0, 1.0))
     """
     start = time.perf_counter()
-    rows, columns = vector.output_names(), vector.variables
-    passes = len(rows)
-    leaves = {name: Value(float(point[name]), label=name) for name in columns}
-    try:
+    leaves = {name: Value(float(point[name]), label=name) for name in vector.variables}
+
+    def compute():
         outputs = evaluate_outputs(vector, Interpretation(
             constant=lambda node: node.value, variable=lambda name: leaves[name], call=_call))
-        by_row = [_backward(out, leaves) for out in outputs]
-    except ARITHMETIC_ERRORS as error:
-        return empty(METHOD, "jacobian", rows, columns,
-                     Cost(evaluations=passes, seconds=time.perf_counter() - start),
-                     f"the engine failed at this point: {describe(error)}",
-                     details={"passes": passes})
-    seconds = time.perf_counter() - start
-    reasons: dict = {}
-    entries = tuple(tuple(_finite(grad, (i, j), reasons) for j, grad in enumerate(row))
-                    for i, row in enumerate(by_row))
-    values = tuple(out.data if isinstance(out, Value) else out for out in outputs)
-    size = len({id(node) for out in outputs if isinstance(out, Value)
-                for node in _reachable(out)})
-    return MatrixDerivatives(
-        method=METHOD, kind="jacobian", rows=rows, columns=columns, entries=entries,
-        cost=Cost(evaluations=passes, seconds=seconds, size=size), values=values,
-        reasons=reasons, details={"passes": passes})
+        matrix = [_backward(out, leaves) for out in outputs]
+        values = [out.data if isinstance(out, Value) else out for out in outputs]
+        return matrix, values, None
+
+    return by_passes(METHOD, "jacobian", vector.output_names(), vector.variables,
+                     len(vector.outputs), start, compute, "the engine failed at this point",
+                     _finite)
 
 
 def _backward(out, leaves: Mapping[str, Value]) -> list[float]:

@@ -30,7 +30,7 @@ from typing import Mapping
 from diffcompare.language.expression import Call, Expression, Var
 from diffcompare.language.faults import ARITHMETIC_ERRORS, call, describe
 from diffcompare.language.second_derivatives import MissingRule, second_derivative
-from diffcompare.methods.matrices import MatrixDerivatives, empty
+from diffcompare.methods.matrices import MatrixDerivatives, by_passes
 from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "forward"
@@ -145,24 +145,15 @@ def jacobian(vector, point: Mapping[str, Fraction]) -> MatrixDerivatives:
     """
     start = time.perf_counter()
     floats = {name: float(point[name]) for name in vector.variables}
-    rows, columns = vector.output_names(), vector.variables
-    passes = len(columns)
-    try:
+    columns = vector.variables
+
+    def compute():
         linear = linearize(vector.nodes, vector.outputs, floats)
         by_column = [tangent_pass(linear, {name: 1.0}) for name in columns]
-    except ARITHMETIC_ERRORS as error:
-        return empty(METHOD, "jacobian", rows, columns,
-                     Cost(evaluations=passes, seconds=time.perf_counter() - start),
-                     f"a forward pass failed at this point: {describe(error)}",
-                     details={"passes": passes})
-    seconds = time.perf_counter() - start
-    reasons: dict = {}
-    entries = tuple(tuple(_finite(by_column[j][i], (i, j), reasons) for j in range(passes))
-                    for i in range(len(rows)))
-    return MatrixDerivatives(
-        method=METHOD, kind="jacobian", rows=rows, columns=columns, entries=entries,
-        cost=Cost(evaluations=passes, seconds=seconds, size=len(vector.nodes)),
-        values=linear.values, reasons=reasons, details={"passes": passes})
+        return list(zip(*by_column)), linear.values, len(vector.nodes)
+
+    return by_passes(METHOD, "jacobian", vector.output_names(), columns, len(columns), start,
+                     compute, "a forward pass failed at this point", _finite)
 
 
 # ---- second order: forward-over-reverse ----
@@ -235,26 +226,17 @@ def hessian(expression: Expression, point: Mapping[str, Fraction]) -> MatrixDeri
     start = time.perf_counter()
     names = expression.variables
     floats = {name: float(point[name]) for name in names}
-    passes = len(names)
-    columns = []
-    value = None
-    try:
+
+    def compute():
+        value, columns = None, []
         for name in names:
             value, _, column = hessian_vector_product(expression, floats, {name: 1.0})
-            columns.append(column)
-    except (*ARITHMETIC_ERRORS, MissingRule) as error:
-        return empty(HESSIAN_METHOD, "hessian", names, names,
-                     Cost(evaluations=passes, seconds=time.perf_counter() - start),
-                     f"a forward-over-reverse pass failed at this point: {describe(error)}",
-                     details={"passes": passes})
-    seconds = time.perf_counter() - start
-    reasons: dict = {}
-    entries = tuple(tuple(_finite(columns[j][row], (i, j), reasons) for j in range(passes))
-                    for i, row in enumerate(names))
-    return MatrixDerivatives(
-        method=HESSIAN_METHOD, kind="hessian", rows=names, columns=names, entries=entries,
-        cost=Cost(evaluations=passes, seconds=seconds, size=expression.size),
-        values=(value,), reasons=reasons, details={"passes": passes})
+            columns.append([column[row] for row in names])
+        return list(zip(*columns)), (value,), expression.size
+
+    return by_passes(HESSIAN_METHOD, "hessian", names, names, len(names), start, compute,
+                     "a forward-over-reverse pass failed at this point", _finite,
+                     (*ARITHMETIC_ERRORS, MissingRule))
 
 
 def _finite(number: float, quantity, reasons: dict) -> float | None:

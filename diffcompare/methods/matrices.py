@@ -7,9 +7,11 @@ the method could not give it, and then ``reasons[(i, j)]`` says why.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
+from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
 from diffcompare.methods.results import Cost
 
 
@@ -60,3 +62,27 @@ def empty(method: str, kind: str, rows, columns, cost: Cost, reason: str,
         values=(None,) * (len(rows) if kind == "jacobian" else 1),
         reasons={(i, j): reason for i in range(len(rows)) for j in range(len(columns))},
         **extra)
+
+
+def by_passes(method: str, kind: str, rows, columns, passes: int, start: float,
+              compute: Callable[[], tuple], failure: str, finite: Callable,
+              errors: tuple = ARITHMETIC_ERRORS) -> MatrixDerivatives:
+    """The result of an AD method that makes ``passes`` passes: ``compute()`` returns the
+    matrix (rows of floats), the function's values and the size of what it built. An
+    error of ``errors`` becomes every entry's reason (``failure: what went wrong``); a
+    number that is not finite becomes None with the reason ``finite(number, entry,
+    reasons)`` records."""
+    try:
+        matrix, values, size = compute()
+    except errors as error:
+        return empty(method, kind, rows, columns,
+                     Cost(evaluations=passes, seconds=time.perf_counter() - start),
+                     f"{failure}: {describe(error)}", details={"passes": passes})
+    seconds = time.perf_counter() - start
+    reasons: dict = {}
+    entries = tuple(tuple(finite(number, (i, j), reasons) for j, number in enumerate(row))
+                    for i, row in enumerate(matrix))
+    return MatrixDerivatives(
+        method=method, kind=kind, rows=tuple(rows), columns=tuple(columns), entries=entries,
+        cost=Cost(evaluations=passes, seconds=seconds, size=size), values=tuple(values),
+        reasons=reasons, details={"passes": passes})
