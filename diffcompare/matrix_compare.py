@@ -24,7 +24,7 @@ from diffcompare.compare import Error, correct_digits
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Call, Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
-from diffcompare.language.limits import Limits, check_work
+from diffcompare.language.limits import Limits, check_work, refuse
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
 from diffcompare.language.vector import VectorExpression, parse_vector
@@ -143,7 +143,7 @@ def compare_hessian(expression: str | Expression, at: str | Mapping | None = Non
     limits = limits or DEFAULT_LIMITS
     if isinstance(expression, str):
         expression = parse(_text(expression), limits)
-    check_work(expression, limits)
+    check_hessian_work(expression, limits)
     point, chosen = _point(expression, at, limits,
                            lambda p: _finite(forward.hessian(expression, p)))
     names = expression.variables
@@ -153,6 +153,17 @@ def compare_hessian(expression: str | Expression, at: str | Mapping | None = Non
                *difference_matrices.hessians(expression, point).values())
     return _compare("hessian", expression, point, chosen, reference, methods,
                     _kinks(expression, point, timeout, limits))
+
+
+def check_hessian_work(expression: Expression, limits: Limits) -> None:
+    """Refuse a Hessian whose second differences would take too long: each of the
+    n(n+1)/2 entries evaluates f a few dozen times, so the work is nodes × n²."""
+    n = len(expression.variables)
+    work = expression.size * n * n
+    if work > limits.work:
+        raise refuse(f"the expression has {n} variables and {expression.size} nodes, "
+                     f"{work} nodes × variables² for the Hessian's second differences",
+                     "work", limits)
 
 
 def _text(expression) -> str:

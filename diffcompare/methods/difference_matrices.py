@@ -212,7 +212,7 @@ def _entry(stencil: Stencil, f: _Function, i: str, j: str,
     return estimate, truncation + roundoff, h_i
 
 
-def _complex_entry(expression: Expression, f: _Function, i: str, j: str,
+def _complex_entry(f: _Function, i: str, j: str,
                    nominal: float | None) -> tuple[float, float, float]:
     """H_ij as the Richardson central difference in x_j of the complex-step ∂f/∂x_i."""
     def gradient_i(x_j: float) -> float:
@@ -260,7 +260,7 @@ def hessian(expression: Expression, point: Mapping[str, Fraction], scheme: str =
             j = names[column]
             try:
                 if is_complex:
-                    estimate, error, h = _complex_entry(expression, f, i, j, step)
+                    estimate, error, h = _complex_entry(f, i, j, step)
                 else:
                     diagonal, mixed = STENCILS[scheme]
                     estimate, error, h = _entry(diagonal if i == j else mixed, f, i, j, step)

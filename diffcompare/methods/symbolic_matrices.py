@@ -148,8 +148,10 @@ def within_budget(compute, subject, point, rows, columns, kind: str,
     a sympy failure becomes every entry's reason, and ``details["unavailable"]``."""
     start = time.perf_counter()
     try:
-        if isinstance(subject, Expression):
-            check_exact(subject, point, limits)
+        components = ([subject] if isinstance(subject, Expression) else
+                      [subject.component(i) for i in range(len(subject.outputs))])
+        for component in components:
+            check_exact(component, point, limits)
         if not seconds:
             return compute(subject, point)
         return budget.run(lambda: compute(subject, point), seconds, memory_mib=limits.memory)
