@@ -2,9 +2,10 @@
 
     python benchmarks/jacobian_cost.py [--repeats 3]
 
-The function: n inputs, a shared trunk (their sum, then a chain of TRUNK tanh steps, the
-work that dominates a network's forward pass), and m outputs, each a cheap function of
-the trunk and one input. Forward mode (``methods.forward``) makes n passes over the whole
+The function (``report.orders.program``): n inputs, a shared trunk (their sum, then a
+chain of TRUNK tanh steps, the work that dominates a network's forward pass), and m
+outputs, each a cheap function of the trunk and one input. The report counts the same
+work in multiply-adds; this measures seconds. Forward mode (``methods.forward``) makes n passes over the whole
 function; reverse mode (``methods.autograd_jacobian``, our engine) builds the graph once
 and makes m backward passes over the trunk. Theory: forward costs about n·C, reverse
 m·C, C the cost of one pass, so forward wins when m > n (tall) and reverse when n > m
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,20 +31,17 @@ from tabulate import tabulate  # noqa: E402
 
 from diffcompare.language.vector import parse_vector  # noqa: E402
 from diffcompare.methods import autograd_jacobian, forward  # noqa: E402
+from diffcompare.report.orders import (  # noqa: E402
+    CROSSING_INPUTS,
+    CROSSING_OUTPUTS,
+    JACOBIAN_SHAPES,
+    TRUNK,
+    program,
+    sample_point,
+)
 
-TRUNK = 50  # tanh steps shared by every output
-SHAPES = {"square": (20, 20), "tall": (4, 200), "wide": (200, 4)}  # (n inputs, m outputs)
-CROSSING_INPUTS = 10
-CROSSING_OUTPUTS = (1, 2, 4, 7, 10, 15, 20, 30, 50, 80, 120)
+SHAPES = JACOBIAN_SHAPES  # (n inputs, m outputs): square, tall, wide
 CROSSING_FACTOR = 10  # the crossing must lie between n/10 and 10n outputs
-
-
-def program(n: int, m: int) -> str:
-    """x1..xn in, y1..ym out: s = Σ x_j, TRUNK steps s = tanh(s)·0.9 + 0.1, y_i = sin(s·c_i + x_k)."""
-    lines = ["s = " + " + ".join(f"x{j + 1}" for j in range(n))]
-    lines += ["s = tanh(s)*0.9 + 0.1"] * TRUNK
-    outputs = [f"sin(s*{1 + i / m:.6f} + x{i % n + 1})" for i in range(m)]
-    return "; ".join(lines) + "; " + ", ".join(outputs) + ("," if m == 1 else "")
 
 
 def best_seconds(method, vector, point, repeats: int) -> float:
@@ -58,7 +55,7 @@ def best_seconds(method, vector, point, repeats: int) -> float:
 
 def timings(n: int, m: int, repeats: int) -> tuple[float, float]:
     vector = parse_vector(program(n, m))
-    point = {name: Fraction(1, 10 + k) for k, name in enumerate(vector.variables)}
+    point = sample_point(vector)
     return (best_seconds(forward.jacobian, vector, point, repeats),
             best_seconds(autograd_jacobian.jacobian, vector, point, repeats))
 

@@ -21,32 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import mpmath  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
-from diffcompare.compare import correct_digits  # noqa: E402
 from diffcompare.language.corpus import SMOOTH  # noqa: E402
-from diffcompare.language.expression import non_analytic  # noqa: E402
 from diffcompare.language.parse import parse  # noqa: E402
 from diffcompare.language.point import parse_point  # noqa: E402
-from diffcompare.methods import (  # noqa: E402
-    autograd,
-    difference_matrices,
-    finite_difference,
-    forward,
-    symbolic,
-    symbolic_matrices,
-)
+from diffcompare.methods import symbolic, symbolic_matrices  # noqa: E402
+from diffcompare.report import orders  # noqa: E402
 
-# Each row: a family of methods, its first-order method and its second-order one.
-FAMILIES = [
-    ("reverse mode / forward-over-reverse", "autograd", "forward_over_reverse"),
-    ("forward mode", "forward", "forward_over_reverse"),
-    ("central / 3-point second difference", "central", "3-point"),
-    ("5-point", "five_point", "5-point"),
-    ("Richardson", "richardson", "richardson"),
-    ("complex step / then Richardson", "complex_step", "complex_step"),
-]
 # The median digits each second-order method must reach: AD keeps full precision; the
 # 3-point stencil about half of 16 (ε^(1/2) ≈ 1.5e-8), the 5-point one two thirds.
 TARGETS_ORDER_2 = {
@@ -62,49 +44,18 @@ LOSS_FD = 2.0
 LOSS_AD = 0.5
 
 
-def _digits(estimate, exact_text: str) -> float | None:
-    with mpmath.workdps(50):
-        exact = mpmath.mpf(exact_text)
-        if exact == 0:
-            return None
-        if estimate is None:
-            return 0.0
-        return correct_digits(abs(mpmath.mpf(estimate) - exact) / abs(exact))
-
-
 def measure() -> dict[tuple[str, int], list[float]]:
     """(method, order) -> the correct digits of every non-zero entry on the corpus."""
-    digits: dict[tuple[str, int], list[float]] = {}
+    parts = []
     for index, case in enumerate(SMOOTH, 1):
         progress(f"{index}/{len(SMOOTH)} {case.name}")
         expression = parse(case.expression)
         point = parse_point(case.at, expression)
-        analytic = not non_analytic(expression)
-        reference = symbolic.differentiate(expression, point)
-        first = {"autograd": autograd.differentiate(expression, point),
-                 "forward": forward.differentiate(expression, point)}
-        for scheme in ("central", "five_point", "richardson", "complex_step"):
-            if scheme != "complex_step" or analytic:
-                first[scheme] = finite_difference.differentiate(expression, point, scheme)
-        for name, result in first.items():
-            for variable in expression.variables:
-                found = _digits(result.gradient[variable], reference.exact[variable])
-                if found is not None:
-                    digits.setdefault((name, 1), []).append(found)
-        exact = symbolic_matrices.hessian(expression, point).exact
-        second = {"forward_over_reverse": forward.hessian(expression, point)}
-        for scheme in difference_matrices.SCHEME_NAMES:
-            if scheme != "complex_step" or analytic:
-                second[scheme] = difference_matrices.hessian(expression, point, scheme)
-        n = len(expression.variables)
-        for name, result in second.items():
-            for i in range(n):
-                for j in range(i, n):
-                    found = _digits(result.entries[i][j], exact[(i, j)])
-                    if found is not None:
-                        digits.setdefault((name, 2), []).append(found)
+        parts.append(orders.case_digits(
+            expression, point, symbolic.differentiate(expression, point).exact,
+            symbolic_matrices.hessian(expression, point).exact))
     progress("")
-    return digits
+    return orders.merge(parts)
 
 
 def progress(text: str) -> None:
@@ -116,7 +67,7 @@ def progress(text: str) -> None:
 
 def table(digits) -> tuple[str, bool]:
     lines, all_met = [], True
-    for family, order_1, order_2 in FAMILIES:
+    for family, order_1, order_2 in orders.FAMILIES:
         first, second = digits[(order_1, 1)], digits[(order_2, 2)]
         median_1, median_2 = statistics.median(first), statistics.median(second)
         target = TARGETS_ORDER_2[order_2]
