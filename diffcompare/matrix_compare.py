@@ -14,7 +14,7 @@ with the method's tolerance (``TOLERANCES``). The verdict is data (``MatrixVerdi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
@@ -127,7 +127,14 @@ def compare_jacobian(expression: str | VectorExpression, at: str | Mapping | Non
         "jacobian", timeout, limits)
     methods = (forward.jacobian(vector, point), autograd_jacobian.jacobian(vector, point),
                difference_matrices.jacobian(vector, point))
-    return _compare("jacobian", vector, point, chosen, reference, methods, ())
+    comparison = _compare("jacobian", vector, point, chosen, reference, methods, ())
+    kinked = _jacobian_kinks(vector, point)
+    if not kinked:
+        return comparison
+    errors = judge_kinks(comparison, kinked)
+    sources = tuple(sorted({s for kink in kinked.values() for s in kink.sources}))
+    verdict = judge(reference, methods, errors, comparison.entries, sources, kink_status="kink")
+    return replace(comparison, errors=errors, verdict=verdict)
 
 
 def compare_hessian(expression: str | Expression, at: str | Mapping | None = None, *,
@@ -196,6 +203,39 @@ def _kinks(expression: Expression, point, timeout, limits) -> tuple[str, ...]:
     return tuple(sorted({source for kink in found for source in kink.sources}))
 
 
+def _jacobian_kinks(vector: VectorExpression, point) -> dict[Entry, kinks.Kink]:
+    """Entry (i, j) -> the kink of output i along variable j (abs or relu at 0, one-sided
+    derivatives that differ), found by ``kinks.find`` as at first order."""
+    found = {}
+    for i in range(len(vector.outputs)):
+        component = vector.component(i)
+        if not any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
+                   for node in component.nodes):
+            continue
+        try:
+            output_kinks = kinks.find(component, point)
+        except Exception:  # noqa: BLE001 - sympy failed: no kink known, judged as elsewhere
+            continue
+        for kink in output_kinks:
+            if kink.differs:
+                found[(i, vector.variables.index(kink.variable))] = kink
+    return found
+
+
+def judge_kinks(comparison: MatrixComparison,
+                kinked: Mapping[Entry, kinks.Kink]) -> dict[str, dict[Entry, Error]]:
+    """The errors with each kink's entry judged by the interval between the one-sided
+    derivatives, as ``compare.judge_kinks`` does at first order."""
+    judged = {method: dict(by_entry) for method, by_entry in comparison.errors.items()}
+    for (i, j), kink in kinked.items():
+        scale = abs(comparison.reference.values[i] or 0.0)
+        for result in comparison.methods:
+            error = judged[result.method][(i, j)]
+            within = kink.contains(result.entries[i][j], error.tolerance, scale)
+            judged[result.method][(i, j)] = replace(error, within=within, kink=True)
+    return judged
+
+
 def _compare(kind, subject, point, chosen, reference, methods, kinked) -> MatrixComparison:
     errors = {result.method: {entry: measure(result, reference, entry)
                               for entry in _all_entries(reference)}
@@ -248,15 +288,19 @@ def _defined(reference: SymbolicMatrix) -> bool:
 
 
 def judge(reference: SymbolicMatrix, methods, errors: Mapping[str, Mapping[Entry, Error]],
-          entries, kinked: tuple[str, ...] = ()) -> MatrixVerdict:
+          entries, kinked: tuple[str, ...] = (), kink_status: str = "undefined") -> MatrixVerdict:
     """Every checked entry of every method within its tolerance: "agree"; any outside:
-    "disagree"; a kink of f' here, or entries with no exact value: "undefined"."""
+    "disagree"; entries with no exact value: "undefined". At a kink (``kinked`` names the
+    nodes): ``kink_status``, "kink" for a Jacobian whose kinked entries lie between the
+    one-sided derivatives, "undefined" for a Hessian, which does not exist there."""
     failures, worst = [], {}
     for result in methods:
         for entry in entries:
             error = errors[result.method][entry]
             if error.within is None:
                 continue
+            if error.kink and error.within:
+                continue  # between the one-sided derivatives: the method's convention
             scaled = error.scaled if error.scaled is not None else float("inf")
             previous = worst.get(result.method, (0.0, error.tolerance))[0]
             worst[result.method] = (max(previous, scaled), error.tolerance)
@@ -271,8 +315,10 @@ def judge(reference: SymbolicMatrix, methods, errors: Mapping[str, Mapping[Entry
                             if v is None)
         undefined = {entry: f"{missing} has no value here, so the function has no derivative"
                      for entry in entries}
-    if kinked:
-        status = "undefined"
+    if failures and kink_status == "kink":
+        status = "disagree"
+    elif kinked:
+        status = kink_status
     elif failures:
         status = "disagree"
     elif undefined:

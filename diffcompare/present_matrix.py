@@ -122,8 +122,10 @@ def _notes(comparison: MatrixComparison) -> list[str]:
                      ", ".join(entry_label(comparison, e) for e in entries))
             notes.append(f"{title(result.method)}, {which}: {reason}")
     for source in comparison.verdict.kinks:
-        notes.append(f"{source} is at its kink here: f' jumps, so the Hessian does not exist; "
-                     "each method reports its own convention")
+        what = ("f' jumps, so the Hessian does not exist" if comparison.kind == "hessian"
+                else "the one-sided derivatives differ")
+        notes.append(f"{source} is at its kink here: {what}; each method reports its own "
+                     "convention")
     return notes
 
 
@@ -151,6 +153,11 @@ def _count(number: int | None, noun: str) -> str:
 
 def verdict_text(comparison: MatrixComparison) -> str:
     verdict = comparison.verdict
+    if verdict.kinks and verdict.status == "kink":
+        kinked = [entry_label(comparison, e) for e, by_method in _kinked(comparison)]
+        return (f"KINK: {', '.join(verdict.kinks)} at 0 here, so {', '.join(kinked)} "
+                "does not exist: every method reports a value between the one-sided "
+                "derivatives, and the other entries agree")
     if verdict.kinks:
         return (f"UNDEFINED: {', '.join(verdict.kinks)} at its kink here, so the "
                 f"{comparison.kind.capitalize()} does not exist")
@@ -170,6 +177,13 @@ def verdict_text(comparison: MatrixComparison) -> str:
     if not verdict.worst:
         return f"AGREE: the {comparison.kind.capitalize()} has no entries (no variables)"
     return f"AGREE: {parts} of the exact values"
+
+
+def _kinked(comparison: MatrixComparison) -> list:
+    """The entries judged at a kink, with their errors by method."""
+    first = comparison.methods[0].method
+    return [(entry, {m: errors[entry] for m, errors in comparison.errors.items()})
+            for entry in comparison.entries if comparison.errors[first][entry].kink]
 
 
 def _failure(comparison: MatrixComparison, failure: Failure) -> str:

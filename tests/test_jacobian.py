@@ -120,3 +120,11 @@ def test_cli_program_ending_in_a_tuple_json():
 def test_cli_list_refuses_engine_in_one_line():
     done = run_cli("[x, y]", "--at", "x=1,y=1", "--engine", "x.py:Value")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+def test_jacobian_at_a_kink_is_a_kink_not_a_disagreement():
+    # abs'(0): sympy says 0, the engines 0, central differences 0; the one-sided
+    # derivatives are -1 and 1; relu(y)·x at x = 0 is smooth (0) along both
+    result = compare_jacobian("[abs(x), relu(y)*x]", at="x=0,y=0")
+    assert result.verdict.status == "kink" and result.verdict.kinks == ("abs(x)",)
+    assert result.errors["forward"][(0, 0)].kink
