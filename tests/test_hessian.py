@@ -208,3 +208,34 @@ def test_cli_order_2_sweep_prints_the_v_curve():
 def test_cli_order_2_refuses_a_list_in_one_line():
     done = run_cli("[x, y]", "--order", "2", "--at", "x=1,y=1")
     assert done.returncode == 2 and "tensor" in done.stderr and done.stderr.count("\n") == 1
+
+
+# ---- property: random trees ----
+
+from hypothesis import given, settings  # noqa: E402
+from test_compare import COORDINATES, EXPRESSIONS  # noqa: E402
+
+# sympy differentiates each tree twice: fewer examples than the first-order property.
+HESSIAN_EXAMPLES = 20
+
+
+@settings(max_examples=HESSIAN_EXAMPLES)
+@given(EXPRESSIONS, COORDINATES, COORDINATES)
+def test_hessian_property_random_trees_forward_over_reverse_matches_sympy(text, x, y):
+    expression = parse(text)
+    point = {name: Fraction(repr(v)) for name, v in (("x", x), ("y", y))
+             if name in expression.variables}
+    exact = symbolic_matrices.hessian(expression, point)
+    ours = forward.hessian(expression, point)
+    three_point = difference_matrices.hessian(expression, point, "3-point")
+    n = len(expression.variables)
+    for i in range(n):
+        for j in range(n):
+            if (i, j) not in exact.exact:
+                continue
+            reference = float(exact.exact[(i, j)])
+            scale = max(abs(reference), abs(exact.values[0] or 0.0), 1.0)
+            assert abs(ours.entries[i][j] - reference) <= 1e-10 * scale
+            assert abs(three_point.entries[i][j] - reference) <= 1e-4 * scale
+            assert ours.entries[i][j] == ours.entries[j][i] or abs(
+                ours.entries[i][j] - ours.entries[j][i]) <= 1e-12 * scale
