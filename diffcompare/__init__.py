@@ -11,7 +11,8 @@ from diffcompare.engine import Value
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression
 from diffcompare.language.parse import parse
+from diffcompare.matrix_compare import compare_hessian, compare_jacobian
 
 __all__ = ["Comparison", "Expression", "InputError", "Value", "check_engine", "compare",
-           "parse"]
+           "compare_hessian", "compare_jacobian", "parse"]
 __version__ = "0.1.0"

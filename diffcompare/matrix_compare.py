@@ -113,6 +113,10 @@ def compare_jacobian(expression: str | VectorExpression, at: str | Mapping | Non
                      limits: Limits | None = None) -> MatrixComparison:
     """The Jacobian of a list of expressions (or a program ending in a tuple), four ways.
 
+    ``at`` as for ``compare`` (text, a mapping, or None to have a point chosen);
+    ``timeout`` is sympy's budget in seconds. The result's matrices are m × n (outputs by
+    variables). Raises ``InputError`` for bad input or a point that does not fit.
+
     >>> result = compare_jacobian("[x*y, sin(x)*z]", at="x=1,y=2,z=3")
     >>> result.reference.entries[0], result.agree
     ((2.0, 1.0, 0.0), True)
@@ -141,7 +145,9 @@ def compare_hessian(expression: str | Expression, at: str | Mapping | None = Non
                     timeout: float | None = DEFAULT_TIMEOUT,
                     limits: Limits | None = None) -> MatrixComparison:
     """The Hessian of one expression, six ways: symbolic, forward-over-reverse, and four
-    finite-difference schemes.
+    finite-difference schemes. The matrices are n × n; ``entries`` of the comparison is
+    the upper triangle. Raises ``InputError`` for bad input, or when the second
+    differences' work (nodes × n²) is beyond ``limits.work``.
 
     >>> result = compare_hessian("(1 - x)**2 + 100*(y - x**2)**2", at="x=1,y=1")
     >>> result.reference.entries, result.agree
