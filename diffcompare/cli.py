@@ -1,6 +1,6 @@
 """The command line: a thin layer over the library.
 
-    diffcompare EXPRESSION [--at x=1,y=2] [--fd SCHEME] [--step H] [--sweep]
+    diffcompare EXPRESSION [--at x=1,y=2] [--order 2] [--fd SCHEME] [--step H] [--sweep]
                 [--graph FILE.svg] [--engine FILE.py:Value]
                 [--timeout SECONDS] [--simplify] [--limit NAME=N,...]
                 [--json | --format FMT]

@@ -219,6 +219,9 @@ def document(comparison: MatrixComparison) -> dict[str, Any]:
                 "relative_errors": [[comparison.errors[result.method][(i, j)].relative
                                      for j in range(len(reference.columns))]
                                     for i in range(len(reference.rows))],
+                "error_estimates": [[result.error_estimates.get((i, j))
+                                     for j in range(len(reference.columns))]
+                                    for i in range(len(reference.rows))],
                 "passes": result.details.get("passes"),
                 "evaluations": result.cost.evaluations, "seconds": result.cost.seconds,
             }

@@ -217,6 +217,13 @@ from test_compare import COORDINATES, EXPRESSIONS  # noqa: E402
 
 # sympy differentiates each tree twice: fewer examples than the first-order property.
 HESSIAN_EXAMPLES = 20
+# Bounds relative to max(|H_ij|, |f|, 1): AD does the exact float operations (a few ulps
+# per operation, times the tree's condition); the 3-point stencil is good to about √ε
+# times the size of f's fourth derivatives; forward-over-reverse's H_ij and H_ji are
+# summed in different orders.
+AD_BOUND = 1e-10
+THREE_POINT_BOUND = 1e-4
+SYMMETRY_BOUND = 1e-12
 
 
 @settings(max_examples=HESSIAN_EXAMPLES)
@@ -235,7 +242,6 @@ def test_hessian_property_random_trees_forward_over_reverse_matches_sympy(text, 
                 continue
             reference = float(exact.exact[(i, j)])
             scale = max(abs(reference), abs(exact.values[0] or 0.0), 1.0)
-            assert abs(ours.entries[i][j] - reference) <= 1e-10 * scale
-            assert abs(three_point.entries[i][j] - reference) <= 1e-4 * scale
-            assert ours.entries[i][j] == ours.entries[j][i] or abs(
-                ours.entries[i][j] - ours.entries[j][i]) <= 1e-12 * scale
+            assert abs(ours.entries[i][j] - reference) <= AD_BOUND * scale
+            assert abs(three_point.entries[i][j] - reference) <= THREE_POINT_BOUND * scale
+            assert abs(ours.entries[i][j] - ours.entries[j][i]) <= SYMMETRY_BOUND * scale
