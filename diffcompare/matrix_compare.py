@@ -266,9 +266,11 @@ def tolerance_for(method: str) -> float:
     return TOLERANCES[method]
 
 
-def measure(result: MatrixDerivatives, reference: SymbolicMatrix, entry: Entry) -> Error:
-    """The error of one entry against the exact value, scaled by max(|exact|, |f|)."""
-    tolerance = tolerance_for(result.method)
+def measure(result: MatrixDerivatives, reference: SymbolicMatrix, entry: Entry,
+            tolerance: float | None = None) -> Error:
+    """The error of one entry against the exact value, scaled by max(|exact|, |f|);
+    ``tolerance`` by default the method's (``TOLERANCES``)."""
+    tolerance = tolerance_for(result.method) if tolerance is None else tolerance
     exact_text = reference.exact.get(entry)
     if exact_text is None or result.details.get("unsupported") or not _defined(reference):
         return Error(None, None, None, tolerance, None)
