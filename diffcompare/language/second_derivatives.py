@@ -8,6 +8,7 @@ derivatives on floats; this table holds the second, row for row:
 
 - unary rows:  ``second(x, out) -> d² out / dx²``
 - binary rows: ``second(x, y, out) -> (∂²/∂x², ∂²/∂x∂y, ∂²/∂y²)``
+- rows of arity k: the upper triangle of the k × k matrix, row by row (``symmetric``)
 
 A primitive without a row fails loudly and by name (``second_derivative``), and
 ``tests/test_second_derivatives.py`` checks every row of ``PRIMITIVES`` against
@@ -26,6 +27,10 @@ import math
 from typing import Callable
 
 from diffcompare.language.primitives import Primitive, _power, _sigmoid_derivative, _tanh_derivative
+
+# erf''(x) = -2x·(2/√π)·exp(-x²), from erf'(x) = 2/√π·exp(-x²) (Abramowitz & Stegun 7.1.19).
+_TWO_OVER_ROOT_PI = 2.0 / math.sqrt(math.pi)
+_LINEAR_BINARY = (0.0, 0.0, 0.0)  # max, min, comparisons: piecewise linear or constant
 
 
 def _power_second(x: float, y: float, out: float) -> tuple[float, float, float]:
@@ -71,6 +76,26 @@ def _log_second(x: float, out: float) -> float:
     return -1.0 / (x * x)
 
 
+def _atan2_second(y: float, x: float, out: float) -> tuple[float, float, float]:
+    # atan2(y, x): ∂/∂y = x/r², ∂/∂x = -y/r², so ∂²/∂y² = -2xy/r⁴, ∂²/∂y∂x = (y² - x²)/r⁴,
+    # ∂²/∂x² = 2xy/r⁴ (r² = x² + y²; each factor divided by r on its own, as the first
+    # derivative's row does, so that r⁴ never overflows)
+    r = math.hypot(x, y)
+    cos, sin = x / r, y / r
+    return -2.0 * cos * sin / r / r, (sin - cos) * (sin + cos) / r / r, 2.0 * cos * sin / r / r
+
+
+def _unit_root_second(x: float) -> float:
+    """x/(1 - x²)^(3/2), asin'' (and minus acos''); infinite at ±1."""
+    rest = (1.0 - x) * (1.0 + x)
+    return x / (rest * math.sqrt(rest)) if rest > 0.0 else math.inf
+
+
+def _cbrt_second(x: float, out: float) -> float:
+    # cbrt'' = -2/(9·x^(5/3)) = -2/(9·out⁵); not defined at 0 (infinite, of either sign)
+    return -2.0 / (9.0 * out**5) if out != 0.0 else math.nan
+
+
 SECOND_DERIVATIVES: dict[str, Callable] = {
     "add": lambda x, y, out: (0.0, 0.0, 0.0),
     "sub": lambda x, y, out: (0.0, 0.0, 0.0),
@@ -89,6 +114,28 @@ SECOND_DERIVATIVES: dict[str, Callable] = {
     "sigmoid": _sigmoid_second,
     "relu": lambda x, out: 0.0,
     "abs": lambda x, out: 0.0,
+    # rows of the reshaped primitive table (ignored where a table lacks them)
+    "max": lambda x, y, out: _LINEAR_BINARY,
+    "min": lambda x, y, out: _LINEAR_BINARY,
+    "lt": lambda x, y, out: _LINEAR_BINARY,
+    "le": lambda x, y, out: _LINEAR_BINARY,
+    "gt": lambda x, y, out: _LINEAR_BINARY,
+    "ge": lambda x, y, out: _LINEAR_BINARY,
+    "atan2": _atan2_second,
+    "sign": lambda x, out: 0.0,
+    "log1p": lambda x, out: -1.0 / ((1.0 + x) * (1.0 + x)),
+    "expm1": lambda x, out: math.exp(x),
+    # softplus' = σ, softplus'' = σ' (the table's accurate σ', which ignores ``out``)
+    "softplus": lambda x, out: _sigmoid_derivative(x, out),
+    "asin": lambda x, out: _unit_root_second(x),
+    "acos": lambda x, out: -_unit_root_second(x),
+    "atan": lambda x, out: -2.0 * x / ((1.0 + x * x) * (1.0 + x * x)),
+    "sinh": lambda x, out: out,
+    "cosh": lambda x, out: out,
+    "erf": lambda x, out: -2.0 * x * _TWO_OVER_ROOT_PI * math.exp(-x * x),
+    "cbrt": _cbrt_second,
+    # where(condition, a, b): linear in a and b, a step in the condition
+    "where": lambda condition, a, b, out: (0.0,) * 6,
 }
 
 
@@ -103,3 +150,19 @@ def second_derivative(primitive: Primitive) -> Callable:
         raise MissingRule(f"no second derivative for the primitive {primitive.name!r}: add "
                           "its row to language.second_derivatives.SECOND_DERIVATIVES")
     return rule
+
+
+def symmetric(rule_output, arity: int) -> tuple[tuple[float, ...], ...]:
+    """A row's output as the full arity × arity matrix of second partials.
+
+    >>> symmetric((1.0, 2.0, 3.0), 2)
+    ((1.0, 2.0), (2.0, 3.0))
+    """
+    if arity == 1:
+        return ((rule_output,),)
+    matrix = [[0.0] * arity for _ in range(arity)]
+    upper = iter(rule_output)
+    for i in range(arity):
+        for j in range(i, arity):
+            matrix[i][j] = matrix[j][i] = next(upper)
+    return tuple(tuple(row) for row in matrix)

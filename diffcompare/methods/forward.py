@@ -29,7 +29,7 @@ from typing import Mapping
 
 from diffcompare.language.expression import Call, Expression, Var
 from diffcompare.language.faults import ARITHMETIC_ERRORS, call, describe
-from diffcompare.language.second_derivatives import MissingRule, second_derivative
+from diffcompare.language.second_derivatives import MissingRule, second_derivative, symmetric
 from diffcompare.methods.matrices import MatrixDerivatives, by_passes
 from diffcompare.methods.results import Cost, Derivatives
 
@@ -186,12 +186,11 @@ def hessian_vector_product(expression: Expression, floats: Mapping[str, float],
             if not active[key]:
                 tangent[key] = 0.0
                 continue
+            arity = node.primitive.arity
             d1 = node.primitive.derivative(*args, out)
-            d2 = second_derivative(node.primitive)(*args, out)
-            if node.primitive.arity == 1:
-                d1, d2 = (d1,), ((d2,),)
-            else:
-                d2 = ((d2[0], d2[1]), (d2[1], d2[2]))
+            d2 = symmetric(second_derivative(node.primitive)(*args, out), arity)
+            if arity == 1:
+                d1 = (d1,)
             first[key], second[key] = d1, d2
             tangent[key] = sum(d1[k] * tangent[id(a)] for k, a in enumerate(node.args)
                                if active[id(a)] and tangent[id(a)])
