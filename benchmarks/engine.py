@@ -397,6 +397,7 @@ def operations(workload: str, size: int) -> int:
     if workload == "wide":
         return 2 * size - 1
     from diffcompare import nn
+    from diffcompare.draw import topological_order
 
     model = nn.MLP(3, MLP_SIZES, rng=random.Random(SEED))
     loss = nn.squared_error([model(x) for x in XS], YS)

@@ -3,6 +3,7 @@
     diffcompare EXPRESSION [--at x=1,y=2] [--order 2] [--fd SCHEME] [--step H] [--sweep]
                 [--graph FILE.svg] [--engine FILE.py:Value]
                 [--timeout SECONDS] [--simplify] [--limit NAME=N,...]
+                [--rtol R] [--atol A]
                 [--json | --format FMT]
     diffcompare COMMAND ...      (see SUBCOMMANDS)
 
@@ -30,7 +31,9 @@ from diffcompare.options import (
     EXIT_INTERNAL,
     EXIT_UNDEFINED,
     TABLE_FORMATS,
+    json_text,
     number_option,
+    read_text_argument,
 )
 
 # Subcommands: name -> module with ``configure(parser)`` and ``run(args) -> int``.
@@ -39,6 +42,7 @@ SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["check"] = "diffcompare.check.command"
 SUBCOMMANDS["report"] = "diffcompare.report.command"  # HTML/Markdown comparison reports
 SUBCOMMANDS["train"] = "diffcompare.train"
+SUBCOMMANDS["grade"] = "diffcompare.grade.command"  # a verdict per student answer
 
 EXAMPLES = """\
 examples:
@@ -49,6 +53,7 @@ examples:
   diffcompare "exp(x)/sqrt(sin(x)**3 + cos(x)**3)" --at x=1.5 --fd complex_step
   diffcompare "sin(x)*exp(x)" --at x=1.3 --sweep
   diffcompare "abs(x - 1)" --at x=1
+  diffcompare "x*exp(-x)" --at x=0.1 --rtol 1e-6 --atol 1e-12
   diffcompare "x*tanh(x) + x" --at x=0.5 --engine path/to/engine.py:Value
   diffcompare "[x*y, sin(x)*z]" --at x=1,y=2,z=3          # the Jacobian
   diffcompare "(1 - x)**2 + 100*(y - x**2)**2" --order 2 --at x=1,y=1   # the Hessian
@@ -59,7 +64,7 @@ exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a 
 LIMITS_HELP = ("raise a limit, e.g. depth=500,nodes=100000; limits (defaults): "
                "length (100000 characters), nodes (20000), depth (200), digits (1000 per "
                "number), exponent (10000), exact_digits (100000), memory (2048 MiB for sympy), "
-               "work (10000000 nodes x variables)")
+               "work (20000000 nodes x variables)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,8 +85,11 @@ def comparison_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES + _subcommand_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("expression", help="an expression or a small program, e.g. "
-                        "\"x**2*sin(y)\" or \"c = a*b; c + a\"")
+    parser.add_argument("expression", nargs="?", help="an expression or a small program, e.g. "
+                        "\"x**2*sin(y)\" or \"c = a*b; c + a\"; - reads it from standard "
+                        "input, @FILE from a file")
+    parser.add_argument("-V", "--version", action="store_true",
+                        help="print the version and exit")
     parser.add_argument("--at", metavar="POINT", action="append",
                         help="the point, e.g. x=1,y=2 or --at x=1 --at y=2 (default: a "
                              "point chosen for you where everything is finite)")
@@ -120,10 +128,28 @@ def comparison_parser() -> argparse.ArgumentParser:
                         help="show the symbolic formulas simplified (slower)")
     parser.add_argument("--limit", action="append", default=[], metavar="NAME=N",
                         help=LIMITS_HELP)
+    parser.add_argument("--claim", action="append", default=[], metavar="[VAR:]DERIVATIVE",
+                        help="a claimed derivative, judged as one more column, e.g. --claim "
+                             "\"6*x - 4\"; with several variables one per variable, e.g. "
+                             "--claim \"x: 2*x*sin(y)\" --claim \"y: x**2*cos(y)\"")
+    parser.add_argument("--print-completion", choices=COMPLETION_SHELLS, metavar="SHELL",
+                        help="print a shell completion script (" + ", ".join(COMPLETION_SHELLS)
+                             + "; needs the 'completion' extra), e.g. diffcompare "
+                             "--print-completion bash > ~/.local/share/bash-completion/"
+                             "completions/diffcompare")
+    parser.add_argument("--rtol", type=_tolerance, metavar="R",
+                        help="hold every method to |estimate - exact| <= atol + rtol·|exact| "
+                             "instead of its own error bound, e.g. 1e-6")
+    parser.add_argument("--atol", type=_tolerance, metavar="A",
+                        help="the absolute part of that test (default 0 when --rtol is given)")
     return parser
 
 
+COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
+
+
 _step = number_option("a positive step", "1e-3")
+_tolerance = number_option("a tolerance (a number >= 0)", "1e-6", zero_allowed=True)
 _seconds = number_option("a number of seconds", "5, 0.5, or 0 for no budget", zero_allowed=True)
 
 
@@ -147,7 +173,16 @@ def run_comparison(argv: Sequence[str]) -> int:
     from diffcompare.methods import finite_difference
     from diffcompare.methods.symbolic import DEFAULT_TIMEOUT
 
-    args = comparison_parser().parse_args(_expression_last(argv))
+    parser = comparison_parser()
+    args = parser.parse_args(_expression_last(argv))
+    if args.print_completion:
+        sys.stdout.write(_completion(parser, args.print_completion))
+        return EXIT_AGREE
+    if args.version:
+        return _print_version()
+    if args.expression is None:
+        parser.error("the following arguments are required: expression")
+    args.expression = read_text_argument(args.expression)
     from diffcompare import matrix_command
 
     if matrix_command.wanted(args):
@@ -158,10 +193,11 @@ def run_comparison(argv: Sequence[str]) -> int:
     expression = parse(args.expression, limits)
     finite_difference.check_analytic(expression, finite_difference.SCHEMES[args.fd])
     methods = {**METHODS, finite_difference.METHOD: finite_difference.method(args.fd, args.step),
-               **_engine_methods(args.engine)}
+               **_engine_methods(args.engine), **_claim_methods(args.claim, expression, limits)}
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     comparison = compare(expression, at=joined_point(args.at), methods=methods,
-                         timeout=timeout, simplify=args.simplify, limits=limits)
+                         timeout=timeout, simplify=args.simplify, limits=limits,
+                         rtol=args.rtol, atol=args.atol)
     kinked = {kink.variable for kink in comparison.kinks if kink.differs}
     sweeps = [finite_difference.sweep(expression, comparison.point, name,
                                       comparison.reference.exact[name])
@@ -169,15 +205,20 @@ def run_comparison(argv: Sequence[str]) -> int:
               if args.sweep and name in comparison.reference.exact and name not in kinked]
     written = []
     if args.graph is not None:
-        from diffcompare.pictures import write_expression_svg
+        from diffcompare.pictures import write_expression_svg, write_graph_svg
 
-        why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
+        built = next((result.details for result in comparison.methods
+                      if "graph" in result.details), None)
+        if built is not None:  # the graph autograd built for the comparison, not a second one
+            why_not = write_graph_svg(built["graph"], built["labels"], args.graph)
+        else:
+            why_not = write_expression_svg(comparison.expression, comparison.point, args.graph)
         if why_not:
             _fail(f"no graph written: {why_not}")
         else:
             written.append(f"graph written to {args.graph} (open it in a browser)")
     if args.json:
-        text = present.to_json(comparison, sweeps)
+        text = json_text(present.document(comparison, sweeps))
     else:
         text = present.report(comparison, tablefmt=args.format, sweeps=sweeps, written=written)
     sys.stdout.write(text + "\n")
@@ -186,6 +227,31 @@ def run_comparison(argv: Sequence[str]) -> int:
         sys.stderr.write(f"hint: `diffcompare check {args.engine}` looks for the bug\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
+
+
+def _claim_methods(claims: Sequence[str], expression, limits) -> dict:
+    """The claimed derivatives (--claim) as one more method, "claim"."""
+    if not claims:
+        return {}
+    from diffcompare.methods.claim import METHOD, claimed_method, parse_claims
+
+    return {METHOD: claimed_method(parse_claims(claims, expression, limits))}
+
+
+def _completion(parser: argparse.ArgumentParser, shell: str) -> str:
+    try:
+        import shtab
+    except ImportError:
+        raise InputError("shell completion needs shtab; install the extra: pip install "
+                         "'diffcompare[completion]'") from None
+    return shtab.complete(parser, shell=shell)
+
+
+def _print_version() -> int:
+    from diffcompare import __version__
+
+    sys.stdout.write(f"diffcompare {__version__}\n")
+    return EXIT_AGREE
 
 
 def _engine_methods(engine: str | None) -> dict:
@@ -204,7 +270,8 @@ def _expression_last(argv: Sequence[str]) -> list[str]:
     """An expression may start with a minus ("-x**2"), which argparse would take for an
     option: such a first argument moves behind "--", after the options."""
     argv = list(argv)
-    if argv and argv[0].startswith("-") and not argv[0].startswith("--") and argv[0] != "-h":
+    if argv and argv[0].startswith("-") and not argv[0].startswith("--") \
+            and argv[0] not in ("-h", "-V", "-"):
         return [*argv[1:], "--", argv[0]]
     return argv
 
@@ -261,11 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return run_subcommand(argv[0], argv[1:])
-    if argv and argv[0] == "--version":
-        from diffcompare import __version__
-
-        sys.stdout.write(f"diffcompare {__version__}\n")
-        return EXIT_AGREE
+    if argv and argv[0] in ("--version", "-V"):
+        return _print_version()
     _refuse_mistyped_command(argv)
     return run_comparison(argv)
 

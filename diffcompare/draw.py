@@ -100,7 +100,7 @@ def _layout(order: list) -> list[list]:
     rows: list[list] = [[] for _ in range(max(column.values()) + 1)]
     for node in order:
         rows[column[id(node)]].append(node)
-    position = {}  # a node's place in its column, from 0 (top) to 1 (bottom)
+    position: dict[int, float] = {}  # a node's place in its column, from 0 (top) to 1 (bottom)
     for nodes in rows:
         _place(nodes, position)
     for _ in range(_SWEEPS):
@@ -162,3 +162,76 @@ def topological_order(root) -> list:
                 stack.append(child)
     order.reverse()
     return order
+
+
+def notebook_svg(root) -> str | None:
+    """What a notebook shows for ``root``: the SVG picture, or None (the text repr then
+    shows) for a graph of more than ``MAX_NODES`` nodes, which no one could read.
+
+    >>> from diffcompare import Value
+    >>> x = Value(1.0)
+    >>> for _ in range(MAX_NODES):
+    ...     x = x + 1
+    >>> notebook_svg(x) is None
+    True
+    """
+    if len(topological_order(root)) > MAX_NODES:
+        return None
+    return svg(root)
+
+
+class Drawing:
+    """A graph's picture that a notebook displays: the lecture's ``draw_dot(root)``.
+
+    Jupyter shows it as SVG (``_repr_svg_``), drawn by ``svg`` with no program outside
+    Python; ``to_dot()`` gives Graphviz source for those who have Graphviz. The picture is
+    of the graph as it is when displayed, so a ``backward()`` after ``draw_dot`` shows.
+    """
+
+    def __init__(self, root):
+        self.root = root
+
+    def _repr_svg_(self) -> str | None:
+        return notebook_svg(self.root)
+
+    def __repr__(self) -> str:
+        return f"<Drawing of {len(topological_order(self.root))} nodes>"
+
+    def to_dot(self) -> str:
+        """Graphviz source, as the lecture's ``draw_dot``: one record per value (label,
+        data, grad) and one small node per operation, left to right.
+
+        >>> from diffcompare import Value
+        >>> a = Value(2.0, label="a"); b = (a * a).tanh()
+        >>> print(draw_dot(b).to_dot().splitlines()[1])
+          rankdir=LR;
+        """
+        lines = ["digraph {", "  rankdir=LR;"]
+        number = {id(node): f"n{i}" for i, node in enumerate(topological_order(self.root))}
+        for node in topological_order(self.root):
+            name = number[id(node)]
+            text = f"{node.label} | data {node.data:.4f} | grad {node.grad:.4f}"
+            lines.append(f'  {name} [shape=record, label="{{ {_dot_escape(text)} }}"];')
+            if node._op:
+                lines.append(f'  {name}_op [label="{_dot_escape(node._op)}"];')
+                lines.append(f"  {name}_op -> {name};")
+            for child in node._prev:
+                lines.append(f"  {number[id(child)]} -> {name}_op;" if node._op
+                             else f"  {number[id(child)]} -> {name};")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def draw_dot(root) -> Drawing:
+    """The lecture's ``draw_dot(root)``: a displayable picture of the graph under ``root``
+    (any micrograd-style node: ``_prev``, ``_op``, ``label``, ``data``, ``grad``).
+
+    >>> from diffcompare import Value
+    >>> draw_dot(Value(1.0, label="x") * 2)
+    <Drawing of 2 nodes>
+    """
+    return Drawing(root)
+
+
+def _dot_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in '"{}|<>\\' else ch for ch in str(text))

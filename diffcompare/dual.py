@@ -128,7 +128,7 @@ def apply(primitive: Primitive, *args):
     out = evaluate_primitive(primitive, *data)
     if not any(duals):
         return out
-    partials = primitive.derivative(*data, out)
+    partials = primitive.need("derivative", "dual numbers")(*data, out)
     if primitive.arity == 1:
         partials = (partials,)
     tangent = 0.0

@@ -4,7 +4,9 @@
 ``+ - * / **`` with their reversed forms and unary minus, ``.exp()``, ``.log()``,
 ``.sqrt()``, ``.tanh()``, ``.sigmoid()``, ``.relu()``, ``.sin()``, ``.cos()``, ``.tan()``,
 ``.abs()``, ``._prev``, ``._op`` and the lecture's ``label``. Code written while watching
-the lecture runs unchanged.
+the lecture runs unchanged. Every other row of the primitive table with a method
+spelling is a method too (``x.max(y)``, ``x.erf()``), made from its row; ``apply`` applies
+any row, ``where`` included, to Values and numbers.
 
 What each operation means at its edges
 ---------------------------------------
@@ -12,8 +14,8 @@ What each operation means at its edges
 - Every local derivative is the primitive table's (``primitives.PRIMITIVES``). The hot
   operators (``+ - *``, negation, ``tanh``) are written out inline for speed; a test
   checks that they equal the table's rules.
-- Kinks take the value PyTorch and micrograd use: relu'(0) = 0, abs'(0) = 0. The slope
-  of sqrt at 0 is +inf.
+- Kinks take the value PyTorch and micrograd use: relu'(0) = 0, abs'(0) = 0, and max
+  and min give 1/2 to each argument at a tie. The slope of sqrt at 0 is +inf.
 - ``tanh`` never overflows: tanh(±1000) is ±1.0, and its slope there, sech²(1000) ≈
   1e-868, underflows to 0.0: finite, not an OverflowError or NaN.
 - ``x ** y`` works for a ``Value`` exponent and a number base (``2 ** x``). A negative
@@ -65,18 +67,14 @@ from contextlib import contextmanager
 
 from diffcompare.language.primitives import PRIMITIVES
 
-# Rows of the primitive table the methods below use, looked up once.
-_ADD, _SUB, _DIV, _POW, _NEG = (PRIMITIVES[name] for name in
-                                ("add", "sub", "div", "pow", "neg"))
-_EXP, _LOG, _SQRT, _TANH, _SIGMOID = (PRIMITIVES[name] for name in
-                                      ("exp", "log", "sqrt", "tanh", "sigmoid"))
-_RELU, _SIN, _COS, _TAN, _ABS = (PRIMITIVES[name] for name in
-                                 ("relu", "sin", "cos", "tan", "abs"))
+# Rows of the primitive table the inline operators below use, looked up once.
+_ADD, _SUB, _DIV, _POW, _NEG, _TANH = (PRIMITIVES[name] for name in
+                                       ("add", "sub", "div", "pow", "neg", "tanh"))
 
 # The constant local derivatives of + and - and of negation, read from the table.
-_ADD_DX, _ADD_DY = _ADD.derivative(0.0, 0.0, 0.0)
-_SUB_DX, _SUB_DY = _SUB.derivative(0.0, 0.0, 0.0)
-_NEG_DX = _NEG.derivative(0.0, 0.0)
+_ADD_DX, _ADD_DY = _ADD.need("derivative", "the engine's +")(0.0, 0.0, 0.0)
+_SUB_DX, _SUB_DY = _SUB.need("derivative", "the engine's -")(0.0, 0.0, 0.0)
+_NEG_DX = _NEG.need("derivative", "the engine's negation")(0.0, 0.0)
 
 _new = object.__new__
 _tanh = _TANH.evaluate
@@ -252,7 +250,7 @@ class Value:
     def __pos__(self):  # +self
         return self
 
-    # ---- functions: each takes its local derivative from the primitive table ----
+    # ---- functions: tanh inline (the hot path); the others come from the table ----
 
     def tanh(self):
         x = self.data
@@ -271,34 +269,11 @@ class Value:
         out.label = ""
         return out
 
-    def exp(self):
-        return _unary(_EXP, self)
+    # exp, log, sqrt, sigmoid, relu, sin, cos, tan, abs and every other row of the table
+    # with a method spelling are added below the class, from the table (``_method``).
 
-    def log(self):
-        return _unary(_LOG, self)
-
-    def sqrt(self):
-        return _unary(_SQRT, self)
-
-    def sigmoid(self):
-        return _unary(_SIGMOID, self)
-
-    def relu(self):
-        return _unary(_RELU, self)
-
-    def sin(self):
-        return _unary(_SIN, self)
-
-    def cos(self):
-        return _unary(_COS, self)
-
-    def tan(self):
-        return _unary(_TAN, self)
-
-    def abs(self):
-        return _unary(_ABS, self)
-
-    __abs__ = abs
+    def __abs__(self):  # abs(self)
+        return _unary(PRIMITIVES["abs"], self)
 
     # ---- backpropagation ----
 
@@ -374,6 +349,15 @@ class Value:
         for node, grad in zip(stale_nodes, stale_grads):
             node.grad += grad
 
+    def _backward(self) -> None:
+        """The lecture's manual step: add this node's share of the gradient to its
+        children, ``child.grad += local derivative * self.grad``, as micrograd's closure
+        does. ``backward()`` does this for every node in order."""
+        if self._a is not None:
+            self._a.grad += self._da * self.grad
+        if self._b is not None:
+            self._b.grad += self._db * self.grad
+
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this value and on everything it depends on."""
         for node in _reachable(self):
@@ -389,6 +373,12 @@ class Value:
         from diffcompare.draw import write_svg
 
         write_svg(self, path)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a ``Value`` as the SVG picture of its graph (``draw.svg``)."""
+        from diffcompare.draw import notebook_svg
+
+        return notebook_svg(self)
 
 
 def _number(other) -> float | None:
@@ -416,7 +406,8 @@ def _node(data, a, da, b, db, op) -> Value:
 def _unary(primitive, x: Value) -> Value:
     data = x.data
     out = primitive.evaluate(data)
-    return _node(out, x, primitive.derivative(data, out), None, 0.0, primitive.name)
+    return _node(out, x, primitive.derivative(data, out), None, 0.0,
+                 primitive.symbol or primitive.name)
 
 
 def _binary(primitive, x, y):
@@ -432,12 +423,85 @@ def _binary(primitive, x, y):
     else:
         out = primitive.evaluate(x_data, y_data)
         d_x, d_y = primitive.derivative(x_data, y_data, out)
-    op = primitive.symbol
+    op = primitive.symbol or primitive.name
     if x_is_value and y_is_value:
         return _node(out, x, d_x, y, d_y, op)
     if x_is_value:
         return _node(out, x, d_x, None, 0.0, op)
     return _node(out, y, d_y, None, 0.0, op)
+
+
+def _gathered(primitive, args, out: float, local) -> Value:
+    """One node over the ``Value`` arguments of a row of any arity, with their local
+    derivatives ``local``. A condition (``primitive.conditions``, where's comparison) is
+    no child: its derivative is 0 wherever it exists. A node holds at most two children."""
+    children: list[tuple[Value | None, float]] = [
+        (arg, d) for position, (arg, d) in enumerate(zip(args, local))
+        if isinstance(arg, Value) and position not in primitive.conditions]
+    if len(children) > 2:
+        raise TypeError(f"{primitive.name} has {len(children)} operands that are Values; "
+                        "a Value node has at most two children")
+    children += [(None, 0.0)] * (2 - len(children))
+    (a, d_a), (b, d_b) = children
+    return _node(out, a, d_a, b, d_b, primitive.symbol or primitive.name)
+
+
+def apply(primitive, *args):
+    """``primitive`` applied to Values and numbers, as a ``Value`` spells it: through its
+    operator (``x + y``) or method (``x.tanh()``) when the row has one, otherwise as
+    one node whose local derivatives are the row's. Dispatch is by the row's columns
+    and arity, never by its name.
+
+    >>> from diffcompare.language.primitives import PRIMITIVES
+    >>> apply(PRIMITIVES["max"], Value(2.0), 3.0).data
+    3.0
+
+    Raises ``TypeError`` for the wrong number of arguments, and what the row's float
+    implementation raises outside its domain (``ValueError``, ``ZeroDivisionError``,
+    ``OverflowError``).
+    """
+    if len(args) != primitive.arity:
+        raise TypeError(f"{primitive.name} takes {primitive.arity} arguments, got {len(args)}")
+    if primitive.operator is not None:
+        return primitive.operator(*args)
+    if primitive.method and isinstance(args[0], Value):
+        return getattr(args[0], primitive.method)(*args[1:])
+    data = [arg.data if isinstance(arg, Value) else _number(arg) for arg in args]
+    out = primitive.evaluate(*data)
+    derivative = primitive.need("derivative", "the autograd engine")(*data, out)
+    local = (derivative,) if primitive.arity == 1 else derivative
+    return _gathered(primitive, args, out, local)
+
+
+def undefined(primitive, *args) -> Value:
+    """A node of value NaN whose local derivatives are NaN: what PyTorch computes for an
+    operation outside its domain (sqrt(-1)). Its gradient is NaN even when multiplied by
+    0, which is the where-trap: where(x > 0, sqrt(x), x) at x = -1 has a NaN gradient."""
+    return _gathered(primitive, args, math.nan, (math.nan,) * len(args))
+
+
+def _method(primitive):
+    """A ``Value`` method for a row of the table: ``x.name(*others)``."""
+    def unary(self):
+        return _unary(primitive, self)
+
+    def binary(self, other):
+        return _binary(primitive, self, other)
+
+    def any_arity(self, *others):
+        return apply(primitive, self, *others)
+
+    method = {1: unary, 2: binary}.get(primitive.arity, any_arity)
+    method.__name__ = primitive.method
+    method.__qualname__ = f"Value.{primitive.method}"
+    method.__doc__ = (f"{primitive.description or primitive.name}; the local derivative "
+                      "is the primitive table's.")
+    return method
+
+
+for _primitive in PRIMITIVES.values():
+    if _primitive.method and _primitive.method not in Value.__dict__:
+        setattr(Value, _primitive.method, _method(_primitive))
 
 
 def _reachable(root: Value) -> list:

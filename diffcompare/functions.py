@@ -19,112 +19,44 @@ from __future__ import annotations
 
 import numbers
 
-from diffcompare.engine import Value
+from diffcompare.engine import Value, apply
 from diffcompare.language.primitives import FUNCTIONS
-from diffcompare.language.trace import Traced
-
-__all__ = ["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs"]
+from diffcompare.language.trace import Traced, constant
 
 
-def _apply(name: str, x):
+def _apply(name: str, x, *others):
     if isinstance(x, Traced):
-        return x.apply(name)
-    if isinstance(x, Value):
-        return getattr(x, name)()
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return FUNCTIONS[name].evaluate(float(x))
-    method = getattr(x, name, None)
+        return x.apply(name, *others)
+    if any(isinstance(other, Traced) for other in others):
+        return Traced(constant(x)).apply(name, *others)
+    primitive = FUNCTIONS[name]
+    if isinstance(x, Value) or any(isinstance(other, Value) for other in others):
+        return apply(primitive, x, *others)
+    arguments = (x, *others)
+    if all(isinstance(a, numbers.Real) and not isinstance(a, bool) for a in arguments):
+        return primitive.evaluate(*(float(a) for a in arguments))
+    method = getattr(x, primitive.method, None) if primitive.method else None
     if callable(method):
-        return method()  # a user's Value with its own x.tanh()
+        return method(*others)  # a user's Value with its own x.tanh()
     raise TypeError(f"{name}() takes a number, a Value or a traced variable, "
                     f"not {type(x).__name__}")
 
 
-def sin(x):
-    """Sine.
+def _function(name: str):
+    primitive = FUNCTIONS[name]
 
-    >>> sin(0.0)
-    0.0
-    """
-    return _apply("sin", x)
+    def function(*args):
+        if len(args) != primitive.arity:
+            raise TypeError(f"{name}() takes {primitive.arity} argument"
+                            f"{'s' if primitive.arity != 1 else ''}, got {len(args)}")
+        return _apply(name, *args)
 
-
-def cos(x):
-    """Cosine.
-
-    >>> cos(0.0)
-    1.0
-    """
-    return _apply("cos", x)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{name}: {primitive.description or name}."
+    return function
 
 
-def tan(x):
-    """Tangent.
-
-    >>> tan(0.0)
-    0.0
-    """
-    return _apply("tan", x)
-
-
-def exp(x):
-    """Exponential.
-
-    >>> exp(0.0)
-    1.0
-    """
-    return _apply("exp", x)
-
-
-def log(x):
-    """Natural logarithm.
-
-    >>> log(1.0)
-    0.0
-    """
-    return _apply("log", x)
-
-
-def sqrt(x):
-    """Square root.
-
-    >>> sqrt(4.0)
-    2.0
-    """
-    return _apply("sqrt", x)
-
-
-def tanh(x):
-    """Hyperbolic tangent.
-
-    >>> tanh(0.0)
-    0.0
-    """
-    return _apply("tanh", x)
-
-
-def sigmoid(x):
-    """Logistic sigmoid, 1/(1 + exp(-x)).
-
-    >>> sigmoid(0.0)
-    0.5
-    """
-    return _apply("sigmoid", x)
-
-
-def relu(x):
-    """max(0, x); its derivative at 0 is taken as 0, as in micrograd and PyTorch.
-
-    >>> relu(-2.0), relu(3.0)
-    (0.0, 3.0)
-    """
-    return _apply("relu", x)
-
-
-def abs(x):  # noqa: A001 - the function's usual name; the builtin is not used here
-    """Absolute value; its derivative at 0 is taken as 0, as in PyTorch.
-
-    >>> abs(-1.5)
-    1.5
-    """
-    return _apply("abs", x)
+# One function per row of the table that a user may call: sin, cos, ..., max, where.
+__all__ = list(FUNCTIONS)
+for _name in __all__:
+    globals()[_name] = _function(_name)

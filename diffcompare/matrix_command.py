@@ -25,6 +25,10 @@ _NOT_FOR_MATRICES = {
     "engine": "--engine checks a user's Value on first derivatives only",
     "graph": "--graph draws the graph of one scalar expression",
     "step": "--step forces one first-order step; the matrix table shows every scheme at its own",
+    "rtol": "--rtol holds first derivatives to a tolerance; a matrix is judged by each "
+            "method's own error estimate",
+    "atol": "--atol holds first derivatives to a tolerance; a matrix is judged by each "
+            "method's own error estimate",
 }
 
 
@@ -37,6 +41,9 @@ def run(args: argparse.Namespace, at: str | None) -> int:
     for option, why in _NOT_FOR_MATRICES.items():
         if getattr(args, option, None) is not None:
             raise InputError(f"{why}; leave out --{option} for a Jacobian or a Hessian")
+    if getattr(args, "claim", None):
+        raise InputError("--claim judges a claimed gradient; leave it out for a Jacobian "
+                         "or a Hessian")
     listed = ends_in_list(args.expression)
     if listed and args.order == 2:
         raise InputError("--order 2 takes one expression (its Hessian); the second "

@@ -22,7 +22,7 @@ import mpmath
 
 from diffcompare.compare import Error, correct_digits
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Call, Expression
+from diffcompare.language.expression import Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work, refuse
 from diffcompare.language.parse import parse
@@ -198,9 +198,7 @@ def _finite(result: MatrixDerivatives) -> bool:
 def _kinks(expression: Expression, point, timeout, limits) -> tuple[str, ...]:
     """abs or relu at 0 here: f' has a kink, so the Hessian does not exist (the methods'
     numbers are their conventions). The same test as first order's, ``kinks.find``."""
-    has_branch = any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
-                     for node in expression.nodes)
-    if not has_branch:
+    if not kinks.has_switch(expression):
         return ()
     try:
         found = kinks.find(expression, point)
@@ -215,8 +213,7 @@ def _jacobian_kinks(vector: VectorExpression, point) -> dict[Entry, kinks.Kink]:
     found = {}
     for i in range(len(vector.outputs)):
         component = vector.component(i)
-        if not any(isinstance(node, Call) and node.primitive.name in kinks.BRANCHES
-                   for node in component.nodes):
+        if not kinks.has_switch(component):
             continue
         try:
             output_kinks = kinks.find(component, point)

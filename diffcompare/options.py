@@ -24,3 +24,49 @@ def number_option(what: str, example: str, zero_allowed: bool = False):
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}; give e.g. {example}")
         return number
     return convert
+
+
+# Every JSON document a command prints carries this, first. Raise it when a field is
+# renamed or removed (adding a field does not break a reader, so it keeps the number).
+SCHEMA_VERSION = 1
+
+
+def json_text(document: dict) -> str:
+    """``document`` as indented JSON text with ``schema_version`` first (no NaN: a number
+    that is not finite must already be null)."""
+    import json
+
+    return json.dumps({"schema_version": SCHEMA_VERSION, **document}, indent=2,
+                      allow_nan=False)
+
+
+def read_text_argument(text: str, what: str = "the expression") -> str:
+    """The command-line convention for text arguments: ``-`` reads standard input,
+    ``@FILE`` reads the file (UTF-8), anything else is the text itself.
+
+    Raises ``InputError`` (exit 2) for a file that cannot be read or is empty.
+    """
+    import sys
+
+    from diffcompare.language.errors import InputError
+
+    if text == "-":
+        source, read = "standard input", sys.stdin.read
+    elif text.startswith("@") and len(text) > 1:
+        path = text[1:]
+        source = path
+
+        def read() -> str:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+    else:
+        return text
+    try:
+        content = read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"cannot read {what} from {source}: {reason}") from None
+    content = content.strip()
+    if not content:
+        raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")
+    return content

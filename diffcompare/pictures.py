@@ -31,6 +31,12 @@ def write_expression_svg(expression, point: Mapping, path) -> str | None:
         root, labels = autograd.labelled_graph(expression, point)
     except ARITHMETIC_ERRORS as error:
         return f"the engine cannot build the graph at this point: {describe(error)}"
+    return write_graph_svg(root, labels, path)
+
+
+def write_graph_svg(root, labels: Mapping[int, str], path) -> str | None:
+    """Write the picture of a graph already built (autograd's ``details["graph"]`` and
+    ``details["labels"]``) to ``path`` atomically: None when written, else why not."""
     size = len(draw.topological_order(root))  # the engine's nodes, as the cost line counts them
     if size > draw.MAX_NODES:
         return f"the graph has {size} nodes, more than the {draw.MAX_NODES} a picture can show"

@@ -12,24 +12,20 @@ from typing import Any, Sequence
 import mpmath
 from tabulate import tabulate
 
-from diffcompare.compare import Comparison, Error
-from diffcompare.methods import kinks
+from diffcompare.compare import SAFETY_FACTOR, Comparison, Error, Failure, Held, Verdict
+from diffcompare.methods import kinks, registry, symbolic
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.methods.results import Derivatives, quantity_label
 
 # Doubles need up to 17 significant digits to show where two of them part.
 SIGNIFICANT_DIGITS = 17
 
-METHOD_TITLES = {
-    "symbolic": "symbolic (exact)",
-    "autograd": "autograd",
-    "forward": "forward mode",
-    "finite_difference": "finite difference",
-}
+SYMBOLIC_TITLE = "symbolic (exact)"
 
 
 def title(method: str) -> str:
-    return METHOD_TITLES.get(method, method)
+    """A method's name for people: the registry's label, the reference's, or its own."""
+    return SYMBOLIC_TITLE if method == symbolic.METHOD else registry.label(method)
 
 
 def result_title(result: Derivatives) -> str:
@@ -73,6 +69,19 @@ def format_error(error: Error) -> str:
     return "0" if error.relative == 0 else f"{error.relative:.1e}"
 
 
+def format_held_to(error: Error, exact: str | None) -> str:
+    """The error the verdict allowed this number, relative to the exact value like the
+    error beside it (absolute, "abs", where that is 0); marked * when it is a tolerance
+    rather than the method's own bound."""
+    if error.within is None or error.kink or error.allowed is None:
+        return ""
+    mark = "" if error.bound is not None else "*"
+    scale = abs(float(exact)) if exact is not None else 0.0
+    if scale == 0.0:
+        return f"abs {error.allowed:.1e}{mark}"
+    return f"{error.allowed / scale:.1e}{mark}"
+
+
 def format_digits(error: Error) -> str:
     if error.within is None or error.kink or error.digits is None:
         return ""
@@ -94,22 +103,24 @@ def table(comparison: Comparison, tablefmt: str = "simple") -> str:
     """The side-by-side table: for each quantity, a row per method with its number (one
     above the other, so the eye sees where they part), its relative error, its own error
     estimate when it gives one, and its correct significant digits."""
-    headers = ["", "method", "value", "rel. error", "est. error", "digits"]
+    headers = ["", "method", "value", "rel. error", "est. error", "held to", "digits"]
     rows = []
     for quantity in comparison.quantities:
         exact = comparison.reference.exact.get(quantity)
-        rows.append([label(quantity), title("symbolic"), format_exact(exact), "", "",
+        rows.append([label(quantity), title("symbolic"), format_exact(exact), "", "", "",
                      str(comparison.reference.digits) if exact is not None else ""])
         for result in comparison.methods:
             error = comparison.errors[result.method][quantity]
             rows.append(["", result_title(result), format_number(result.number(quantity)),
                          format_error(error), format_estimate(result, quantity, error, exact),
-                         format_digits(error)])
+                         format_held_to(error, exact), format_digits(error)])
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 TABLE_LEGEND = ("rel. error: against the exact value; est. error: the method's own estimate "
-                "of it; digits: correct significant digits")
+                "of it; held to: the error the verdict allows, relative like rel. error "
+                f"({SAFETY_FACTOR:g} × the method's own error bound, * a tolerance instead); "
+                "digits: correct significant digits")
 
 
 def kink_lines(comparison: Comparison) -> list[str]:
@@ -121,6 +132,11 @@ def kink_lines(comparison: Comparison) -> list[str]:
         at = ", ".join(kink.sources)
         if not kink.defined:
             lines.append(f"kink: {at} at 0 (its kink); the one-sided {d} are not finite here")
+            continue
+        if kink.jump:
+            lines.append(f"jump in {kink.variable}: {at} at 0, so f is not continuous in "
+                         f"{kink.variable} here and has no derivative; on each side "
+                         f"{d} = {_exact_short(kink.left)} and {_exact_short(kink.right)}")
             continue
         if not kink.differs:
             lines.append(f"note: {at} at 0 (its kink), but f is smooth in {kink.variable} here: "
@@ -141,9 +157,9 @@ def kink_lines(comparison: Comparison) -> list[str]:
 
 def _convention(result: Derivatives, kink: kinks.Kink) -> str:
     if result.method == "symbolic":
-        return " and ".join(kinks.SYMBOLIC_CONVENTIONS[p] for p in kink.primitives)
+        return " and ".join(kinks.symbolic_convention(p) for p in kink.primitives)
     if result.method == "autograd":
-        return ("its convention " + " and ".join(kinks.AUTOGRAD_CONVENTIONS[p]
+        return ("its convention " + " and ".join(kinks.autograd_convention(p)
                                                  for p in kink.primitives) + ", as in PyTorch")
     scheme = result.details.get("scheme")
     if scheme:
@@ -230,7 +246,7 @@ def report(comparison: Comparison, tablefmt: str = "simple",
         lines += sweep_lines(sweep, tablefmt)
     lines += written
     lines.append(cost_line(comparison))
-    lines.append(comparison.verdict.text)
+    lines.append(verdict_text(comparison.verdict))
     return "\n".join(lines)
 
 
@@ -307,6 +323,9 @@ def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, 
         },
         "error_estimates": {result.method: dict(result.error_estimates)
                             for result in everything if result.error_estimates},
+        "error_bounds": {result.method: dict(result.error_bounds)
+                         for result in comparison.methods if result.error_bounds},
+        "safety_factor": SAFETY_FACTOR,
         "finite_difference": {
             result.method: {"scheme": result.details["scheme"],
                             "order": result.details.get("order"),
@@ -320,7 +339,7 @@ def document(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> dict[str, 
         "measured_against": comparison.measured_against,
         "agree": comparison.agree,
         "verdict": comparison.verdict.status,
-        "verdict_text": comparison.verdict.text,
+        "verdict_text": verdict_text(comparison.verdict),
     }
 
 
@@ -334,8 +353,107 @@ def _sweep_document(sweep: Sweep) -> dict[str, Any]:
 
 def _error_document(error: Error) -> dict[str, Any]:
     return {"absolute": error.absolute, "relative": error.relative, "digits": error.digits,
-            "tolerance": error.tolerance, "within": error.within}
+            "tolerance": error.tolerance, "bound": error.bound, "allowed": error.allowed,
+            "within": error.within}
 
 
 def to_json(comparison: Comparison, sweeps: Sequence[Sweep] = ()) -> str:
     return json.dumps(document(comparison, sweeps), indent=2, allow_nan=False)
+
+
+# ---- the verdict in words ----
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """The verdict as one line: its status in capitals, then why.
+
+    >>> from diffcompare import compare
+    >>> verdict_text(compare("abs(x)", at="x=0").verdict)[:5]
+    'KINK:'
+    """
+    missing = ("" if verdict.missing_reference is None
+               else f" WITHOUT EXACT REFERENCE (symbolic: {verdict.missing_reference})")
+    not_judged = [f"{title(method)} not judged ({why})" for method, why in verdict.not_judged]
+    if verdict.status == "disagree":
+        return f"DISAGREE{missing}: " + "; ".join(
+            [_failure_text(failure, verdict.measured_against) for failure in verdict.failures]
+            + not_judged)
+    if verdict.status == "kink":
+        return "KINK: " + "; ".join(
+            f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "
+            f"left derivative {_one_sided(kink.left)}, right derivative "
+            f"{_one_sided(kink.right)}" for kink in verdict.kinks) + (
+            "; every method reports a value between them and the other numbers agree. f has "
+            "no derivative there: a kink, not a disagreement")
+    if not verdict.held:
+        return "UNDEFINED: " + _nothing_to_compare(verdict)
+    parts = not_judged + [_held_text(held) for held in verdict.held]
+    if verdict.missing_reference is None:
+        if verdict.undefined:
+            why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
+            return (f"UNDEFINED here: {why}. The rest agrees: " + ", ".join(parts)
+                    + " of the exact values")
+        return "AGREE: " + ", ".join(parts) + " of the exact values"
+    standard = verdict.measured_against
+    note = (f"; {standard} gives no {', '.join(label(q) for q, _ in verdict.undefined)}"
+            if verdict.undefined else "")
+    return f"AGREE{missing}: " + ", ".join(parts) + f" of {standard}'s values" + note
+
+
+def _nothing_to_compare(verdict: Verdict) -> str:
+    why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
+    if verdict.missing_reference is not None:
+        why = f"symbolic: {verdict.missing_reference}" + (
+            f"; {verdict.measured_against}, {why}" if why else "")
+    nothing = "no exact value to compare against"
+    if verdict.beyond_floats:
+        nothing = "f is beyond the float range here, so no float method can evaluate it"
+    return f"{nothing} ({why})"
+
+
+def _held_text(held: Held) -> str:
+    scheme = f" ({held.scheme})" if held.scheme else ""
+    if held.bound is None:
+        return (f"{held.method}{scheme} within {format_tolerance(held.tolerance)}"
+                f" (worst error {_short(held.worst)})")
+    return (f"{held.method}{scheme} within {SAFETY_FACTOR:g}× its own error bound "
+            f"(closest: error {_short(held.error)} of {_short(held.allowed)} allowed)")
+
+
+def _failure_text(failure: Failure, measured_against: str) -> str:
+    name, quantity, error = failure.method, label(failure.quantity), failure.error
+    if error.absolute is None and failure.exact is not None:
+        return (f"{name} gives no {quantity} although the exact value is "
+                f"{float(failure.exact)!r} ({failure.reason})")
+    if error.absolute is None:
+        return f"{name} gives no {quantity} ({failure.reason})"
+    if failure.kink is not None:
+        return (f"{name} {quantity} = {failure.estimate!r} is not between the one-sided "
+                f"derivatives {_one_sided(failure.kink.left)} and "
+                f"{_one_sided(failure.kink.right)}")
+    note = (f"; {', '.join(failure.smooth_kink)} at 0 here, where the method's convention "
+            "for the kink applies although f is smooth") if failure.smooth_kink else ""
+    against = ("exact is" if measured_against == symbolic.METHOD
+               else f"{measured_against} gives")
+    if error.bound is not None:
+        limit = (f"error {_short(error.absolute)} > {SAFETY_FACTOR:g} × its own error bound "
+                 f"{_short(error.bound)}")
+    else:
+        relative = _short(error.relative) if error.relative is not None else "inf"
+        limit = f"relative error {relative} > {format_tolerance(error.tolerance)}"
+    return (f"{name} {quantity} = {failure.estimate!r} but {against} "
+            f"{float(failure.exact)!r} ({limit}{note})")
+
+
+def format_tolerance(tolerance: float) -> str:
+    """Two significant digits, as the errors beside it: 1e-05, 3.1e-05, 0.42."""
+    return f"{tolerance:.2g}"
+
+
+def _one_sided(text: str | None) -> str:
+    """A one-sided derivative's decimal text, short: -1.000…0 is -1."""
+    return "undefined" if text is None else f"{float(text):.17g}"
+
+
+def _short(number: float) -> str:
+    return "0" if number == 0 else f"{number:.1e}"

@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 from tabulate import tabulate
 
-from diffcompare.compare import format_tolerance
 from diffcompare.matrix_compare import Failure, MatrixComparison
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.present import (
@@ -25,6 +24,7 @@ from diffcompare.present import (
     format_exact,
     format_number,
     format_point,
+    format_tolerance,
     sweep_table,
 )
 

@@ -75,6 +75,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "autograd and finite differences, and compare them")
     parser.add_argument("--format", default="simple", choices=TABLE_FORMATS, metavar="FMT",
                         help="table format, as for the main command (default simple)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (the network, final loss, predictions "
+                             "and, with --check, the comparison); progress goes to stderr")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
                          f"busy for many minutes; give --sizes with at most "
                          f"{MAX_CHECK_PARAMETERS} parameters, e.g. --sizes 4,4,1")
     steps = args.steps if args.steps is not None else (0 if args.check else DEFAULT_STEPS)
-    out = sys.stdout
+    out = sys.stderr if args.json else sys.stdout
+    loss = None
     out.write(f"MLP({len(XS[0])}, {list(args.sizes)}), {args.activation} in every neuron, "
               f"{len(model.parameters())} parameters, seed {args.seed}\n")
     if steps:
@@ -106,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write("warning: the loss stayed high; with relu in every neuron the "
                              "output cannot go below 0, and half the targets are -1: try "
                              "--activation tanh\n")
+    if args.json:
+        return _print_document(model, args, steps, loss)
     if args.check:
         return _check(model, steps, args.format)
     out.write(("" if steps else "\n") + predictions_table(model, args.format) + "\n")
@@ -136,6 +142,35 @@ def predictions_table(model: MLP, tablefmt: str = "simple") -> str:
                     disable_numparse=True)
 
 
+def _print_document(model: MLP, args: argparse.Namespace, steps: int,
+                    loss: float | None) -> int:
+    """The --json output: one object, numbers that are not finite as null."""
+    from diffcompare.options import json_text
+
+    def finite(number: float | None) -> float | None:
+        return number if number is not None and math.isfinite(number) else None
+
+    document = {
+        "network": {"inputs": len(XS[0]), "sizes": list(args.sizes),
+                    "activation": args.activation, "parameters": len(model.parameters()),
+                    "seed": args.seed},
+        "steps": steps, "learning_rate": args.learning_rate, "final_loss": finite(loss),
+        "predictions": [{"x": list(x), "target": y, "prediction": finite(model(x).data)}
+                        for x, y in zip(XS, YS)],
+    }
+    status = EXIT_AGREE
+    if args.check:
+        from diffcompare import present
+        from diffcompare.gradcheck import check
+
+        comparison = check(model, XS, YS)
+        document["gradient_check"] = present.document(comparison)
+        status = {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
+            comparison.verdict.status, EXIT_UNDEFINED)
+    sys.stdout.write(json_text(document) + "\n")
+    return status
+
+
 def _check(model: MLP, steps: int, tablefmt: str) -> int:
     from diffcompare import present
     from diffcompare.gradcheck import TOLERANCE, check, loss_expression
@@ -154,7 +189,7 @@ def _check(model: MLP, steps: int, tablefmt: str) -> int:
         "finite differences: central, Richardson-extrapolated twice (error O(h^6))\n\n"
         + present.table(comparison, tablefmt) + "\n\n"
         + present.cost_line(comparison)
-        + "\n" + comparison.verdict.text + "\n")
+        + "\n" + present.verdict_text(comparison.verdict) + "\n")
     return {"agree": EXIT_AGREE, "disagree": EXIT_DISAGREE}.get(
         comparison.verdict.status, EXIT_UNDEFINED)
 

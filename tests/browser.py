@@ -49,6 +49,7 @@ class Visit:
     images: list[dict] = field(default_factory=list)
     screenshot: bytes = b""
     text: str = ""
+    value: object = None  # what ``visit``'s ``script`` returned
 
 
 class _Pipe:
@@ -95,8 +96,13 @@ class _Pipe:
             self.events.append(self.receive())
 
 
-def visit(page: Path, full_page: bool = False) -> Visit:
-    """Load ``page`` from disk, wait for it to load, and collect what happened."""
+def visit(page: Path, full_page: bool = False, width: int | None = None,
+          script: str | None = None) -> Visit:
+    """Load ``page`` from disk, wait for it to load, and collect what happened.
+
+    ``width`` is the viewport's width in CSS pixels (default ``VIEWPORT``'s); a width
+    under 600 emulates a phone. ``script`` (a JavaScript expression whose value is JSON)
+    is evaluated after the load; its value is ``Visit.value``."""
     chromium = find_chromium()
     if chromium is None:
         raise FileNotFoundError("no Chromium found; install it: apt-get install -y chromium")
@@ -116,7 +122,7 @@ def visit(page: Path, full_page: bool = False) -> Visit:
     os.close(to_browser_read)
     os.close(from_browser_write)
     try:
-        return _drive(_Pipe(browser, to_browser, from_browser), page, full_page)
+        return _drive(_Pipe(browser, to_browser, from_browser), page, full_page, width, script)
     finally:
         os.close(to_browser)
         os.close(from_browser)
@@ -129,14 +135,15 @@ def visit(page: Path, full_page: bool = False) -> Visit:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _drive(pipe: _Pipe, page: Path, full_page: bool) -> Visit:
+def _drive(pipe: _Pipe, page: Path, full_page: bool, width: int | None = None,
+           script: str | None = None) -> Visit:
     target = pipe.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
         pipe.call(domain, session=session)
-    width, height = VIEWPORT
+    width, height = (width or VIEWPORT[0]), VIEWPORT[1]
     pipe.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-              "deviceScaleFactor": 1, "mobile": False}, session)
+              "deviceScaleFactor": 1, "mobile": width < 600}, session)
     pipe.events.clear()
     navigation = pipe.call("Page.navigate", {"url": page.resolve().as_uri()}, session)
     if navigation.get("errorText"):
@@ -146,6 +153,10 @@ def _drive(pipe: _Pipe, page: Path, full_page: bool) -> Visit:
                         "returnByValue": True}, session)["result"]["value"])
     text = pipe.call("Runtime.evaluate", {"expression": "document.body.innerText",
                      "returnByValue": True}, session)["result"]["value"]
+    value = None
+    if script is not None:
+        value = pipe.call("Runtime.evaluate", {"expression": script, "returnByValue": True},
+                          session)["result"].get("value")
     shot = {"format": "png"}
     if full_page:
         shot["captureBeyondViewport"] = True
@@ -155,7 +166,7 @@ def _drive(pipe: _Pipe, page: Path, full_page: bool) -> Visit:
     return Visit(console_errors=_console_errors(pipe.events),
                  requests=[e["params"]["request"]["url"] for e in pipe.events
                            if e.get("method") == "Network.requestWillBeSent"],
-                 images=images, screenshot=screenshot, text=text)
+                 images=images, screenshot=screenshot, text=text, value=value)
 
 
 def _console_errors(events: list[dict]) -> list[str]:
@@ -173,10 +184,13 @@ def _console_errors(events: list[dict]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        sys.stderr.write("usage: python tests/browser.py PAGE.html SCREENSHOT.png\n")
+    full = "--full" in argv
+    argv = [arg for arg in argv if arg != "--full"]
+    if len(argv) not in (2, 3):
+        sys.stderr.write("usage: python tests/browser.py PAGE.html SCREENSHOT.png [WIDTH] "
+                         "[--full]\n")
         return 2
-    result = visit(Path(argv[0]))
+    result = visit(Path(argv[0]), full_page=full, width=int(argv[2]) if len(argv) == 3 else None)
     Path(argv[1]).write_bytes(result.screenshot)
     print(f"{len(result.images)} images, {len(result.console_errors)} console errors, "
           f"wrote {argv[1]}")

@@ -15,6 +15,7 @@ from diffcompare.check.diagnose import NO_TOPOLOGICAL_SORT, RECURSIVE_SORT, SEED
 from diffcompare.check.user_engine import check_shape, load
 from diffcompare.check.user_graph import method
 from diffcompare.cli import main
+from diffcompare.present import verdict_text
 
 ENGINES = ROOT / "tests" / "engines"
 
@@ -245,7 +246,7 @@ def test_check_battery_references_agree(check):
     # a failure always means the learner's engine, never a doubtful reference.
     expression = check.build() if check.build else check.expression
     result = compare(expression, at=check.at)
-    assert result.agree, result.verdict.text
+    assert result.agree, verdict_text(result.verdict)
 
 
 # ---- the command line ----
@@ -315,7 +316,9 @@ def test_engine_method_matches_our_autograd_on_the_corpus():
     ours = method(Value)
     for case in CORPUS:
         result = compare(case.expression, at=case.at, methods={"ours": ours})
-        assert result.agree, (case.name, result.verdict.text)
+        # where has no spelling a micrograd-style class could have: unsupported, unjudged
+        unsupported = result.methods[0].details.get("unsupported")
+        assert result.agree or unsupported, (case.name, verdict_text(result.verdict))
 
 
 def test_cli_engine_unsupported_operation_is_not_judged_a_disagreement(capsys):

@@ -111,3 +111,15 @@ def test_cli_implicit_product_gets_a_hint(capsys):
 def test_cli_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("diffcompare ")
+
+
+def test_cli_rtol_and_atol_replace_the_bounds(capsys):
+    import json
+
+    from diffcompare.cli import main
+
+    assert main(["x*exp(-x)", "--at", "x=0.1", "--rtol", "1e-6", "--atol", "0", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["errors"]["autograd"]["x"]["tolerance"] == 1e-6
+    assert main(["x", "--at", "x=1", "--rtol", "-1"]) == 2
+    assert "not a tolerance" in capsys.readouterr().err

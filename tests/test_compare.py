@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from diffcompare import compare, parse
 from diffcompare.language.corpus import CORPUS, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.primitives import FUNCTIONS
+from diffcompare.present import verdict_text
 
 
 def test_compare_quadratic_derivative_is_14_by_all_methods():
@@ -42,7 +43,7 @@ def _relative(result, method, quantity):
 @pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
 def test_compare_corpus_methods_agree(case):
     result = compare(case.expression, at=case.at)
-    assert result.agree, result.verdict.text
+    assert result.agree, verdict_text(result.verdict)
     for quantity in result.quantities:
         exact = abs(float(result.reference.exact[quantity]))
         autograd_error = result.errors["autograd"][quantity].absolute
@@ -62,7 +63,7 @@ def test_compare_disagreement_is_reported():
                            Cost(1, 0.0))
 
     result = compare("x**2", at="x=3", methods={**METHODS, "wrong": wrong})
-    assert not result.agree and "wrong" in result.verdict.text
+    assert not result.agree and "wrong" in verdict_text(result.verdict)
 
 
 def test_compare_default_point_is_deterministic_and_finite():
@@ -126,3 +127,30 @@ def test_compare_default_point_finds_a_domain_away_from_the_origin():
     # Regression: log(x - 3) got x = 0.5, outside its domain.
     result = compare("log(x - 3) + sqrt(y - 5)")
     assert result.point["x"] > 3 and result.point["y"] > 5 and result.agree
+
+
+# ---- where: the where-trap of PyTorch and JAX ----
+
+def test_compare_where_trap_autograd_gives_nan_where_the_derivative_is_one():
+    # At x = -1 where selects x; the sqrt branch is computed too, and its local derivative
+    # (NaN at -1, inf at 0) times the 0 that where sends it is NaN: the gradient is NaN.
+    result = compare("where(x > 0, sqrt(x), x)", at="x=-1")
+    autograd, finite_difference, forward = result.methods
+    assert result.reference.gradient["x"] == 1.0
+    assert autograd.value == -1.0 and autograd.gradient["x"] is None
+    assert "NaN" in autograd.reasons["x"]
+    assert forward.value == -1.0 and forward.gradient["x"] is None  # forward mode: the same trap
+    assert "where-trap" in forward.reasons["x"]
+    assert finite_difference.gradient["x"] == pytest.approx(1.0, rel=1e-9)
+    assert result.verdict.status == "disagree"
+    assert "autograd" in verdict_text(result.verdict) and "NaN" in verdict_text(result.verdict)
+
+
+def test_compare_where_fault_in_the_selected_branch_still_counts():
+    result = compare("where(x > 0, x, log(x))", at="x=-1")
+    assert result.methods[0].value is None and "log(-1.0)" in result.methods[0].reasons["value"]
+    assert result.methods[1].value is None
+
+
+def test_compare_where_away_from_its_switch_agrees():
+    assert compare("where(x >= 1, x**2, 2*x - 1) + max(x, y)", at="x=1.5,y=0.5").agree

@@ -5,13 +5,10 @@ import math
 from fractions import Fraction
 
 import pytest
-import sympy
 
 from diffcompare.language.corpus import SMOOTH, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.parse import parse
 from diffcompare.language.point import parse_point
-from diffcompare.language.primitives import PRIMITIVES
-from diffcompare.language.second_derivatives import second_derivative, symmetric
 from diffcompare.matrix_compare import compare_hessian
 from diffcompare.methods import difference_matrices, forward, symbolic_matrices
 from helpers import run_cli
@@ -32,49 +29,6 @@ ORDER_SLACK = 0.5
 def _relative(matrix, exact=ROSENBROCK_HESSIAN) -> float:
     return max(abs(matrix[i][j] - exact[i][j]) / abs(exact[i][j])
                for i in range(len(exact)) for j in range(len(exact)))
-
-
-# ---- the second-derivative rows: every primitive, against sympy ----
-
-SAMPLES = {"log": [0.3, 2.0], "sqrt": [0.2, 4.0], "pow": [(1.5, 2.5), (0.7, -1.3)]}
-DEFAULT_SAMPLES = {1: [0.4, -1.3], 2: [(0.8, 1.7), (2.0, -0.6)]}
-
-
-def _samples(primitive) -> list[tuple]:
-    """The row's own sample points where the table has them, else ours."""
-    points = getattr(primitive, "samples", None) or SAMPLES.get(primitive.name) \
-        or DEFAULT_SAMPLES.get(primitive.arity, [])
-    return [point if isinstance(point, tuple) else (point,) for point in points]
-
-
-@pytest.mark.parametrize("name", sorted(PRIMITIVES))
-def test_second_derivative_row_matches_sympy(name):
-    primitive = PRIMITIVES[name]
-    arity = primitive.arity
-    symbols = sympy.symbols(f"a0:{arity}", real=True)
-    for args in _samples(primitive):
-        try:
-            out = primitive.evaluate(*args)
-        except (ValueError, ZeroDivisionError, OverflowError):
-            continue  # a sample on purpose outside the domain
-        rule = symmetric(second_derivative(primitive)(*args, out), arity)
-        if getattr(primitive, "comparison", False) or arity > 2:
-            # a comparison is constant, where() linear in its branches: no curvature
-            assert all(value == 0.0 for row in rule for value in row), name
-            continue
-        function = primitive.to_sympy(*symbols)
-        subs = {s: sympy.Rational(repr(float(v))) for s, v in zip(symbols, args)}
-        for i in range(arity):
-            for j in range(arity):
-                formula = sympy.diff(function, symbols[i], symbols[j])
-                try:
-                    exact = complex(formula.xreplace(subs).evalf(30))
-                except TypeError:  # DiracDelta(0): at a kink, where the row gives 0
-                    continue
-                if exact.imag or not math.isfinite(exact.real):
-                    continue  # at a kink or outside the real domain: the row's convention
-                assert rule[i][j] == pytest.approx(exact.real, rel=1e-12, abs=1e-300), (
-                    name, args, i, j)
 
 
 # ---- Rosenbrock at its minimum: the issue's must-show ----

@@ -5,12 +5,14 @@ from fractions import Fraction
 
 import pytest
 
-from diffcompare import compare, parse
+from diffcompare import compare, parse, present
 from diffcompare.cli import EXIT_UNDEFINED, main
 from diffcompare.compare import METHODS
+from diffcompare.language.primitives import PRIMITIVES
 from diffcompare.methods.finite_difference import METHOD, method
 from diffcompare.methods.kinks import find
 from diffcompare.methods.results import Cost, Derivatives
+from diffcompare.present import verdict_text
 
 
 def _one_sided(text, **point):
@@ -87,14 +89,14 @@ def test_kink_value_outside_the_one_sided_derivatives_is_a_disagreement():
 
     result = compare("abs(x)", at="x=0", methods={**METHODS, "wrong": wrong})
     assert result.verdict.status == "disagree"
-    assert "not between the one-sided derivatives -1 and 1" in result.verdict.text
+    assert "not between the one-sided derivatives -1 and 1" in verdict_text(result.verdict)
 
 
 def test_kink_smoothed_out_reports_autograd_convention_as_disagreement():
     # relu(x) - relu(-x) is x: its derivative at 0 is 1, but relu'(0) = 0 gives 0 - 0.
     result = compare("relu(x) - relu(-x)", at="x=0")
     assert result.verdict.status == "disagree"
-    assert "autograd" in result.verdict.text and "relu(x), relu(-x) at 0" in result.verdict.text
+    assert "autograd" in verdict_text(result.verdict) and "relu(x), relu(-x) at 0" in verdict_text(result.verdict)
 
 
 def test_kink_other_variables_are_still_judged():
@@ -129,3 +131,54 @@ def test_kinks_search_runs_under_the_symbolic_budget():
     expression = parse("abs(x)")
     assert len(_find_kinks(expression, {"x": Fraction(0)}, 5.0, DEFAULT)) == 1
     assert _find_kinks(expression, {"x": Fraction(0)}, 1e-9, DEFAULT) == ()
+
+
+# ---- every row with a switch: its kink is found at its switching point ----
+
+SWITCHES = [row for row in PRIMITIVES.values() if row.switch is not None]
+
+
+def _at_its_switch(row) -> tuple[str, dict]:
+    """The row called so that its switching argument is 0 at x = y = 1/2."""
+    if row.arity == 1:
+        return f"{row.name}(x - 1/2)", {"x": Fraction(1, 2)}
+    operands = iter(["x", "y"])
+    arguments = ["x > y" if position in row.conditions else next(operands)
+                 for position in range(row.arity)]
+    return f"{row.name}({', '.join(arguments)})", {"x": Fraction(1, 2), "y": Fraction(1, 2)}
+
+
+@pytest.mark.parametrize("row", SWITCHES, ids=[row.name for row in SWITCHES])
+def test_kink_of_every_switching_row_is_found_at_its_switch(row):
+    text, point = _at_its_switch(row)
+    found = find(parse(text), point)
+    assert found and found[0].variable == "x"
+    assert row.name in found[0].primitives and row.name in found[0].sources[0]
+    away = {name: value + 1 for name, value in point.items()}
+    away["x"] += 1  # the switching argument is 1 (or x - y is 1) here: no kink
+    assert find(parse(text), away) == ()
+
+
+@pytest.mark.parametrize("text, point, left, right", [
+    ("max(x, y)", {"x": "1", "y": "1"}, 0.0, 1.0),
+    ("min(x, y)", {"x": "1", "y": "1"}, 1.0, 0.0),
+    ("where(x > 0, x**2, -x)", {"x": "0"}, -1.0, 0.0),
+    ("where(x <= 1, 2*x, x**3)", {"x": "1"}, 2.0, 3.0),
+])
+def test_kink_of_new_functions_one_sided_derivatives(text, point, left, right):
+    assert _one_sided(text, **point)["x"] == pytest.approx((left, right, True))
+
+
+def test_kink_verdict_for_max_at_a_tie_reads_the_rows_conventions():
+    result = compare("max(x, y)", at="x=1,y=1")
+    assert result.verdict.status == "kink"
+    assert result.methods[0].gradient == {"x": 0.5, "y": 0.5}
+
+
+def test_kink_jump_of_sign_is_a_jump_not_a_smooth_point():
+    (kink,) = find(parse("sign(x)"), {"x": Fraction(0)})
+    assert kink.jump and not kink.differs
+    (kink,) = find(parse("sign(x)*x"), {"x": Fraction(0)})  # |x|: continuous, a kink
+    assert not kink.jump and kink.differs
+    lines = present.kink_lines(compare("sign(x) + x", at="x=0"))
+    assert lines[0].startswith("jump in x: sign(x) at 0") and "smooth" not in lines[0]

@@ -93,3 +93,40 @@ def test_parse_error_one_line_names_the_place():
         parse("x + foo(1)")
     line = caught.value.one_line()
     assert "\n" not in line and "foo" in line and "column 5" in line
+
+
+# ---- functions that used to get a wrong hint; comparisons under where ----
+
+@pytest.mark.parametrize("text", ["cosh(x)", "atan2(y, x)", "sinh(x)"])
+def test_parse_functions_that_used_to_get_a_wrong_hint_are_functions(text):
+    # cosh used to get "did you mean cos?", atan2 "did you mean tan?"
+    parse(text)
+
+
+def test_parse_where_builds_a_comparison_under_where():
+    expression = parse("where(x > 0, sqrt(x), x)")
+    condition = expression.output.args[0]
+    assert expression.output.primitive.name == "where"
+    assert condition.primitive.name == "gt" and condition.primitive.comparison
+
+
+@pytest.mark.parametrize("text, words", [
+    # "did you mean": a near miss, or another language's spelling
+    ("ln(x)", "did you mean log?"),
+    ("arctan(x)", "did you mean atan?"),
+    ("arcsin(x)", "did you mean asin?"),
+    ("atan3(x)", "did you mean atan?"),
+    ("coth(x)", "did you mean 1/tanh(x)?"),
+    ("sinn(x)", "did you mean sin?"),
+    # comparisons: only as where's condition
+    ("x > 0", "only as the condition of where"),
+    ("(x < 1) * x", "only as the condition of where"),
+    ("where(x > 0, x >= 1, x)", "only as the condition of where"),
+    ("where(x, 1, 2)", "must be a comparison"),
+    ("where(0 < x < 1, x, 0)", "one comparison at a time"),
+    ("where(x == 0, 1, x)", "not supported; use < <= > >="),
+])
+def test_parse_refusal_of_a_function_or_comparison_says_why_in_one_line(text, words):
+    with pytest.raises(InputError) as caught:
+        parse(text)
+    assert words in caught.value.one_line() and "\n" not in caught.value.one_line()

@@ -334,3 +334,47 @@ def test_report_jacobian_work_forward_wins_tall_and_reverse_wins_wide():
 
     tall, wide = jacobian_work("tall", 4, 200), jacobian_work("wide", 200, 4)
     assert tall.forward < tall.reverse and wide.reverse < wide.forward
+
+
+def test_report_refused_lines_show_their_title_comment():
+    from types import SimpleNamespace
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report import html, markdown
+
+    _, problems = parse_corpus("# Ada Lovelace\nx**\n", "class.txt")
+    report = SimpleNamespace(problems=tuple(problems))
+    assert "<b>Ada Lovelace</b>: <code>x**</code>" in html._problems(report)
+    assert any(line.startswith("- **Ada Lovelace**: ") for line in markdown._problems(report))
+
+
+def test_report_accuracy_rows_carry_the_case_number_of_the_page():
+    from types import SimpleNamespace
+
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report.cases import accuracy, build_case
+
+    # sqrt(x) at 0 has no exact derivative, so the accuracy chart has no row for case 1.
+    entries, _ = parse_corpus("sqrt(x) @ x=0\nx**2 @ x=3\n")
+    cases = [build_case(number, entry) for number, entry in enumerate(entries, start=1)]
+    _, rows = accuracy(SimpleNamespace(cases=cases))
+    assert [row.number for row in rows] == [2]
+
+
+@pytest.mark.parametrize("line", ["sin(x)*exp(x) @ x=1.3", "x**2*sin(y) @ x=1,y=2",
+                                  "x*y*tanh(z) @ x=1,y=2,z=0.5"])
+def test_report_sweep_legend_fits_inside_its_figure(line):
+    from diffcompare.language.corpus_file import parse_corpus
+    from diffcompare.report.cases import build_case
+    from diffcompare.report.plots import sweep_matplotlib_figure
+
+    entries, _ = parse_corpus(line + "\n")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = sweep_matplotlib_figure(build_case(1, entries[0]))
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = figure.legends[0].get_window_extent(renderer)
+    page = figure.bbox
+    assert page.x0 <= legend.x0 and legend.x1 <= page.x1, (legend, page)

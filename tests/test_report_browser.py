@@ -98,3 +98,22 @@ def test_report_browser_fresh_report_renders_and_shows_injection_as_text():
     seen = check_rendered(small_report().first / "index.html")
     assert INJECTION in seen.text
     assert "x**2*y # <img src=x onerror=alert(2)>" in seen.text
+
+
+# Where the overview's first verdict badge and its table's box end, at a phone's width.
+_VERDICT_PLACE = """JSON.stringify((() => {
+    const badge = document.querySelector('#overview .badge');
+    const box = badge.closest('.wide');
+    return {badge: badge.getBoundingClientRect().right, page: document.documentElement.scrollWidth,
+            box: box.scrollWidth > box.clientWidth ? 'scrolls' : 'fits'};
+})())"""
+
+
+@pytest.mark.parametrize("width", [400, 1280])
+def test_report_browser_verdict_column_is_visible_on_a_phone_and_a_desktop(width):
+    import json
+
+    seen = visit(CHECKED_IN, width=width, script=_VERDICT_PLACE)
+    place = json.loads(seen.value)
+    assert place["badge"] <= width, place  # the verdict shows without scrolling
+    assert place["page"] <= width, place  # only a table's own box may scroll sideways

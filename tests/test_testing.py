@@ -163,3 +163,31 @@ def test_trace_shared_node_stays_shared():
     expression = trace(f, ["x"])
     assert expression.size == 5  # x, sin(x), u = sin(x)*x, u*u, u*u + u: u is one node
     assert expression.text == "sin(x)*x*(sin(x)*x) + sin(x)*x"
+
+
+def test_functions_where_and_max_trace_to_text_that_parses_back():
+    from diffcompare.functions import max as maximum
+    from diffcompare.functions import sqrt, where
+    from diffcompare.language.trace import trace
+
+    expression = trace(lambda x, y: where(x > y, sqrt(x), -x) + maximum(x, 2 * y), ["x", "y"])
+    assert expression.text == "where(x > y, sqrt(x), -x) + max(x, 2*y)"
+    assert assert_gradients_agree(lambda x, y: where(x > y, sqrt(x), -x), x=2.0, y=1.0).agree
+
+
+def test_functions_comparison_used_as_a_number_is_refused():
+    from diffcompare.language.trace import trace
+
+    with pytest.raises(InputError, match="comparison x > 0 as a number"):
+        trace(lambda x: (x > 0) * 2, ["x"])
+
+
+def test_assert_gradients_agree_takes_the_point_as_a_mapping_with_options():
+    by_keyword = assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=1e-9)
+    by_position = assert_gradients_agree("x**2*sin(y)", {"x": 1.0, "y": 2.0})
+    old_form = assert_gradients_agree("x**2*sin(y)", x=1.0, y=2.0)
+    assert by_keyword.point == by_position.point == old_form.point
+    assert by_keyword.errors["autograd"]["x"].bound is None  # rtol replaced the bound
+    with pytest.raises(AssertionError):
+        assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=0.0, atol=0.0,
+                               engine=load(f"{ROOT / 'tests' / 'engines' / 'pow_off_by_one.py'}:Value"))

@@ -17,13 +17,13 @@ from __future__ import annotations
 import functools
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping
 
 from diffcompare.check import user_engine, user_graph
 from diffcompare.check.user_graph import FORMS, Failure, Run
-from diffcompare.compare import DEFAULT_TOLERANCE, measure
+from diffcompare.compare import DEFAULT_TOLERANCE, METHODS, measure, run_method
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
 from diffcompare.language.expression import Call, Const, Expression, Var
 from diffcompare.language.parse import parse
@@ -61,16 +61,12 @@ class Check:
 
 _XY = "x=1.5,y=-0.75"
 
-# (operation, expression, point): each operation alone, at a point inside its domain.
-_ALONE = [
-    ("add", "x + y", _XY), ("sub", "x - y", _XY), ("mul", "x * y", _XY),
-    ("div", "x / y", _XY), ("neg", "-x", "x=1.5"), ("pow", "x**3", "x=1.5"),
-    ("pow", "x**-2", "x=1.5"), ("pow", "x**0.5", "x=1.5"), ("pow", "x**y", "x=1.5,y=2.5"),
-    ("exp", "exp(x)", "x=0.5"), ("log", "log(x)", "x=1.5"), ("tanh", "tanh(x)", "x=0.5"),
-    ("sigmoid", "sigmoid(x)", "x=0.5"), ("relu", "relu(x)", "x=0.75"),
-    ("relu", "relu(x)", "x=-0.75"), ("sin", "sin(x)", "x=0.5"), ("cos", "cos(x)", "x=0.5"),
-    ("tan", "tan(x)", "x=0.5"), ("sqrt", "sqrt(x)", "x=1.5"), ("abs", "abs(x)", "x=-1.5"),
-]
+def alone() -> list[tuple[str, str, str]]:
+    """(operation, expression, point): each operation a micrograd-style engine spells
+    (every spelled row of the table), alone, at its rows' ``checks`` or its example."""
+    return [(name, expression, at)
+            for name, primitive in PRIMITIVES.items() if primitive.spelled
+            for expression, at in (primitive.checks or (primitive.example,))]
 
 
 def _reused(operation: str, expression: str, at: str) -> Check:
@@ -85,9 +81,11 @@ def _reused(operation: str, expression: str, at: str) -> Check:
                  f"reused:{operation}", share=expression)
 
 
-def _battery() -> tuple[Check, ...]:
+def battery() -> tuple[Check, ...]:
+    """Every check, built from the table as it is now: a row added is checked at once."""
+    operations_alone = alone()
     checks = [Check(expression, "operations", expression, at, f"alone:{operation}")
-              for operation, expression, at in _ALONE]
+              for operation, expression, at in operations_alone]
     for key in ("add number", "radd", "sub number", "rsub", "mul number", "rmul",
                 "div number", "rdiv", "rpow"):
         checks.append(Check(FORMS[key], "numbers as operands", FORMS[key], "x=1.5",
@@ -101,7 +99,7 @@ def _battery() -> tuple[Check, ...]:
         Check("a = x + y; a*x + a*y", "node reuse", "a = x + y; a*x + a*y", _XY, "shared"),
     ]
     seen = set()
-    for operation, expression, at in _ALONE:
+    for operation, expression, at in operations_alone:
         if (operation, "y" in expression) not in seen:
             seen.add((operation, "y" in expression))
             checks.append(_reused(operation, expression, at))
@@ -146,7 +144,7 @@ def deep_chain(operations: int = DEEP_OPERATIONS) -> Expression:
     return Expression.from_output(f"y = x; y = y*1.0 + 0.5 ({operations // 2:,} times); y", y)
 
 
-BATTERY: tuple[Check, ...] = _battery()
+BATTERY: tuple[Check, ...] = battery()
 
 
 # After this many checks time out, the rest are not run: an engine that hangs would
@@ -159,10 +157,11 @@ MAX_TIMEOUTS = 3
 
 @dataclass(frozen=True)
 class Observation:
-    """One number of one check: the user's, the exact one and the finite difference.
+    """One number of one check: the user's, the exact one, the finite difference and
+    every registered method's (``estimates``, by method name).
 
-    For the "twice" check the expected gradient is twice the exact one, and ``exact``
-    and ``finite_difference`` hold that doubled number.
+    For the "twice" check the expected gradient is twice the exact one, and ``exact``,
+    ``finite_difference`` and ``estimates`` hold that doubled number.
     """
 
     quantity: str  # "value" or a variable name
@@ -172,6 +171,7 @@ class Observation:
     formula: str  # sympy's formula for the exact number
     within: bool | None  # None when there is no exact number
     relative_error: float | None = None  # against the exact number, when both exist
+    estimates: Mapping[str, float | None] = field(default_factory=dict)  # every method's
 
 
 @dataclass(frozen=True)
@@ -233,18 +233,20 @@ class _Reference:
     expression: Expression
     point: Mapping[str, Fraction]
     exact: SymbolicDerivatives
-    finite_difference: Derivatives
+    methods: Mapping[str, Derivatives]  # every registered method's result, by name
     operations: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=None)
 def _reference(text: str, at: str, build: Callable[[], Expression] | None = None) -> _Reference:
-    """The exact and finite-difference numbers of one check; the same for every engine."""
+    """The exact numbers of one check, and every registered method's; the same for every
+    engine."""
     expression = build() if build is not None else parse(text)
     point = parse_point(at, expression)
+    methods = {name: run_method(name, method, expression, point)
+               for name, method in METHODS.items()}
     return _Reference(expression, point, symbolic.differentiate(expression, point),
-                      finite_difference.differentiate(expression, point),
-                      user_graph.operations(expression))
+                      methods, user_graph.operations(expression))
 
 
 def probe(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT) -> dict[str, str]:
@@ -266,9 +268,10 @@ def probe(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT) -> dic
 
 
 def check_engine(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
-                 checks: tuple[Check, ...] = BATTERY, progress=None) -> EngineReport:
+                 checks: tuple[Check, ...] | None = None, progress=None) -> EngineReport:
     """Run the battery against a micrograd-style ``Value`` class and diagnose failures.
 
+    ``checks`` defaults to ``battery()``, the checks of the table as it is now.
     ``timeout`` bounds each check, in seconds (None: no bound). ``progress``, when
     given, is called with (done, total) after each check. Raises ``InputError`` when
     ``cls`` does not look like a Value class at all (``cls(2.0).data`` must be 2.0).
@@ -276,6 +279,7 @@ def check_engine(cls: type, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     from diffcompare.check.diagnose import diagnose
 
     start = time.perf_counter()
+    checks = battery() if checks is None else checks
     user_engine.check_shape(cls, timeout)
     missing = probe(cls, timeout)
     results = []
@@ -335,7 +339,8 @@ def _observe(quantity: str, outcome: Run, reference: _Reference,
              factor: float) -> Observation:
     got = outcome.value if quantity == "value" else outcome.gradient.get(quantity)
     exact = reference.exact.number(quantity)
-    estimate = reference.finite_difference.number(quantity)
+    estimates = {name: result.number(quantity) for name, result in reference.methods.items()}
+    estimate = estimates.get(finite_difference.METHOD)
     scaled = None if got is None or not math.isfinite(got) else got / factor
     error = measure(scaled, reference.exact, quantity, DEFAULT_TOLERANCE)
     formula = (reference.exact.formula if quantity == "value"
@@ -345,4 +350,6 @@ def _observe(quantity: str, outcome: Run, reference: _Reference,
         None if exact is None else exact * factor,
         None if estimate is None else estimate * factor,
         formula, error.within, error.relative,
+        {name: None if number is None else number * factor
+         for name, number in estimates.items()},
     )

@@ -7,7 +7,6 @@ fails, 2 bad input (no such file, module, attribute or class).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -17,8 +16,9 @@ from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine
 from diffcompare.check.second_order import SecondOrderReport, check_second_order
 from diffcompare.compare import DEFAULT_TOLERANCE
+from diffcompare.methods import registry
 from diffcompare.methods.results import quantity_label
-from diffcompare.options import number_option
+from diffcompare.options import json_text, number_option
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     second = check_second_order(cls, timeout=args.timeout or None)
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    text = json.dumps({**document(report), "second_order": second_order_document(second)},
-                      indent=2, allow_nan=False) if args.json else render(report, second)
+    text = json_text({**document(report), "second_order": second_order_document(second)}) \
+        if args.json else render(report, second)
     sys.stdout.write(text + "\n")
     return EXIT_PASS if report.ok and second.ok else EXIT_FAIL
 
@@ -176,8 +176,9 @@ def _detail(result) -> str:
     if wrong:
         o = wrong[0]
         label = quantity_label(o.quantity)
-        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, "
-                     f"finite diff. {_number(o.finite_difference)}")
+        others = ", ".join(f"{registry.label(name)} {_number(number)}"
+                           for name, number in o.estimates.items())
+        return _clip(f"{label} = {_number(o.got)}; exact {_number(o.exact)}, {others}")
     worst = _worst_error(result)
     return "exact" if not worst else f"error {worst:.1e}"
 
@@ -235,6 +236,8 @@ def document(report: EngineReport) -> dict:
                 "numbers": {
                     o.quantity: {"got": _finite(o.got), "exact": _finite(o.exact),
                                  "finite_difference": _finite(o.finite_difference),
+                                 "methods": {name: _finite(number)
+                                             for name, number in o.estimates.items()},
                                  "within": o.within}
                     for o in result.observations
                 },

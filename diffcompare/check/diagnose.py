@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Sequence
 
 from diffcompare.check.user_graph import FORMS, base_operation
-from diffcompare.language.expression import evaluate_float
+from diffcompare.language.expression import Call, Expression, evaluate_float
 from diffcompare.language.parse import parse
+from diffcompare.language.primitives import PRIMITIVES
 
 # Two numbers are "the same" for a diagnosis when they agree to this relative
 # tolerance: far looser than the verdict's 1e-9, far tighter than a coincidence.
@@ -226,74 +227,28 @@ def _assigned_share(result) -> float | None:
 # ---- classic wrong local derivatives, for a check of one operation ----
 
 
-def _pow_candidates(result, x: float):
-    base, _, exponent = result.check.expression.partition("**")
-    try:
-        n = float(exponent)
-    except ValueError:
-        return []
-    off_by_one = ("pow's derivative is off by one in the exponent: the power rule is "
-                  "n·x**(n-1)")
-    return [
-        (lambda: n * x**n, off_by_one, f"that is n·x**n = {n:g}·x**{n:g}: the exponent is "
-                                       "off by one; the power rule is n·x**(n-1)"),
-        (lambda: n * x**(n - 2), off_by_one, "that is n·x**(n-2): the exponent is off by "
-                                             "one; the power rule is n·x**(n-1)"),
-        (lambda: x**(n - 1), "pow's derivative lacks the factor n",
-         "that is x**(n-1) without the factor n; the power rule is n·x**(n-1)"),
-    ]
-
-
-def _tanh_candidates(result, x: float):
-    t = math.tanh(x)
-    return [
-        (lambda: 1 - t, "tanh's derivative is 1 - t: the square is missing (1 - t**2)",
-         "that is 1 − tanh(x): the square is missing; use 1 - t**2"),
-        (lambda: 1 - x * x, "tanh's derivative uses the input x, not the output t",
-         "that is 1 − x²: it uses the input x where the output t = tanh(x) belongs; "
-         "use 1 - t**2"),
-        (lambda: 1 + t * t, "tanh's derivative has the wrong sign (1 + t**2)",
-         "that is 1 + tanh(x)²: the sign is wrong; use 1 - t**2"),
-    ]
-
-
-def _sigmoid_candidates(result, x: float):
-    s = 1 / (1 + math.exp(-x))
-    return [
-        (lambda: s, "sigmoid's derivative lacks the factor (1 - s)",
-         "that is sigmoid(x) itself: the factor (1 - s) is missing"),
-        (lambda: 1 - s * s, "sigmoid's derivative is tanh's formula",
-         "that is 1 − s²: tanh's formula; sigmoid's is s·(1 - s)"),
-    ]
-
-
-def _log_candidates(result, x: float):
-    return [(lambda: x, "log's derivative is x, not 1/x",
-             "that is x: the derivative of log(x) is 1/x")]
-
-
-def _sqrt_candidates(result, x: float):
-    return [(lambda: math.sqrt(x) / 2, "sqrt's derivative is sqrt(x)/2, not 1/(2·sqrt(x))",
-             "that is sqrt(x)/2: the derivative is 1/(2·sqrt(x))")]
-
-
-_WRONG_DERIVATIVES: dict[str, Callable] = {
-    "pow": _pow_candidates, "tanh": _tanh_candidates, "sigmoid": _sigmoid_candidates,
-    "log": _log_candidates, "sqrt": _sqrt_candidates,
-}
-
-
 def _classic_mistake(result, observation) -> tuple[str, str] | None:
-    table = _WRONG_DERIVATIVES.get(_operation(result))
-    if table is None or observation.quantity != "x":
+    """The row's classic wrong derivative (its ``wrong_derivatives`` column) that the
+    engine's number matches, at the check's arguments: (cause, sentence)."""
+    primitive = PRIMITIVES.get(_operation(result))
+    if primitive is None or not primitive.wrong_derivatives or observation.quantity != "x":
         return None
-    for rule, cause, text in table(result, result.point["x"]):
+    call = parse(result.check.expression).output
+    if not isinstance(call, Call) or call.primitive is not primitive:
+        return None
+    try:
+        args = [evaluate_float(Expression.from_output("", arg), result.point)
+                for arg in call.args]
+        out = primitive.evaluate(*args)
+    except (ArithmeticError, ValueError):
+        return None
+    for wrong in primitive.wrong_derivatives:
         try:
-            value = rule()
+            value = wrong.formula(*args, out)
         except (ArithmeticError, ValueError):
             continue
         if _close(observation.got, value):
-            return cause, text
+            return wrong.cause, wrong.text
     return None
 
 

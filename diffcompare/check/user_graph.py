@@ -13,13 +13,12 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import operator
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Mapping
 
 from diffcompare.check.user_engine import (
     DEFAULT_TIMEOUT,
@@ -30,6 +29,8 @@ from diffcompare.check.user_engine import (
     user_frames,
 )
 from diffcompare.language.expression import Call, Const, Expression, Var
+from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.methods import autograd
 from diffcompare.methods.results import Cost, Derivatives
 
 # Graphs larger than this are not counted node by node (only for the cost line).
@@ -81,26 +82,49 @@ def _failure(error: BaseException, operation: str) -> Failure:
 
 # Each operation an expression can ask of the user's class, named by its form: an
 # operator between two values, a value and a number, a number and a value (Python then
-# calls the reflected method, e.g. __rsub__), or a method call.
-_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
-_DUNDERS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
-            "pow": "__pow__"}
+# calls the reflected method, e.g. __rsub__), or a method call. Read from the rows'
+# spellings (``symbol``, ``dunder``, ``method``), live: a row added is a form at once.
 
-FORMS: dict[str, str] = {}
-for _name, _symbol in _OPERATORS.items():
-    FORMS[_name] = f"x {_symbol} y"
-    FORMS[f"{_name} number"] = f"x {_symbol} 2"
-    FORMS[f"r{_name}"] = f"2 {_symbol} x"
-FORMS["neg"] = "-x"
-for _name in ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "tan", "sqrt", "abs"):
-    FORMS[_name] = f"{_name}(x)"
 
-_REFLECTED = {f"r{name}": name for name in _OPERATORS}  # "rsub" -> "sub"
+def _forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for name, primitive in PRIMITIVES.items():
+        if not primitive.spelled:
+            continue
+        if primitive.symbol and primitive.arity == 2:
+            symbol = primitive.symbol
+            forms[name] = f"x {symbol} y"
+            forms[f"{name} number"] = f"x {symbol} 2"
+            forms[f"r{name}"] = f"2 {symbol} x"
+        elif primitive.symbol:
+            forms[name] = f"{primitive.symbol}x"
+        else:  # a method: its number operands are the user's values (max(2, x))
+            forms[name] = f"{name}({', '.join('xyz'[:primitive.arity])})"
+    return forms
 
-_PYTHON_OPERATORS: dict[str, Callable] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "div": operator.truediv, "pow": operator.pow, "neg": operator.neg,
-}
+
+class _Forms(Mapping):
+    """operation key -> its form ("rsub" -> "2 - x"), for every spelled row of the table."""
+
+    def __getitem__(self, key: str) -> str:
+        return _forms()[key]
+
+    def __iter__(self):
+        return iter(_forms())
+
+    def __len__(self) -> int:
+        return len(_forms())
+
+
+FORMS: Mapping[str, str] = _Forms()
+
+
+def _reflected(key: str) -> str | None:
+    """"rsub" -> "sub": the primitive of a form with the number on the left."""
+    name = key[1:]
+    if key.startswith("r") and name in PRIMITIVES and PRIMITIVES[name].arity == 2:
+        return name
+    return None
 
 
 def operation(primitive_name: str, numbers: tuple[bool, ...]) -> str:
@@ -118,7 +142,7 @@ def operation(primitive_name: str, numbers: tuple[bool, ...]) -> str:
 def base_operation(key: str) -> str:
     """The operation without its operand kinds: "rsub" and "sub number" are "sub"."""
     key = key.removesuffix(" number")
-    return key[1:] if key in _REFLECTED else key
+    return _reflected(key) or key
 
 
 def operations(expression: Expression) -> tuple[str, ...]:
@@ -150,15 +174,24 @@ class _EngineError(Exception):
         self.error = error
 
 
-def _apply(name: str, args: list, key: str):
-    if name in _PYTHON_OPERATORS:
-        return _PYTHON_OPERATORS[name](*args)
-    method = getattr(args[0], name, None)
-    if name == "abs" and not callable(method) and hasattr(type(args[0]), "__abs__"):
-        return abs(args[0])
+def _apply(primitive, args: list, key: str):
+    """The operation as the user's code spells it: Python's operator (so ``2 - x`` calls
+    ``__rsub__``), or the method (``x.tanh()``, ``x.max(y)``)."""
+    if primitive.operator is not None:
+        return primitive.operator(*args)
+    if not primitive.spelled:
+        raise _Unsupported(key, f"{primitive.name} has no spelling for a micrograd-style "
+                                "engine (no operator, no method)")
+    target = args[0]
+    if isinstance(target, float):  # max(2, x): the number becomes one of the user's values
+        target = type(next(arg for arg in args if not isinstance(arg, float)))(target)
+    method = getattr(target, primitive.method, None) if primitive.method else None
+    if not callable(method) and primitive.dunder and hasattr(type(target), primitive.dunder):
+        return getattr(type(target), primitive.dunder)(target, *args[1:])
     if not callable(method):
-        raise _Unsupported(key, f"the class has no {name}() method")
-    return method()
+        raise _Unsupported(key, f"the class has no {primitive.method or primitive.name}() "
+                                "method")
+    return method(*args[1:])
 
 
 def unsupported_reason(key: str, error: BaseException) -> str | None:
@@ -181,14 +214,16 @@ def unsupported_reason(key: str, error: BaseException) -> str | None:
 
 
 def _has_number(key: str) -> bool:
-    return key.endswith(" number") or key in _REFLECTED
+    return key.endswith(" number") or _reflected(key) is not None
 
 
 def _dunder(key: str) -> str:
     """The method Python calls for the operation, e.g. __rsub__ for 2 - x."""
-    if key in _REFLECTED:
-        return _DUNDERS[_REFLECTED[key]].replace("__", "__r", 1)
-    return _DUNDERS.get(key.removesuffix(" number"), "")
+    reflected = _reflected(key)
+    if reflected is not None:
+        return PRIMITIVES[reflected].dunder.replace("__", "__r", 1)
+    primitive = PRIMITIVES.get(key.removesuffix(" number"))
+    return primitive.dunder if primitive is not None else ""
 
 
 def _build(cls: type, expression: Expression, leaves: Mapping[str, object]):
@@ -206,7 +241,7 @@ def _build(cls: type, expression: Expression, leaves: Mapping[str, object]):
                 continue
             key = operation(node.primitive.name, numbers)
             try:
-                values[id(node)] = _apply(node.primitive.name, args, key)
+                values[id(node)] = _apply(node.primitive, args, key)
             except _Unsupported:
                 raise
             except (Exception, SystemExit) as error:
@@ -353,6 +388,8 @@ def method(cls: type, timeout: float | None = DEFAULT_TIMEOUT):
                       for name in expression.variables},
             cost=Cost(evaluations=1, seconds=result.seconds, size=result.nodes),
             reasons=reasons,
+            # held to what floats allow a correct reverse pass of this expression
+            error_bounds=autograd.rounding_bounds_at(expression, point),
             # an operation the class lacks is not a wrong answer: compare leaves it unjudged
             details={"unsupported": tuple(result.unsupported)} if result.unsupported else {},
         )

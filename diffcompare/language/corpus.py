@@ -91,7 +91,17 @@ SMOOTH = [
     Case("trig quotient", "tan(x)*cos(y)/(2 + sin(x*y))", "x=0.5,y=1.3"),
 ]
 
-CORPUS = LECTURE + SMOOTH
+
+
+def table_cases() -> list[Case]:
+    """One case per function of the primitive table, its row's example: a row added to
+    the table is in the corpus at once."""
+    from diffcompare.language.primitives import FUNCTIONS
+
+    return [Case(f"{name} alone", *primitive.example) for name, primitive in FUNCTIONS.items()]
+
+
+CORPUS = LECTURE + SMOOTH + table_cases()
 
 # Smooth but hard on purpose: a pole or a domain edge close by, cancellation, a large
 # dynamic range, saturation, high frequency.

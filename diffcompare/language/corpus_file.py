@@ -44,6 +44,7 @@ class Problem:
     line: int
     text: str
     message: str  # one line: "my.txt line 4: unknown function 'foo' ..."
+    title: str = ""  # the comment line above it, where a teacher puts the student's name
 
 
 def read(path: str | Path) -> tuple[list[Entry], list[Problem]]:
@@ -75,6 +76,8 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
     [('square', 'x**2', 'x=3', 'my.txt line 2')]
     >>> problems[0].line, problems[0].message.startswith("my.txt line 4: unknown function")
     (4, True)
+    >>> parse_corpus("# Ada Lovelace\\nx**\\n")[1][0].title
+    'Ada Lovelace'
     """
     entries: list[Entry] = []
     problems: list[Problem] = []
@@ -90,7 +93,8 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
         try:
             case = _case(line, title)
         except InputError as error:
-            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}"))
+            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}",
+                                    title))
         else:
             entries.append(Entry(case, f"{source} line {number}"))
         title = ""

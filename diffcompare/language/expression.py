@@ -11,8 +11,10 @@ depth is no limit anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from diffcompare.language.primitives import Primitive
@@ -71,6 +73,13 @@ class Expression:
                 seen.setdefault(node.name, None)
         return cls(text=text, output=output, nodes=tuple(nodes), variables=tuple(seen))
 
+    @cached_property
+    def selects(self) -> bool:
+        """Whether a selection (``where``) occurs: then the float interpreters carry
+        faults until the selection, instead of raising at once."""
+        return any(isinstance(node, Call) and node.primitive.selects is not None
+                   for node in self.nodes)
+
     @property
     def size(self) -> int:
         """Number of distinct nodes: the size of the DAG, shared nodes counted once."""
@@ -123,6 +132,49 @@ def evaluate(expression: Expression, interpretation: Interpretation) -> Any:
     return values[id(expression.output)]
 
 
+class Fault:
+    """A value that could not be computed (log(-1)), carried until a selection drops it.
+
+    A float interpreter that meets a selection (``where``) evaluates both branches, as
+    NumPy, PyTorch and JAX do; a fault in the branch not selected must not stop it.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def _carrying_faults(call: Callable) -> Callable:
+    """``call`` that returns a ``Fault`` instead of raising, and passes faults on: to
+    every call, except a selection whose condition and selected argument have none."""
+    from diffcompare.language.faults import ARITHMETIC_ERRORS
+
+    def carrying(primitive, *args):
+        faulty = [arg for arg in args if isinstance(arg, Fault)]
+        if faulty and primitive.selects is not None:
+            conditions = [args[position] for position in primitive.conditions]
+            faulty = [arg for arg in conditions if isinstance(arg, Fault)]
+            if not faulty:
+                chosen = args[primitive.selects(*[math.nan if isinstance(arg, Fault) else arg
+                                                  for arg in args])]
+                faulty = [chosen] if isinstance(chosen, Fault) else []
+        if faulty:
+            return faulty[0]
+        try:
+            return call(primitive, *args)
+        except ARITHMETIC_ERRORS as error:
+            return Fault(error)
+
+    return carrying
+
+
+def _raising(out):
+    if isinstance(out, Fault):
+        raise out.error
+    return out
+
+
 def float_interpretation(point: Mapping[str, float]) -> Interpretation:
     """Plain float evaluation, the interpreter that finite differences use. A fault
     (log(-1), overflow, ...) raises with a message naming the operation."""
@@ -136,22 +188,44 @@ def float_interpretation(point: Mapping[str, float]) -> Interpretation:
 
 
 def evaluate_float(expression: Expression, point: Mapping[str, float]) -> float:
-    return evaluate(expression, float_interpretation(point))
+    """f at ``point`` in floats; raises the fault the output depends on (a fault in a
+    branch that a ``where`` does not select is dropped)."""
+    interpretation = float_interpretation(point)
+    if expression.selects:
+        interpretation = replace(interpretation, call=_carrying_faults(interpretation.call))
+    return _raising(evaluate(expression, interpretation))
 
 
 def complex_interpretation(point: Mapping[str, complex]) -> Interpretation:
     """Evaluation over complex numbers near the real axis, the interpreter of the complex
     step. Every primitive must have a complex implementation (abs and relu have none):
-    check with ``non_analytic`` first."""
+    check with ``non_analytic`` first; a row without one raises ``MissingRule``."""
     return Interpretation(
         constant=lambda node: node.value,
         variable=lambda name: point[name],
-        call=lambda primitive, *args: primitive.evaluate_complex(*args),
+        call=lambda primitive, *args: primitive.need(
+            "evaluate_complex", "the complex step")(*args),
     )
 
 
 def evaluate_complex(expression: Expression, point: Mapping[str, complex]) -> complex:
-    return complex(evaluate(expression, complex_interpretation(point)))
+    interpretation = complex_interpretation(point)
+    if expression.selects:
+        interpretation = replace(interpretation, call=_carrying_faults(interpretation.call))
+    return complex(_raising(evaluate(expression, interpretation)))
+
+
+def misplaced_comparison(expression: Expression):
+    """The first comparison node that is not a condition of a row that takes one (where's
+    first argument), or None. A comparison is 1 or 0, with no use as a number."""
+    allowed: set[int] = set()
+    for node in expression.nodes:
+        if isinstance(node, Call):
+            allowed.update(id(node.args[position]) for position in node.primitive.conditions)
+    for node in expression.nodes:
+        if isinstance(node, Call) and node.primitive.comparison and id(node) not in allowed:
+            return node
+    return None
 
 
 def non_analytic(expression: Expression) -> tuple[str, ...]:

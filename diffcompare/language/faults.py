@@ -70,22 +70,18 @@ def spell(primitive, args) -> str:
 def explain(primitive, args, error: Exception) -> str:
     """What went wrong when ``primitive`` was applied to ``args``, in words."""
     operation = spell(primitive, args)
-    name = primitive.name
     if isinstance(error, OverflowError):
         return f"{operation} overflows the float range (beyond ±{_LARGEST})"
+    # The row's domain says why, when one of its predicates holds for these arguments.
+    for outside, why in primitive.domain:
+        try:
+            applies = outside(*args)
+        except (TypeError, ArithmeticError):  # a NaN or complex argument: no such reason
+            applies = False
+        if applies:
+            return why.format(operation=operation)
     if isinstance(error, ZeroDivisionError):
-        if name == "pow":
-            return f"{operation}: 0 raised to a negative power is infinite"
         return f"{operation}: division by zero"
-    x = args[0] if args else math.nan
-    if name == "log" and x == 0:
-        return f"{operation} is minus infinity"
-    if name == "log" and x < 0:
-        return f"{operation}: the logarithm of a negative number is not a real number"
-    if name == "sqrt" and x < 0:
-        return f"{operation}: the square root of a negative number is not a real number"
-    if name == "pow" and x < 0:
-        return f"{operation}: a negative base with a non-integer exponent is not a real number"
     return f"{operation} is outside the function's domain ({error or type(error).__name__})"
 
 

@@ -13,8 +13,9 @@ digits          1000       digits of one number, in the expression or in ``--at`
 exponent        10000      magnitude of a constant exponent, as in ``x**10000``
 exact_digits    100000     digits of the largest exact number sympy would compute
 memory          2048       MiB the symbolic process may use beyond what it starts with
-work            10000000   nodes × variables: finite differences evaluate every node twice
-                           per variable (a 2,000-term sum of 2,000 variables is 8,000,000)
+work            20000000   nodes × variables: finite differences evaluate, twice per
+                           variable, the nodes that depend on it (a 3,000-term sum of
+                           3,000 variables is 18,000,000; Rosenbrock's n = 1000 is 9,000,000)
 ==============  =========  ================================================================
 
 Why these bound what they bound: our own code never recurses on the expression, so
@@ -37,6 +38,7 @@ from fractions import Fraction
 from typing import Mapping, Sequence
 
 from diffcompare.language.errors import InputError
+from diffcompare.language.primitives import PRIMITIVES
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Limits:
     exponent: int = 10_000
     exact_digits: int = 100_000
     memory: int = 2048
-    work: int = 10_000_000
+    work: int = 20_000_000
 
     def __post_init__(self):
         for item in fields(self):
@@ -140,6 +142,18 @@ def integer_digits(digits: int):
         sys.set_int_max_str_digits(old)
 
 
+@contextmanager
+def recursion_limit(limit: int):
+    """Let Python recurse at least ``limit`` deep (for code that recurses: Python's
+    parser, sympy), and restore the old limit after."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def check_work(expression, limits: Limits) -> None:
     """Refuse an expression whose finite differences would take too long."""
     work = expression.size * len(expression.variables)
@@ -151,8 +165,13 @@ def check_work(expression, limits: Limits) -> None:
 
 # ---- nesting depth ----
 
-# A chain of these counts as one level: sympy flattens it (Add and Mul are n-ary).
-_FAMILY = {"add": "sum", "sub": "sum", "neg": "sum", "mul": "product", "div": "product"}
+
+
+def _family(name: str | None) -> str:
+    """The row's family: a chain of one family counts as one level, since sympy flattens
+    it (Add and Mul are n-ary)."""
+    primitive = PRIMITIVES.get(name) if name is not None else None
+    return primitive.family if primitive is not None else ""
 
 
 def call_depth(name: str, children: Sequence[tuple[str | None, int]]) -> int:
@@ -164,10 +183,10 @@ def call_depth(name: str, children: Sequence[tuple[str | None, int]]) -> int:
     >>> call_depth("sin", [("add", 1)])
     2
     """
-    family = _FAMILY.get(name)
+    family = _family(name)
     deepest = 0
     for child_name, depth in children:
-        same = family is not None and _FAMILY.get(child_name) == family
+        same = family != "" and _family(child_name) == family
         deepest = max(deepest, depth if same else depth + 1)
     return deepest
 
@@ -226,10 +245,8 @@ def exact_call(primitive, args: Sequence[Exact], limits: Limits) -> Exact:
     max_bits = limits.exact_digits * _BITS_PER_DIGIT
     if name == "pow":
         bits, value = _power(args[0], args[1], max_bits)
-    elif name in ("add", "sub", "mul", "div", "neg"):
-        bits, value = _arithmetic(name, args)
     else:
-        bits, value = _function(name, args[0])
+        bits, value = _exact(primitive, args)
     if bits > max_bits:
         digits = _digits_text(bits)
         raise refuse(f"this needs an exact number of about {digits} digits",
@@ -288,49 +305,22 @@ def _power(base: Exact, exponent: Exact, max_bits: float) -> tuple[int, Fraction
     return bits, value
 
 
-def _arithmetic(name: str, args: Sequence[Exact]) -> tuple[int, Fraction | None]:
-    if name == "neg":
-        value = -args[0].value if args[0].value is not None else None
-        return args[0].bits, value
-    a, b = args
-    if a.value is None or b.value is None or (name == "div" and b.value == 0):
-        # Not both rational: sympy keeps the operands apart in a sum, multiplies out
-        # their rational parts in a product.
-        if name in ("mul", "div"):
-            return a.bits + b.bits, None
-        return max(a.bits, b.bits) + 1, None
-    if name == "add":
-        value = a.value + b.value
-    elif name == "sub":
-        value = a.value - b.value
-    elif name == "mul":
-        value = a.value * b.value
-    else:
-        value = a.value / b.value
-    return bits_of(value), value
-
-
-def _function(name: str, arg: Exact) -> tuple[int, Fraction | None]:
-    """sympy evaluates a function of a rational exactly only at a few special points."""
-    value = arg.value
-    if value is None:
-        return arg.bits, None
-    if name == "abs":
-        return arg.bits, abs(value)
-    if name == "relu":
-        return arg.bits, max(value, Fraction(0))
-    if name == "sqrt" and value >= 0:
-        root_num, root_den = math.isqrt(value.numerator), math.isqrt(value.denominator)
-        if root_num * root_num == value.numerator and root_den * root_den == value.denominator:
-            return arg.bits, Fraction(root_num, root_den)
-    if value == 0:
-        special = {"sin": 0, "tan": 0, "tanh": 0, "cos": 1, "exp": 1,
-                   "sigmoid": Fraction(1, 2)}
-        if name in special:
-            return arg.bits, Fraction(special[name])
-    if name == "log" and value == 1:
-        return arg.bits, Fraction(0)
-    return arg.bits, None
+def _exact(primitive, args: Sequence[Exact]) -> tuple[int, Fraction | None]:
+    """The exact value sympy computes from exact rational arguments, where the row's
+    ``exact_value`` (its special values) knows one, and a bound on its size in bits."""
+    values = [arg.value for arg in args]
+    value = None
+    if primitive.exact_value is not None and None not in values:
+        value = primitive.exact_value(*values)
+    if value is not None:
+        return max(bits_of(value), *(arg.bits for arg in args)), value
+    # Not rational, or not known: sympy keeps the operands of a sum apart and multiplies
+    # out the rational parts of a product; a function keeps its argument's size.
+    if primitive.family == "product" and len(args) == 2:
+        return args[0].bits + args[1].bits, None
+    if len(args) == 1:
+        return args[0].bits, None
+    return max(arg.bits for arg in args) + 1, None
 
 
 def _float_call(primitive, args: Sequence[Exact]) -> float | None:

@@ -21,9 +21,7 @@ import ast
 import difflib
 import math
 import re
-import sys
 import warnings
-from contextlib import contextmanager
 from fractions import Fraction
 
 from diffcompare.language.errors import InputError, source_lines
@@ -38,17 +36,15 @@ from diffcompare.language.limits import (
     exact_constant,
     exact_number,
     integer_digits,
+    recursion_limit,
     refuse,
 )
-from diffcompare.language.primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+from diffcompare.language.primitives import ALIASES, CONSTANTS, FUNCTIONS, operator_row
 
-_BINARY_OPERATORS = {
-    ast.Add: "add",
-    ast.Sub: "sub",
-    ast.Mult: "mul",
-    ast.Div: "div",
-    ast.Pow: "pow",
-}
+# Python's spelling of the operators we allow; the rows they stand for are found in the
+# primitive table by that spelling (``operator_row``).
+_BINARY_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 _OPERATOR_SPELLING = {
     ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
@@ -65,7 +61,6 @@ _REFUSED = {
     ast.DictComp: "comprehensions",
     ast.GeneratorExp: "comprehensions",
     ast.Lambda: "lambdas",
-    ast.Compare: "comparisons",
     ast.BoolOp: "and/or",
     ast.IfExp: "conditional expressions",
     ast.NamedExpr: "the := operator",
@@ -81,8 +76,15 @@ _REFUSED = {
     ast.Slice: "slices",
 }
 
-_ALLOWED_SUMMARY = ("use numbers, variables, + - * / **, parentheses and "
-                    + " ".join(FUNCTIONS) + ", pi, e")
+
+
+def _allowed_summary() -> str:
+    return ("use numbers, variables, + - * / **, parentheses and " + " ".join(FUNCTIONS)
+            + ", pi, e")
+
+
+_MISPLACED_COMPARISON = ("comparisons (< <= > >=) are allowed only as the condition of "
+                         "where(condition, a, b), e.g. where(x > 0, sqrt(x), 0)")
 
 # Python's own parser builds its tree recursively; a flat sum of a few thousand terms
 # is legitimate input, so it gets more room than the default limit of 1000. (Python
@@ -95,16 +97,6 @@ _AST_RECURSION_LIMIT = 20_000
 # before Python converts it (Python refuses integers of more than 4300 digits itself).
 _LITERAL = re.compile(r"(?<!\w)(?:0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_.]*|\.[0-9][0-9_]*)"
                       r"(?:[eE][+-]?[0-9_]+)?")
-
-
-@contextmanager
-def _recursion_limit(limit: int):
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 def parse(text: str, limits: Limits = DEFAULT) -> Expression:
@@ -142,7 +134,7 @@ def _parse(text: str, limits: Limits, build):
         try:
             # Python's SyntaxWarnings ("invalid decimal literal") would be extra lines
             # on stderr; the text is either refused with one message or accepted.
-            with _recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
+            with recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 module = ast.parse(text, mode="exec")
         except SyntaxError as error:
@@ -204,6 +196,7 @@ class _Builder:
         self.count = 0  # ast nodes seen, for the nodes limit
         # our node's id -> (node, depth, Exact); the node is held so that its id stays its own
         self.info: dict[int, tuple[object, int, Exact]] = {}
+        self.conditions: set[int] = set()  # ids of ast nodes that are a where's condition
 
     # ---- errors that point at the text ----
 
@@ -296,14 +289,14 @@ class _Builder:
             self.check_assignable(target)
             if target.id not in self.bindings and target.id not in self.variables:
                 raise self.refuse(f"'{target.id}' is used before it is assigned", target)
-            name = _BINARY_OPERATORS.get(type(statement.op))
-            if name is None:
+            symbol = _BINARY_OPERATORS.get(type(statement.op))
+            if symbol is None:
                 raise self.refuse(f"the operator {_OPERATOR_SPELLING.get(type(statement.op), '?')}="
                                   " is not supported; use += -= *= /= **=", statement)
             current = self.record(self.name(target), target)
             value = self.expression(statement.value)
-            self.bindings[target.id] = self.record(Call(PRIMITIVES[name], (current, value)),
-                                                   statement)
+            self.bindings[target.id] = self.record(
+                Call(operator_row(symbol, 2), (current, value)), statement)
         elif isinstance(statement, ast.Expr):
             raise self.refuse("only the last line may be a bare expression; "
                               "assign the others to names", statement)
@@ -357,10 +350,22 @@ class _Builder:
         if isinstance(node, ast.Call):
             self.check_call(node)
             return list(node.args)
+        if isinstance(node, ast.Compare):
+            return self.check_comparison(node)
         if isinstance(node, (ast.Name, ast.Constant)):
             return []
         what = _REFUSED.get(type(node), f"this construct ({type(node).__name__})")
-        raise self.refuse(f"{what}: not allowed; {_ALLOWED_SUMMARY}", node)
+        raise self.refuse(f"{what}: not allowed; {_allowed_summary()}", node)
+
+    def check_comparison(self, node: ast.Compare) -> list:
+        if id(node) not in self.conditions:
+            raise self.refuse(_MISPLACED_COMPARISON, node)
+        if len(node.ops) != 1:
+            raise self.refuse("one comparison at a time: write a < x < b as two wheres, "
+                              "e.g. where(x > a, where(x < b, ...), ...)", node)
+        if type(node.ops[0]) not in _COMPARISONS:
+            raise self.refuse("this comparison is not supported; use < <= > >=", node)
+        return [node.left, node.comparators[0]]
 
     def check_call(self, node: ast.Call) -> None:
         function = node.func
@@ -369,8 +374,7 @@ class _Builder:
             raise self.refuse(f"{what} in a call: not allowed; call a function by name, "
                               "e.g. sin(x)", function)
         if function.id not in FUNCTIONS or function.id in self.bindings:
-            close = difflib.get_close_matches(function.id, FUNCTIONS, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            hint = _hint(function.id)
             raise self.refuse(f"unknown function '{function.id}' ({hint}the functions are "
                               + ", ".join(FUNCTIONS) + ")", function)
         if node.keywords:
@@ -380,16 +384,25 @@ class _Builder:
             raise self.refuse(f"{function.id} takes {primitive.arity} argument"
                               f"{'s' if primitive.arity != 1 else ''}, got {len(node.args)}",
                               node)
+        for position in primitive.conditions:
+            condition = node.args[position]
+            if not isinstance(condition, ast.Compare):
+                raise self.refuse(f"the condition of {function.id} must be a comparison "
+                                  "(< <= > >=), e.g. x > 0", condition)
+            self.conditions.add(id(condition))
 
     def build(self, node: ast.expr, built: dict):
         if isinstance(node, ast.BinOp):
-            primitive = PRIMITIVES[_BINARY_OPERATORS[type(node.op)]]
+            primitive = operator_row(_BINARY_OPERATORS[type(node.op)], 2)
             return Call(primitive, (built[id(node.left)], built[id(node.right)]))
+        if isinstance(node, ast.Compare):
+            primitive = operator_row(_COMPARISONS[type(node.ops[0])], 2)
+            return Call(primitive, (built[id(node.left)], built[id(node.comparators[0])]))
         if isinstance(node, ast.UnaryOp):
             operand = built[id(node.operand)]
             if isinstance(node.op, ast.UAdd):
                 return operand
-            return Call(PRIMITIVES["neg"], (operand,))
+            return Call(operator_row("-", 1), (operand,))
         if isinstance(node, ast.Call):
             primitive = FUNCTIONS[node.func.id]
             return Call(primitive, tuple(built[id(arg)] for arg in node.args))
@@ -416,7 +429,7 @@ class _Builder:
             kind = {str: "strings", bytes: "bytes", complex: "complex numbers",
                     bool: "True and False", type(None): "None",
                     type(...): "..."}.get(type(value), type(value).__name__)
-            raise self.refuse(f"{kind}: not allowed; {_ALLOWED_SUMMARY}", node)
+            raise self.refuse(f"{kind}: not allowed; {_allowed_summary()}", node)
         text = self.segment(node) or repr(value)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.refuse("this number is beyond the float range (about ±1.8e308)", node)
@@ -439,6 +452,21 @@ class _Builder:
         if as_float == 0.0 and exact != 0:
             raise self.refuse("this number is too small for a float (it would be 0)", node)
         return Const(value=as_float, exact=exact, text=text)
+
+
+# How alike an unknown name and a function's name must be for "did you mean" (difflib's
+# ratio: 2·matches / total length). At 0.75 "sinn" gets sin (0.86) and "sigmod" sigmoid
+# (0.92), while "coth" no longer gets cos (0.57); difflib's default, 0.6, suggests a
+# name for almost any short word. Other languages' spellings (ln) are in ALIASES.
+_CLOSE_ENOUGH = 0.75
+
+
+def _hint(name: str) -> str:
+    """ "did you mean log? " for ln (a common spelling), or for a near miss; "" if none."""
+    if name in ALIASES:
+        return f"did you mean {ALIASES[name]}? "
+    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=_CLOSE_ENOUGH)
+    return f"did you mean {close[0]}? " if close else ""
 
 
 # Doubles span about 1e-324 to 1e308; an exact literal beyond that would cost huge

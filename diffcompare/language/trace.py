@@ -19,8 +19,14 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Call, Const, Expression, Var
-from diffcompare.language.primitives import FUNCTIONS, PRIMITIVES
+from diffcompare.language.expression import (
+    Call,
+    Const,
+    Expression,
+    Var,
+    misplaced_comparison,
+)
+from diffcompare.language.primitives import FUNCTIONS, operator_row
 
 # A rendered expression longer than this is replaced by the function's name.
 _LONGEST_TEXT = 400
@@ -40,37 +46,37 @@ class Traced:
     # ---- arithmetic, with the reflected forms ----
 
     def __add__(self, other):
-        return _binary("add", self, other)
+        return _binary("+", self, other)
 
     def __radd__(self, other):
-        return _binary("add", other, self)
+        return _binary("+", other, self)
 
     def __sub__(self, other):
-        return _binary("sub", self, other)
+        return _binary("-", self, other)
 
     def __rsub__(self, other):
-        return _binary("sub", other, self)
+        return _binary("-", other, self)
 
     def __mul__(self, other):
-        return _binary("mul", self, other)
+        return _binary("*", self, other)
 
     def __rmul__(self, other):
-        return _binary("mul", other, self)
+        return _binary("*", other, self)
 
     def __truediv__(self, other):
-        return _binary("div", self, other)
+        return _binary("/", self, other)
 
     def __rtruediv__(self, other):
-        return _binary("div", other, self)
+        return _binary("/", other, self)
 
     def __pow__(self, other):
-        return _binary("pow", self, other)
+        return _binary("**", self, other)
 
     def __rpow__(self, other):
-        return _binary("pow", other, self)
+        return _binary("**", other, self)
 
     def __neg__(self):
-        return Traced(Call(PRIMITIVES["neg"], (self.node,)))
+        return Traced(Call(operator_row("-", 1), (self.node,)))
 
     def __pos__(self):
         return self
@@ -78,9 +84,24 @@ class Traced:
     def __abs__(self):
         return self.apply("abs")
 
-    def apply(self, name: str) -> "Traced":
-        """A function of the table applied to this value, e.g. ``apply("sin")``."""
-        return Traced(Call(FUNCTIONS[name], (self.node,)))
+    def apply(self, name: str, *others) -> "Traced":
+        """A function of the table applied to this value (and ``others``), e.g.
+        ``apply("sin")`` or ``apply("max", y)``."""
+        return Traced(Call(FUNCTIONS[name], (self.node, *(_node(other) for other in others))))
+
+    # ---- comparisons: a node, for where's condition ----
+
+    def __lt__(self, other):
+        return Traced(Call(operator_row("<", 2), (self.node, _node(other))))
+
+    def __le__(self, other):
+        return Traced(Call(operator_row("<=", 2), (self.node, _node(other))))
+
+    def __gt__(self, other):
+        return Traced(Call(operator_row(">", 2), (self.node, _node(other))))
+
+    def __ge__(self, other):
+        return Traced(Call(operator_row(">=", 2), (self.node, _node(other))))
 
     # ---- what cannot be traced ----
 
@@ -91,29 +112,25 @@ class Traced:
 
     def __bool__(self):
         raise InputError("the function branches on a variable's value (if, and, or, "
-                         "comparisons), which a tree cannot record; write it with relu or "
-                         "abs, or pass an expression string")
+                         "comparisons), which a tree cannot record; write it with where, max, "
+                         "relu or abs, or pass an expression string")
 
-    def _compare(self, other):
-        raise InputError("the function compares a variable with something (<, >, ...), "
-                         "which a tree cannot record; write it with relu or abs, or pass "
-                         "an expression string")
-
-    __lt__ = __le__ = __gt__ = __ge__ = _compare
     __index__ = __int__ = __float__
 
 
 def _method(name: str):
-    def method(self):
-        return self.apply(name)
+    def method(self, *others):
+        return self.apply(name, *others)
     method.__name__ = name
     method.__doc__ = f"{name}(self), as micrograd's Value spells it."
     return method
 
 
-# micrograd style: x.tanh(), x.exp(), x.relu(), and every other function of the table.
-for _name in FUNCTIONS:
-    setattr(Traced, _name, _method(_name))
+# micrograd style: x.tanh(), x.exp(), x.relu(), and every other function of the table
+# that a Value spells as a method.
+for _name, _primitive in FUNCTIONS.items():
+    if _primitive.method:
+        setattr(Traced, _primitive.method, _method(_name))
 
 
 def constant(number) -> Const:
@@ -121,6 +138,8 @@ def constant(number) -> Const:
     if isinstance(number, bool) or not isinstance(number, numbers.Real):
         raise InputError(f"the function uses a {type(number).__name__} where a number "
                          "or a variable belongs")
+    if isinstance(number, numbers.Integral):
+        number = int(number)  # np.int64 (np.mean's count): its exact value, as a Python int
     value = float(number)
     exact = Fraction(number) if isinstance(number, numbers.Rational) else Fraction(value)
     text = str(number) if isinstance(number, int) else repr(value)
@@ -131,8 +150,8 @@ def _node(operand):
     return operand.node if isinstance(operand, Traced) else constant(operand)
 
 
-def _binary(name: str, left, right) -> Traced:
-    return Traced(Call(PRIMITIVES[name], (_node(left), _node(right))))
+def _binary(symbol: str, left, right) -> Traced:
+    return Traced(Call(operator_row(symbol, 2), (_node(left), _node(right))))
 
 
 def trace(function: Callable, names: Sequence[str]) -> Expression:
@@ -147,13 +166,18 @@ def trace(function: Callable, names: Sequence[str]) -> Expression:
     if len(text) > _LONGEST_TEXT:
         text = f"{getattr(function, '__name__', 'f')}({', '.join(names)})"
     traced = Expression.from_output(text, node)
+    misplaced = misplaced_comparison(traced)
+    if misplaced is not None:
+        raise InputError(f"the function uses the comparison {render(misplaced)} as a number; "
+                         "comparisons are allowed only as the condition of "
+                         "functions.where(condition, a, b)")
     # Every name is a variable, even one the function ignores (its derivative is 0).
     return Expression(text, traced.output, traced.nodes, tuple(names))
 
 
 # ---- the tree as text, in our expression language ----
 
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+# Calls, names and numbers bind tighter than any operator (rows' ``precedence``, 0 to 4).
 _ATOM = 5
 
 
@@ -169,20 +193,24 @@ def _render_node(node, texts) -> tuple[str, int]:
     if isinstance(node, Var):
         return node.name, _ATOM
     if isinstance(node, Const):
-        return node.text, (_PRECEDENCE["neg"] if node.text.startswith("-") else _ATOM)
-    name = node.primitive.name
-    if name not in _PRECEDENCE:
-        return f"{name}({texts[id(node.args[0])][0]})", _ATOM
-    precedence = _PRECEDENCE[name]
-    if name == "neg":
-        return f"-{_wrap(texts[id(node.args[0])], precedence)}", precedence
+        return node.text, (operator_row("-", 1).precedence if node.text.startswith("-")
+                           else _ATOM)
+    primitive = node.primitive
+    if not primitive.symbol:
+        arguments = ", ".join(texts[id(arg)][0] for arg in node.args)
+        return f"{primitive.name}({arguments})", _ATOM
+    precedence = primitive.precedence
+    if primitive.arity == 1:
+        return f"{primitive.symbol}{_wrap(texts[id(node.args[0])], precedence)}", precedence
     left, right = (texts[id(arg)] for arg in node.args)
     # The text parses back to the same tree: + - * / group to the left, ** to the right,
     # so an operand of equal precedence on the other side keeps its parentheses.
-    left_text = _wrap(left, precedence + (name == "pow"))
-    right_text = _wrap(right, precedence + (name != "pow") - (name == "pow"))
-    symbol = node.primitive.symbol
-    spaced = f" {symbol} " if precedence == 1 else symbol
+    # (Python's ** is the one right-associative operator: it binds tighter than unary
+    # minus on its left, so -x**2 is -(x**2).)
+    right_associative = primitive.symbol == "**"
+    left_text = _wrap(left, precedence + right_associative)
+    right_text = _wrap(right, precedence + (not right_associative) - right_associative)
+    spaced = f" {primitive.symbol} " if precedence <= 1 else primitive.symbol
     return f"{left_text}{spaced}{right_text}", precedence
 
 

@@ -23,6 +23,7 @@ import select
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from typing import Any, Callable
 
 # How much address space the child may add to what it inherits, in MiB: sympy's exact
@@ -233,3 +234,25 @@ def _run_in_thread(function: Callable[[], Any], seconds: float) -> Any:
         raise Failed(box["error"])
     return box["result"]
 
+
+
+@contextmanager
+def alarm(seconds: float, error: Callable[[], BaseException]):
+    """Raise ``error()`` inside the block after ``seconds`` (a SIGALRM timer): a budget
+    with no child process, for pure-Python work such as sympy's. Only the main thread
+    receives signals, so elsewhere (or without ``setitimer``) the block runs unbounded."""
+    if threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def ring(signum, frame):
+        raise error()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

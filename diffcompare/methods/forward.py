@@ -5,18 +5,19 @@ through the tree, dual numbers, with the primitive table's local derivatives: it
 the Jacobian-vector product J·v. The value parts and local derivatives are the same in
 every pass, so ``linearize`` computes them once and each pass carries the tangents
 (``tangent_pass``): per node the same work as a backward pass, which keeps the cost
-comparison with reverse mode fair (``benchmarks/jacobian_cost.py``). Seeding the unit vectors gives the gradient, or a
-Jacobian's columns, one per pass: n passes for n inputs, against reverse mode's one
-backward pass per output. It does the same float operations as reverse mode, so it is
-exact in the same sense: only rounding separates it from the exact derivative.
+comparison with reverse mode fair (``benchmarks/jacobian_cost.py``). Seeding the unit
+vectors gives the gradient, or a Jacobian's columns, one per pass: n passes for n inputs,
+against reverse mode's one backward pass per output. It does the same float operations
+as reverse mode, so it is exact in the same sense: only rounding separates it from the
+exact derivative.
 
 Second order, ``hessian``: forward-over-reverse. Each pass pushes a tangent v through
 the forward sweep and then through the reverse sweep, which gives the gradient and its
 directional derivative, the Hessian-vector product H·v (Pearlmutter, "Fast exact
 multiplication by the Hessian", Neural Computation 6, 1994; Griewank and Walther,
 "Evaluating Derivatives", 2nd ed., SIAM 2008, ch. 5). The reverse sweep's tangent needs
-the primitives' second derivatives: ``language.second_derivatives``. n passes give the
-n × n Hessian, column by column.
+the primitives' second derivatives: the primitive table's ``second_derivative`` column.
+n passes give the n × n Hessian, column by column.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ from typing import Mapping
 
 from diffcompare.language.expression import Call, Expression, Var
 from diffcompare.language.faults import ARITHMETIC_ERRORS, call, describe
-from diffcompare.language.second_derivatives import MissingRule, second_derivative, symmetric
+from diffcompare.language.primitives import MissingRule, symmetric
 from diffcompare.methods.matrices import MatrixDerivatives, by_passes
 from diffcompare.methods.results import Cost, Derivatives
 
 METHOD = "forward"
 HESSIAN_METHOD = "forward_over_reverse"
+WHERE_TRAP = ("forward mode gave NaN: a node outside its domain here sits in a branch that "
+              "where does not select, and its NaN tangent times where's zero partial is NaN "
+              "(the where-trap of PyTorch and JAX: mask the input, not the output); the "
+              "exact derivative can exist")
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ class Linearization:
     alone. ``steps`` lists, in evaluation order, each node that depends on a variable as
     (its slot, ((argument slot, ∂node/∂argument), ...)); ``leaves`` maps each variable to
     its slot; ``outputs`` each output's slot (None for an output that is a constant) and
-    ``values`` the outputs' values.
+    ``values`` the outputs' values. ``trapped`` says whether a node outside its domain sits
+    in a branch that ``where`` does not select: its NaN tangent times where's zero partial
+    is NaN (the where-trap of PyTorch and JAX), as in reverse mode.
     """
 
     leaves: Mapping[str, int]
@@ -54,15 +61,18 @@ class Linearization:
     outputs: tuple
     values: tuple
     slots: int
+    trapped: bool = False
 
 
 def linearize(nodes, outputs, floats: Mapping[str, float]) -> Linearization:
     """Evaluate every node once with its local derivatives from the primitive table.
     Raises ``ValueError``, ``ZeroDivisionError`` or ``OverflowError`` with the failing
-    operation named, where f has no value."""
+    operation named, where an output depends on it; a fault in a branch that ``where``
+    does not select is a NaN node instead."""
     value: dict[int, float] = {}
     slot: dict[int, int] = {}
     leaves: dict[str, int] = {}
+    faults: dict[int, Exception] = {}
     steps = []
     for node in nodes:
         key = id(node)
@@ -73,17 +83,41 @@ def linearize(nodes, outputs, floats: Mapping[str, float]) -> Linearization:
             value[key] = node.value
         else:
             args = [value[id(arg)] for arg in node.args]
-            out = value[key] = call(node.primitive, *args)
+            fault = _upstream(node, args, faults)
+            if fault is None:
+                try:
+                    value[key] = call(node.primitive, *args)
+                except ARITHMETIC_ERRORS as error:
+                    fault = error
+            if fault is not None:
+                faults[key], value[key] = fault, math.nan
+            out = value[key]
             live = [(k, slot[id(arg)]) for k, arg in enumerate(node.args) if id(arg) in slot]
             if not live:
                 continue
-            partials = node.primitive.derivative(*args, out)
-            if node.primitive.arity == 1:
-                partials = (partials,)
+            if fault is not None:
+                partials = (math.nan,) * node.primitive.arity
+            else:
+                partials = node.primitive.need("derivative", "forward mode")(*args, out)
+                if node.primitive.arity == 1:
+                    partials = (partials,)
             slot[key] = len(slot)
             steps.append((slot[key], tuple((source, partials[k]) for k, source in live)))
+    for output in outputs:
+        if id(output) in faults:
+            raise faults[id(output)]
     return Linearization(leaves, tuple(steps), tuple(slot.get(id(o)) for o in outputs),
-                         tuple(value[id(o)] for o in outputs), len(slot))
+                         tuple(value[id(o)] for o in outputs), len(slot), bool(faults))
+
+
+def _upstream(node: Call, args: list, faults: Mapping[int, Exception]) -> Exception | None:
+    """The fault a call inherits: its first faulty argument's, or for a selection
+    (``where``), that of a condition or of the selected argument only."""
+    faulty = [faults.get(id(arg)) for arg in node.args]
+    primitive = node.primitive
+    if primitive.selects is not None and not any(faulty[k] for k in primitive.conditions):
+        faulty = [faulty[k] for k in (*primitive.conditions, primitive.selects(*args))]
+    return next((fault for fault in faulty if fault is not None), None)
 
 
 def tangent_pass(linear: Linearization, direction: Mapping[str, float]) -> tuple:
@@ -131,6 +165,8 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction]) -> Deri
     seconds = time.perf_counter() - start
     value = _finite(value, "value", reasons)
     gradient = {name: _finite(number, name, reasons) for name, number in gradient.items()}
+    if linear.trapped:
+        reasons.update({name: WHERE_TRAP for name, number in gradient.items() if number is None})
     return Derivatives(method=METHOD, value=value, gradient=gradient,
                        cost=Cost(evaluations=passes, seconds=seconds, size=expression.size),
                        reasons=reasons, details={"passes": passes})
@@ -187,8 +223,9 @@ def hessian_vector_product(expression: Expression, floats: Mapping[str, float],
                 tangent[key] = 0.0
                 continue
             arity = node.primitive.arity
-            d1 = node.primitive.derivative(*args, out)
-            d2 = symmetric(second_derivative(node.primitive)(*args, out), arity)
+            d1 = node.primitive.need("derivative", "forward mode")(*args, out)
+            rule = node.primitive.need("second_derivative", "forward-over-reverse Hessians")
+            d2 = symmetric(rule(*args, out), arity)
             if arity == 1:
                 d1 = (d1,)
             first[key], second[key] = d1, d2

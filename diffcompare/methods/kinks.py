@@ -1,8 +1,11 @@
 """Kinks: points where f has two different one-sided derivatives.
 
-abs and relu have no derivative where their argument is 0. There f's one-sided
+A primitive with a switch (the ``switch`` column of its row: abs, relu, max, min, sign,
+where, ...) has no derivative where its switching argument is 0 (abs(x) and relu(x) at
+x = 0, max(x, y) at x = y, where(x > 0, a, b) at x = 0). There f's one-sided
 derivatives can differ (abs(x) at 0: -1 from the left, 1 from the right), so f has no
-derivative, and each method reports a value by its own convention:
+derivative, and each method reports a value by its own convention (the row's
+``switch.symbolic`` and ``switch.autograd``):
 
 - symbolic: sympy differentiates Abs to sign, and sign(0) = 0; Max(0, x) to
   Heaviside(x), and Heaviside(0) = 1/2;
@@ -14,11 +17,12 @@ Each of these lies between the one-sided derivatives: a defensible answer (a
 generalized gradient), so a kink is reported as a kink, not as a disagreement. A value
 outside that interval is still a disagreement.
 
-Detection uses the tree: a relu or abs node whose argument is exactly 0 at the exact
-(rational) point, by sympy. The one-sided derivatives come from sympy too. On one side
-of the point, along one variable, every such node takes one branch (abs(a) is a or -a,
-relu(a) is a or 0, by the sign a takes there); f with those branches is smooth, and its
-derivative at the point is the one-sided derivative. Nothing here uses a method's answer.
+Detection uses the tree: a node with a switch whose switching argument is exactly 0 at
+the exact (rational) point, by sympy. The one-sided derivatives come from sympy too. On
+one side of the point, along one variable, every such node takes one branch (abs(a) is
+a or -a, relu(a) is a or 0, max(x, y) is x or y, by the sign its switching argument
+takes there); f with those branches is smooth, and its derivative at the point is the
+one-sided derivative. Nothing here uses a method's answer.
 """
 
 from __future__ import annotations
@@ -31,14 +35,8 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from diffcompare.language.expression import Call, Expression, Interpretation, evaluate
+from diffcompare.language.primitives import PRIMITIVES
 from diffcompare.methods.symbolic import _constant, _value_at, symbols
-
-# The primitives with a kink at 0, and the branch each takes where its argument a has
-# the given sign (+1 or -1).
-BRANCHES = {
-    "abs": lambda a, sign: a if sign > 0 else -a,
-    "relu": lambda a, sign: a if sign > 0 else sympy.Integer(0),
-}
 
 # How far to look for the side on which an argument is positive: the sign of its first
 # non-zero derivative along the variable, up to this order.
@@ -47,9 +45,26 @@ _SIGN_ORDER = 4
 # when sympy cannot decide.
 _ZERO = sympy.Float("1e-50")
 
-# What each method reports at a kink, by primitive and by finite-difference scheme.
-SYMBOLIC_CONVENTIONS = {"abs": "sympy's sign(0) = 0", "relu": "sympy's Heaviside(0) = 1/2"}
-AUTOGRAD_CONVENTIONS = {"abs": "abs'(0) = 0", "relu": "relu'(0) = 0"}
+# What each method reports at a kink: by primitive (its row's switch), and by
+# finite-difference scheme.
+
+
+def symbolic_convention(name: str) -> str:
+    """What sympy's derivative gives at the switch of primitive ``name``."""
+    return PRIMITIVES[name].need("switch", "the kink search").symbolic
+
+
+def autograd_convention(name: str) -> str:
+    """What our engine gives at the switch of primitive ``name``."""
+    return PRIMITIVES[name].need("switch", "the kink search").autograd
+
+
+def has_switch(expression: Expression) -> bool:
+    """Whether any call in ``expression`` is of a primitive with a switch."""
+    return any(isinstance(node, Call) and node.primitive.switch is not None
+               for node in expression.nodes)
+
+
 SCHEME_CONVENTIONS = {
     "forward": "the right derivative (a forward difference looks right)",
     "backward": "the left derivative (a backward difference looks left)",
@@ -59,11 +74,13 @@ SYMMETRIC_CONVENTION = "the average of the left and right derivatives (a symmetr
 
 @dataclass(frozen=True)
 class Kink:
-    """What f does along one variable at a point where abs or relu sits at its kink.
+    """What f does along one variable at a point where a primitive sits at its switch
+    (abs or relu at 0, max at a tie, ...).
 
     ``left`` and ``right`` are the one-sided derivatives as decimal text (None when
     infinite or undefined); ``sources`` the nodes at their kink, e.g. "abs(x - 1)";
-    ``primitives`` their names.
+    ``primitives`` their names; ``jump`` whether f's own values from the two sides
+    differ (sign(x) at 0): then f is not continuous there.
     """
 
     variable: str
@@ -71,6 +88,7 @@ class Kink:
     right: str | None
     sources: tuple[str, ...]
     primitives: tuple[str, ...]
+    jump: bool = False
 
     @property
     def differs(self) -> bool:
@@ -101,8 +119,7 @@ def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, .
     ...  for k in find(parse("3*abs(x - 1)"), {"x": Fraction(1)})]
     [('x', -3.0, 3.0, ('abs(x - 1)',))]
     """
-    names = {node.primitive.name for node in expression.nodes if isinstance(node, Call)}
-    if not names & set(BRANCHES):
+    if not has_switch(expression):
         return ()
     symbol_table = symbols(expression)
     at = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
@@ -111,24 +128,25 @@ def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, .
         return ()
     kinks = []
     for name, symbol in symbol_table.items():
-        right, moved = _one_sided(expression, symbol_table, at, symbol, +1)
+        right, moved, right_value = _one_sided(expression, symbol_table, at, symbol, +1)
         if not moved:
             continue
-        left, _ = _one_sided(expression, symbol_table, at, symbol, -1)
+        left, _, left_value = _one_sided(expression, symbol_table, at, symbol, -1)
         kinks.append(Kink(
             variable=name, left=left, right=right,
-            sources=tuple(dict.fromkeys(f"{p}({_Printer().doprint(a)})" for p, a in moved)),
+            jump=None not in (left_value, right_value) and left_value != right_value,
+            sources=tuple(dict.fromkeys(_source(PRIMITIVES[p], a) for p, a in moved)),
             primitives=tuple(sorted({p for p, _ in moved})),
         ))
     return tuple(kinks)
 
 
 def _any_at_kink(expression: Expression, symbol_table, at) -> bool:
-    """Whether any abs or relu has its argument exactly at 0 (one sympy pass)."""
+    """Whether any switching argument is exactly 0 (one sympy pass)."""
     found = []
 
     def record(primitive, *args):
-        if primitive.name in BRANCHES and _is_zero(args[0].xreplace(at)):
+        if _at_switch(primitive, args, at):
             found.append(primitive.name)
         return primitive.to_sympy(*args)
 
@@ -142,27 +160,46 @@ def _interpretation(symbol_table, call) -> Interpretation:
 
 
 def _one_sided(expression: Expression, symbol_table, at, symbol: sympy.Symbol,
-               side: int) -> tuple[str | None, list[tuple[str, sympy.Expr]]]:
-    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text,
-    and the kinked nodes whose argument moves along ``symbol`` (primitive, argument)."""
-    moved: list[tuple[str, sympy.Expr]] = []
+               side: int) -> tuple[str | None, list[tuple[str, tuple]], str | None]:
+    """f's derivative by ``symbol`` from one side (side = +1 right, -1 left), as text;
+    the switching nodes that move along ``symbol`` (primitive, arguments); and f's
+    limit from that side, as text."""
+    moved: list[tuple[str, tuple]] = []
 
     def branch(primitive, *args):
-        if primitive.name not in BRANCHES or not _is_zero(args[0].xreplace(at)):
+        if not _at_switch(primitive, args, at):
             return primitive.to_sympy(*args)
         # Children come first, so any kink inside the argument already took its branch.
-        sign = _side_sign(args[0], symbol, at, side)
+        sign = _side_sign(primitive.switch.argument(*args), symbol, at, side)
         if sign is None:
             return primitive.to_sympy(*args)  # constant along symbol: no kink this way
-        moved.append((primitive.name, args[0]))
-        return BRANCHES[primitive.name](args[0], sign)
+        moved.append((primitive.name, args))
+        return primitive.switch.branch(*args, sign)
 
     try:
         smooth = evaluate(expression, _interpretation(symbol_table, branch))
         number, _ = _value_at(sympy.diff(smooth, symbol), at)
+        value, _ = _value_at(smooth, at)
     except (ValueError, TypeError, ArithmeticError):
-        return None, moved
-    return number, moved
+        return None, moved, None
+    return number, moved, value
+
+
+def _at_switch(primitive, args, at) -> bool:
+    """Whether this call sits exactly at its primitive's switch."""
+    if primitive.switch is None:
+        return False
+    return _is_zero(primitive.switch.argument(*args).xreplace(at))
+
+
+def _source(primitive, args: tuple) -> str:
+    """What is 0 at the switch, in our language: "abs(x - 1)" (its argument), or
+    "x - y in max(x, y)"."""
+    call = f"{primitive.name}({', '.join(_Printer().doprint(arg) for arg in args)})"
+    argument = primitive.switch.argument(*args)
+    if len(args) == 1 and argument == args[0]:
+        return call
+    return f"{_Printer().doprint(argument)} in {call}"
 
 
 def _side_sign(argument: sympy.Expr, symbol: sympy.Symbol, at, side: int) -> int | None:

@@ -35,6 +35,9 @@ class Derivatives:
     cost: Cost
     reasons: Mapping[str, str] = field(default_factory=dict)
     error_estimates: Mapping[str, float] = field(default_factory=dict)
+    # A bound on the method's own error, computed in the same run, by quantity (absolute,
+    # in f's units); a quantity without one is judged by the method's relative tolerance.
+    error_bounds: Mapping[str, float] = field(default_factory=dict)
     details: Mapping[str, object] = field(default_factory=dict)
 
     def number(self, quantity: str) -> float | None:

@@ -1,9 +1,17 @@
 """The symbolic method: sympy differentiates, and the reference values come from it.
 
-The expression tree is interpreted with sympy's functions over real symbols; each
-partial derivative is ``sympy.diff`` of that. Values are computed from the point's
-exact rationals (0.1 is 1/10) to ``DIGITS`` significant digits with sympy's evalf,
-which raises its working precision until those digits are right.
+The expression tree is interpreted with sympy's functions over real symbols (a chain of
+``+``/``-`` becomes one sympy sum, built in one piece), and sympy's chain rule runs over
+that formula's DAG: each node's derivative by each of its arguments is ``sympy.diff`` of
+the node with dummy arguments, and each variable goes only through the nodes that
+contain it (``derivation.partials``). The derivation grows about linearly with the size
+of the expression, where ``sympy.diff`` of the whole formula re-walks it for every
+variable and every nesting level; the formulas are the same up to sympy's ordering.
+
+Values are computed from the point's exact rationals (0.1 is 1/10) to ``DIGITS``
+significant digits by ``exact_value``: exact rational arithmetic where the numbers stay
+rational, mpmath at escalating precision elsewhere, sympy's evalf (``value_by_evalf``)
+for what that cannot decide.
 
 sympy has no timeout, and some expressions take it forever (``exp(exp(exp(exp(exp(x)))))``
 at x = 1 needs a number with millions of digits in its exponent). ``differentiate_within``
@@ -15,19 +23,33 @@ reason says why, and ``details["unavailable"]`` holds that reason. Before any sy
 
 from __future__ import annotations
 
+import decimal
 import math
 import sys
 import time
 from fractions import Fraction
 from typing import Mapping
 
+import mpmath
 import sympy
 from sympy.core.evalf import PrecisionExhausted
 
-from diffcompare.language.expression import Expression, Interpretation, evaluate
-from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
-from diffcompare.language.primitives import CONSTANTS
-from diffcompare.methods import budget
+from diffcompare.language.expression import Expression
+from diffcompare.language.limits import (
+    DEFAULT,
+    LimitExceeded,
+    Limits,
+    check_exact,
+    recursion_limit,
+)
+from diffcompare.methods import budget, exact_value
+from diffcompare.methods.derivation import (  # noqa: F401 - symbols, to_sympy: public here too
+    Printer,
+    _constant,
+    partials,
+    symbols,
+    to_sympy,
+)
 from diffcompare.methods.results import Cost, SymbolicDerivatives
 
 METHOD = "symbolic"
@@ -46,26 +68,6 @@ BEYOND_FLOATS = "its value is outside the float range"
 # Below 10**-1000 a value is far beneath the smallest float (about 4.9e-324): it is not
 # formatted, and not compared (decimal formatting of such exponents is slow or fails).
 _SMALLEST_DECIMAL_EXPONENT = -1000
-
-
-def symbols(expression: Expression) -> dict[str, sympy.Symbol]:
-    # Our own Symbol objects: a variable called E, I or N stays a plain real variable.
-    return {name: sympy.Symbol(name, real=True) for name in expression.variables}
-
-
-def to_sympy(expression: Expression, symbol_table: Mapping[str, sympy.Symbol]) -> sympy.Expr:
-    """The expression as a sympy expression over the given symbols."""
-    return evaluate(expression, Interpretation(
-        constant=_constant,
-        variable=lambda name: symbol_table[name],
-        call=lambda primitive, *args: primitive.to_sympy(*args),
-    ))
-
-
-def _constant(node) -> sympy.Expr:
-    if isinstance(node.exact, str):
-        return CONSTANTS[node.exact][1]()
-    return sympy.Rational(node.exact.numerator, node.exact.denominator)
 
 
 def differentiate_within(expression: Expression, point: Mapping[str, Fraction],
@@ -155,30 +157,50 @@ def differentiate(expression: Expression, point: Mapping[str, Fraction],
     return unavailable(expression, reason, time.perf_counter() - start)
 
 
-def _differentiate(expression: Expression, point: Mapping[str, Fraction], simplify: bool,
-                   start: float) -> SymbolicDerivatives:
+def formulas(expression: Expression) -> tuple[dict[str, sympy.Symbol], sympy.Expr,
+                                              dict[str, sympy.Expr]]:
+    """The symbols, f as a sympy expression, and its partial derivatives by sympy.
+
+    >>> from diffcompare.language.parse import parse
+    >>> _, function, gradient = formulas(parse("x**2*sin(y)"))
+    >>> gradient["x"], gradient["y"]
+    (2*x*sin(y), x**2*cos(y))
+    """
     symbol_table = symbols(expression)
     function = to_sympy(expression, symbol_table)
-    partials = {name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}
-    substitutions = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
-                     for name, value in point.items() if name in symbol_table}
+    return symbol_table, function, partials(function, symbol_table)
+
+
+def _differentiate(expression: Expression, point: Mapping[str, Fraction], simplify: bool,
+                   start: float) -> SymbolicDerivatives:
+    with recursion_limit(_SYMPY_RECURSION_LIMIT):
+        symbol_table, function, gradient_formulas = formulas(expression)
+        return _results(expression, point, simplify, start, symbol_table, function,
+                        gradient_formulas)
+
+
+def _results(expression, point, simplify, start, symbol_table, function,
+             partials) -> SymbolicDerivatives:
+    at = {symbol_table[name]: value for name, value in point.items() if name in symbol_table}
+    quantities = [("value", function), *partials.items()]
+    numbers = exact_value.values([formula for _, formula in quantities], at, DIGITS)
 
     exact: dict[str, str] = {}
     reasons: dict[str, str] = {}
     f_defined = True
-    for quantity, formula in [("value", function), *partials.items()]:
+    for (quantity, formula), number in zip(quantities, numbers):
         if not f_defined:
             # log(x) at -1: 1/x has a value, but a function undefined at a point has
             # no derivative there.
             reasons[quantity] = "f itself is not defined at this point"
             continue
-        number, reason = _value_at(formula, substitutions)
-        if number is None:
+        text, reason = _text(formula, at, number)
+        if text is None:
             reasons[quantity] = reason
             # A value beyond the float range exists; its derivatives are still asked for.
             f_defined = quantity != "value" or reason.startswith(BEYOND_FLOATS)
         else:
-            exact[quantity] = number
+            exact[quantity] = text
 
     def as_float(quantity):
         return float(exact[quantity]) if quantity in exact else None
@@ -187,9 +209,10 @@ def _differentiate(expression: Expression, point: Mapping[str, Fraction], simpli
     if simplify:
         shown = sympy.simplify(function)
         shown_partials = {name: sympy.simplify(formula) for name, formula in partials.items()}
+    printer = Printer()
     with _unlimited_integer_digits():  # a formula may hold a constant like 2**20000
-        formula = sympy.sstr(shown)
-        gradient_formulas = {name: sympy.sstr(f) for name, f in shown_partials.items()}
+        formula = printer.doprint(shown)
+        gradient_formulas = {name: printer.doprint(f) for name, f in shown_partials.items()}
     return SymbolicDerivatives(
         method=METHOD,
         value=as_float("value"),
@@ -201,7 +224,9 @@ def _differentiate(expression: Expression, point: Mapping[str, Fraction], simpli
         gradient_formulas=gradient_formulas,
         exact=exact,
         digits=DIGITS,
-        details={"simplified": simplify},
+        # The sympy formulas themselves (f, then each partial as first derived), so
+        # that the report counts their operations without differentiating again.
+        details={"simplified": simplify, "formulas": {"value": function, **partials}},
     )
 
 
@@ -236,8 +261,45 @@ def _evaluate(number: sympy.Expr) -> sympy.Expr:
         return number.evalf(DIGITS)
 
 
-def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
-    """The formula's value as a decimal string, or None and the reason it has none."""
+def _value_at(formula: sympy.Expr, substitutions: Mapping[sympy.Symbol, sympy.Rational]
+              ) -> tuple[str | None, str]:
+    """One formula's value at the point (symbol -> sympy Rational) as a decimal string, or
+    None and the reason it has none: what ``differentiate`` finds for each quantity."""
+    at = {symbol: Fraction(int(value.p), int(value.q)) for symbol, value in substitutions.items()}
+    return _text(formula, at, exact_value.values([formula], at, DIGITS)[0])
+
+
+def _text(formula: sympy.Expr, at: Mapping[sympy.Symbol, Fraction], number
+          ) -> tuple[str | None, str]:
+    if number is None:  # exact_value could not tell: sympy decides
+        return value_by_evalf(formula, at)
+    text, reason = _decimal(_as_sympy(number))
+    if text is None or text == "0" or isinstance(number, Fraction):
+        return text, reason
+    # Rounded to DIGITS decimal digits from all the digits mpmath has, not through a
+    # Float of DIGITS digits first: rounding twice can end one unit off in the last digit
+    # (exp(3/4) is ...6101344916: once, ...610134; twice, ...610135).
+    return _float_text(number._mpf_), ""
+
+
+def _float_text(mpf) -> str:
+    """A real number as ``format(sympy.Float(...), "")`` writes DIGITS digits of it
+    (sympy's ``str`` of the Float, read back as a Decimal and formatted)."""
+    text = mpmath.libmp.to_str(mpf, DIGITS, strip_zeros=False, min_fixed=None, max_fixed=None)
+    if text.startswith("-.0"):
+        text = "-0." + text[3:]
+    elif text.startswith(".0"):
+        text = "0." + text[2:]
+    return format(decimal.Decimal(text.removeprefix("+")), "")
+
+
+def value_by_evalf(formula: sympy.Expr, point: Mapping[sympy.Symbol, Fraction]
+                   ) -> tuple[str | None, str]:
+    """The formula's value as a decimal string by sympy's exact substitution and evalf, or
+    None and the reason it has none. Slow on nested formulas (its time grows exponentially
+    with nesting), but it decides every case: ``exact_value`` hands it what it cannot."""
+    substitutions = {symbol: sympy.Rational(value.numerator, value.denominator)
+                     for symbol, value in point.items()}
     try:
         # Substitute the exact rationals first, so that rational arithmetic stays exact
         # (evalf(subs=...) can turn an exact 0 into a tiny number), then evaluate.
@@ -255,6 +317,18 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
         return None, "it is not a real number at this point"
     if real.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         return None, "it is infinite at this point"
+    return _decimal(real)
+
+
+def _as_sympy(number) -> sympy.Expr:
+    """An exact Fraction or an mpmath number from ``exact_value`` as a sympy number."""
+    if isinstance(number, Fraction):
+        return sympy.Rational(number.numerator, number.denominator).evalf(DIGITS)
+    return sympy.Float(number, DIGITS)
+
+
+def _decimal(real: sympy.Expr) -> tuple[str | None, str]:
+    """A real sympy number as a decimal string of DIGITS digits, or None and why not."""
     if real == 0:
         return "0", ""
     magnitude = float(sympy.log(abs(real), 10).evalf(15))
@@ -265,6 +339,12 @@ def _value_at(formula: sympy.Expr, substitutions) -> tuple[str | None, str]:
         return None, (f"{BEYOND_FLOATS}: about {_power_of_ten(real, magnitude)}, far below "
                       "the smallest float (a float holds 0)")
     return sympy.Float(real, DIGITS).__format__(""), ""
+
+
+# sympy builds, differentiates and prints expressions recursively, about ten Python
+# frames per level of nesting; the depth limit (200 levels) then needs more than
+# Python's default 1000 (the tanh program repeated 50 times needs about 1500).
+_SYMPY_RECURSION_LIMIT = 20_000
 
 
 def _power_of_ten(real, magnitude: float) -> str:

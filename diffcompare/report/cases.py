@@ -15,17 +15,15 @@ import sympy
 
 from diffcompare import draw
 from diffcompare.compare import Comparison, compare, correct_digits
-from diffcompare.engine import Value
-from diffcompare.language import faults
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
-from diffcompare.methods import autograd, finite_difference, symbolic
+from diffcompare.methods import autograd, finite_difference, registry, symbolic
 from diffcompare.report import orders as report_orders
 from diffcompare.report import studies as report_studies
 from diffcompare.report.studies import GraphWork, Scaling, Swell
 
 MAX_GRAPH_NODES = 120  # larger graphs are counted, not drawn: the picture would not read
-PLAIN_METHODS = ("autograd", "finite_difference")
+BEST_STEP = ", best step"  # a sweep's scheme at its best step, in the accuracy labels
 
 # Steps of the error-versus-step sweep: four per decade, from 1e-1 to 1e-16.
 SWEEP_STEPS = tuple(10.0 ** (-k / 4) for k in range(4, 65))
@@ -117,10 +115,7 @@ def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
     case = entry.case
     comparison = compare(case.expression, at=case.at or None)
     expression, point = comparison.expression, comparison.point
-    symbol_table = symbolic.symbols(expression)
-    function = symbolic.to_sympy(expression, symbol_table)
-    formulas = {"value": function,
-                **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
+    formulas = comparison.reference.details.get("formulas") or _formulas(expression)
     exact = comparison.reference.exact
     sweeps = tuple(
         finite_difference.sweep(expression, point, name, float(exact[name]), steps=SWEEP_STEPS)
@@ -141,13 +136,24 @@ def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
     return CaseResult(number, entry, comparison, formulas, sweeps, graph, graph_note, work)
 
 
+def _formulas(expression) -> dict[str, sympy.Expr]:
+    """f and its partials by sympy, when the comparison's symbolic method gave none (it
+    timed out, say); without a time budget, as the report always did."""
+    symbol_table = symbolic.symbols(expression)
+    function = symbolic.to_sympy(expression, symbol_table)
+    return {"value": function,
+            **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
+
+
 def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
-    leaves = {name: Value(float(value), label=name) for name, value in comparison.point.items()}
-    try:
-        root = autograd.build_graph(comparison.expression, leaves)
-        root.backward()
-    except faults.ARITHMETIC_ERRORS as error:
-        return None, f"the engine cannot build it here: {faults.describe(error)}", None
+    """The picture of the graph autograd built for the comparison (no second build)."""
+    built = next((result for result in comparison.methods
+                  if result.method == autograd.METHOD), None)
+    if built is None or "graph" not in built.details:
+        reason = (built.details.get("failure", "no graph") if built is not None
+                  else "autograd is not among the methods")
+        return None, f"the engine cannot build it here: {reason}", None
+    root = built.details["graph"]
     work = report_studies.graph_work(root)
     if work.nodes > MAX_GRAPH_NODES:
         return None, (f"{work.nodes} nodes: too many to draw legibly "
@@ -162,18 +168,21 @@ def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:
 class AccuracyRow:
     title: str
     digits: Mapping[str, float | None]  # method label -> fewest correct digits over df/dx_i
+    number: int = 0  # the case's number on the page (rows skip cases without a derivative)
 
 
 def accuracy(report: Report) -> tuple[tuple[str, ...], tuple[AccuracyRow, ...]]:
     """Fewest correct significant digits of each method's gradient, case by case.
 
-    Methods: autograd, finite differences at their default step, and each finite
-    difference scheme at the best step of its sweep. A case without any exact
-    derivative has no row.
+    Methods: every method of the comparisons (the registry's, in its order, then any
+    other, e.g. a user's engine), and each finite difference scheme at the best step of
+    its sweep. A case without any exact derivative has no row.
     """
     schemes = sorted({name for case in report.cases for sweep in case.sweeps
                       for name in sweep.errors}, key=_scheme_order)
-    labels = ("autograd", "finite difference", *(f"{name}, best step" for name in schemes))
+    methods = method_names(report)
+    labels = (*(registry.label(method) for method in methods),
+              *(f"{name}{BEST_STEP}" for name in schemes))
     rows = []
     for case in report.cases:
         comparison = case.comparison
@@ -182,12 +191,22 @@ def accuracy(report: Report) -> tuple[tuple[str, ...], tuple[AccuracyRow, ...]]:
         if not variables:
             continue
         digits: dict[str, float | None] = {}
-        for label, method in zip(labels, PLAIN_METHODS):
-            digits[label] = min(_digits(comparison.errors[method][name]) for name in variables)
+        for label, method in zip(labels, methods):
+            if method in comparison.errors:
+                digits[label] = min(_digits(comparison.errors[method][name])
+                                    for name in variables)
         for name in schemes:
-            digits[f"{name}, best step"] = _best_step_digits(case, name)
-        rows.append(AccuracyRow(case.title, digits))
+            digits[f"{name}{BEST_STEP}"] = _best_step_digits(case, name)
+        rows.append(AccuracyRow(case.title, digits, case.number))
     return labels, tuple(rows)
+
+
+def method_names(report: Report) -> tuple[str, ...]:
+    """The methods compared in ``report``'s cases, each once, in the order they ran."""
+    names: dict[str, None] = {}
+    for case in report.cases:
+        names.update((result.method, None) for result in case.comparison.methods)
+    return tuple(names)
 
 
 def _scheme_order(name: str) -> int:

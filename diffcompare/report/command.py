@@ -159,6 +159,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-n", type=int, default=max(report_studies.COST_SIZES),
                         metavar="N", help="largest number of variables in the cost-scaling "
                         f"study (default {max(report_studies.COST_SIZES)})")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object saying what was written, instead of "
+                             "a sentence")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -194,6 +197,15 @@ def run(args: argparse.Namespace) -> int:
                        tick=progress.tick)
         progress.grow(plot_count(report))
         index = write(report, args.out, progress.tick)
+    if args.json:
+        from diffcompare.options import json_text
+
+        sys.stdout.write(json_text({
+            "index": str(index), "readme": str(index.parent / "README.md"),
+            "cases": len(report.cases), "verdicts": [case.comparison.verdict.status
+                                                     for case in report.cases],
+            "refused": [problem.message for problem in problems]}) + "\n")
+        return EXIT_BAD_LINES if problems else EXIT_OK
     skipped = f"; {len(problems)} corpus line(s) refused, listed in the report" if problems else ""
     sys.stdout.write(f"wrote {index} and {index.parent / 'README.md'} "
                      f"({content.count(len(report.cases), 'expression')}{skipped})\n")

@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 
 from diffcompare import present
-from diffcompare.report.cases import CaseResult, Report, accuracy
+from diffcompare.report.cases import CaseResult, Report, accuracy, method_names
 from diffcompare.report.orders import CROSSING_INPUTS, FAMILIES, TRUNK
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
@@ -23,12 +23,6 @@ INTRO = (
     "evaluate f at nearby points. The tables show each method's numbers side by side "
     "with their errors against the reference."
 )
-
-METHODS_TEXT = {
-    "symbolic": "symbolic (exact)",
-    "autograd": "autograd",
-    "finite_difference": "finite difference",
-}
 
 ACCURACY_TEXT = (
     "Correct significant digits of each method's gradient (the fewest over the "
@@ -145,7 +139,7 @@ def count(number: int, noun: str) -> str:
 
 
 def method_title(method: str) -> str:
-    return METHODS_TEXT.get(method, method)
+    return present.title(method)
 
 
 def quantity_label(quantity: str) -> str:
@@ -158,6 +152,11 @@ def digits_text(digits: float | None) -> str:
 
 def count_text(count: float | None) -> str:
     return "capped" if count is None else f"{count:,.0f}"
+
+
+def verdict_text(comparison) -> str:
+    """The verdict's sentence, as the command line writes it (``present.verdict_text``)."""
+    return present.verdict_text(comparison.verdict)
 
 
 def point_text(case: "CaseResult") -> str:
@@ -177,19 +176,25 @@ def overview(report: "Report") -> Table:
     rows, bad = [], set()
     for case in report.cases:
         comparison = case.comparison
+    methods = method_names(report)
+    for case in report.cases:
+        comparison = case.comparison
         row = [str(case.number), case.title, point_text(case), comparison.verdict.status]
-        for method in ("autograd", "finite_difference"):
+        for method in methods:
             row.append(digits_text(_fewest_digits(case, method)))
         if comparison.verdict.status != "agree":
             bad.add((len(rows), 3))
         rows.append(tuple(row))
-    return Table(("#", "expression", "point", "verdict", "autograd digits",
-                  "finite difference digits"), tuple(rows), frozenset(bad),
-                 frozenset({0, 4, 5}))
+    headers = ("#", "expression", "point", "verdict",
+               *(f"{method_title(method)} digits" for method in methods))
+    return Table(headers, tuple(rows), frozenset(bad),
+                 frozenset({0, *range(4, len(headers))}))
 
 
 def _fewest_digits(case: "CaseResult", method: str) -> float | None:
     comparison = case.comparison
+    if method not in comparison.errors:
+        return None
     found = [comparison.errors[method][name] for name in comparison.expression.variables
              if comparison.errors[method][name].checked]
     if not found:
@@ -225,6 +230,11 @@ def reasons(case: "CaseResult") -> list[str]:
             for result in comparison.all_methods for q, reason in result.reasons.items()]
 
 
+# The methods whose work the report counts operation by operation (``CaseWork``); any
+# other method's work is its evaluations of f.
+COUNTED_METHODS = ("autograd", "finite_difference")
+
+
 def costs(case: "CaseResult") -> Table:
     work = case.work
     comparison = case.comparison
@@ -247,9 +257,15 @@ def costs(case: "CaseResult") -> Table:
     total = evaluations * work.evaluation
     rows.append(("finite difference", f"{evaluations} evaluation{'s' if evaluations != 1 else ''}"
                  " of f (central differences)", f"{total:,}", _ratio(total, evaluation)))
+    others = [result for result in comparison.methods
+              if result.method not in COUNTED_METHODS]
+    for result in others:
+        spent = result.cost.evaluations * work.evaluation
+        rows.append((method_title(result.method), f"{count(result.cost.evaluations, 'evaluation')}"
+                     " of f, as the method counts them", f"{spent:,}", _ratio(spent, evaluation)))
     headers = ("method", "what it did", "operations", "× one evaluation")
     if work.seconds is not None:
-        keys = (None, "symbolic", "autograd", "finite_difference")
+        keys = (None, "symbolic", *COUNTED_METHODS, *(result.method for result in others))
         rows = [row + (_milliseconds(work.seconds.get(key)) if key else "",)
                 for row, key in zip(rows, keys)]
         headers += ("measured time",)

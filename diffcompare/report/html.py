@@ -78,6 +78,10 @@ figcaption { color: var(--muted); font-size: 13px; max-width: 860px; }
 nav ol { columns: 2; font-size: 14px; margin: 6px 0; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px;
          border-top: 1px solid var(--rule); padding-top: 10px; }
+@media (max-width: 600px) {
+  main { padding: 16px 10px 40px; } table { font-size: 12px; } th, td { padding: 3px 5px; }
+  td.point { word-break: break-word; min-width: 6em; } nav ol { columns: 1; }
+}
 @media print { main { max-width: none; padding: 0; } section.case { break-before: page; }
                .graph { overflow: visible; } }
 """
@@ -180,14 +184,18 @@ def _header(report: "Report") -> str:
 
 def _overview(report: "Report") -> str:
     table = content.overview(report)
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
+    # The verdict comes second, before the long expression and point, so that a phone's
+    # 400 px show it without scrolling the table sideways.
+    number_header, title_header, point_header, verdict_header, *rest = table.headers
+    head = "".join(f"<th>{escape(h)}</th>" for h in (number_header, verdict_header,
+                                                      title_header, point_header, *rest))
     rows = []
     for case, row in zip(report.cases, table.rows):
         number, title, point, status, *digits = row
-        cells = [f'<td class="n">{escape(number)}</td>',
+        cells = [f'<td class="n">{escape(number)}</td>', f"<td>{_badge(status)}</td>",
                  f'<td><a href="#case-{case.number}">{escape(title)}</a><br>'
                  f"<code>{escape(_short(case.comparison.expression.text))}</code></td>",
-                 f"<td>{escape(point)}</td>", f"<td>{_badge(status)}</td>"]
+                 f'<td class="point">{escape(point)}</td>']
         cells += [f'<td class="n">{escape(d)}</td>' for d in digits]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     contents = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in [
@@ -251,7 +259,7 @@ def _case(case: "CaseResult", figures: Mapping[str, str]) -> str:
         f'<div class="formulas">{_formulas(case)}</div>',
         f'<p class="note">{escape(note)}</p>' if note else "",
         _table(content.numbers(case)),
-        f'<p class="verdict {escape(status)}">{escape(comparison.verdict.text)}</p>',
+        f'<p class="verdict {escape(status)}">{escape(content.verdict_text(comparison))}</p>',
         ('<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in reasons) + "</ul>")
         if reasons else "",
         "<h3>Error against step</h3>",
@@ -317,11 +325,15 @@ def _formulas(case: "CaseResult") -> str:
 def _problems(report: "Report") -> str:
     if not report.problems:
         return ""
-    items = "".join(f"<li><code>{escape(p.text)}</code><br>{escape(p.message)}</li>"
-                    for p in report.problems)
+    items = "".join(f"<li>{_title(p.title)}<code>{escape(p.text)}</code><br>"
+                    f"{escape(p.message)}</li>" for p in report.problems)
     return (f'<section id="refused"><h2>Lines not reported</h2><p>These corpus lines could '
             f"not be read; the rest of the corpus is reported above.</p><ul>{items}</ul>"
             "</section>")
+
+
+def _title(title: str) -> str:
+    return f"<b>{escape(title)}</b>: " if title else ""
 
 
 def _footer(report: "Report") -> str:

@@ -139,7 +139,7 @@ def _case(case: "CaseResult", figures: Mapping[str, str], folder: str) -> list[s
     if note:
         lines += [f"> {text(note)}", ""]
     lines += _table(content.numbers(case))
-    lines += [code(comparison.verdict.text), ""]
+    lines += [code(content.verdict_text(comparison)), ""]
     lines += [f"- {text(reason)}" for reason in content.reasons(case)]
     if content.reasons(case):
         lines.append("")
@@ -192,5 +192,6 @@ def _problems(report: "Report") -> list[str]:
              "These corpus lines could not be read; the rest of the corpus is reported above.",
              ""]
     for problem in report.problems:
-        lines.append(f"- {code(problem.text)}: {text(problem.message)}")
+        title = f"**{text(problem.title)}**: " if problem.title else ""
+        lines.append(f"- {title}{code(problem.text)}: {text(problem.message)}")
     return lines + [""]

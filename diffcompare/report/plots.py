@@ -19,7 +19,13 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from diffcompare.methods import finite_difference
-from diffcompare.report.cases import CaseResult, Report, accuracy, rounding_error
+from diffcompare.report.cases import (
+    CaseResult,
+    Report,
+    accuracy,
+    method_names,
+    rounding_error,
+)
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 STYLE = {
@@ -110,6 +116,15 @@ def _figure(width: float, height: float) -> Figure:
         return Figure(figsize=(width, height), layout="constrained")
 
 
+# Methods without a colour of their own (a registered method, a user's engine), in turn.
+OTHER_METHOD_COLORS = ("#2f4b7c", "#a05195", "#665191", "#d45087")
+
+
+def method_color(method: str, index: int) -> str:
+    """A method's colour: its own, or the ``index``-th of the others'."""
+    return METHOD_COLORS.get(method, OTHER_METHOD_COLORS[index % len(OTHER_METHOD_COLORS)])
+
+
 def scheme_color(name: str) -> str:
     if name in SCHEME_COLORS:
         return SCHEME_COLORS[name]
@@ -133,7 +148,11 @@ def shorten(text: str, length: int = LABEL_LENGTH) -> str:
 
 def sweep_figure(case: "CaseResult") -> str:
     """One log-log panel per variable: each scheme's error as the step shrinks."""
+    return to_svg(sweep_matplotlib_figure(case))
 
+
+def sweep_matplotlib_figure(case: "CaseResult") -> Figure:
+    """``sweep_figure`` before it becomes SVG (tests measure its legend)."""
     sweeps = case.sweeps[:MAX_SWEEP_PANELS]
     columns = min(len(sweeps), SWEEP_COLUMNS)
     rows = math.ceil(len(sweeps) / columns)
@@ -148,9 +167,11 @@ def sweep_figure(case: "CaseResult") -> str:
                          rounding_error(exact))
         for index in range(len(sweeps), rows * columns):
             axes[index // columns][index % columns].set_visible(False)
+        # Two legend columns up to two panels wide: three overflowed a 6.6-inch figure
+        # and were clipped at both edges.
         figure.legend(handles=_sweep_legend(sweeps), loc="outside lower center",
-                      ncols={1: 2, 2: 3}.get(columns, 4))
-    return to_svg(figure)
+                      ncols=2 if columns <= 2 else 4)
+    return figure
 
 
 def _sweep_panel(axis, sweep, autograd_error: float | None, rounding: float) -> None:
@@ -215,8 +236,9 @@ def _sweep_legend(sweeps) -> list:
 def accuracy_figure(report: "Report") -> str:
 
     labels, rows = accuracy(report)
-    colors = [METHOD_COLORS["autograd"], METHOD_COLORS["finite_difference"]]
-    colors += [scheme_color(label.split(",")[0]) for label in labels[2:]]
+    methods = method_names(report)
+    colors = [method_color(method, i) for i, method in enumerate(methods)]
+    colors += [scheme_color(label.split(",")[0]) for label in labels[len(methods):]]
     markers = ["o", "s", "^", "v", "D", "P", "X"]
     with matplotlib.rc_context(STYLE):
         figure = _figure(7.6, 1.3 + 0.26 * max(len(rows), 1))
@@ -227,10 +249,10 @@ def accuracy_figure(report: "Report") -> str:
             ys = [k + offsets[i] for k in range(len(rows))]
             axis.plot([math.nan if x is None else x for x in xs], ys, linestyle="none",
                       marker=markers[i % len(markers)], markersize=5, color=colors[i],
-                      label=label, alpha=0.9 if i < 2 else 0.75,
-                      fillstyle="full" if i < 2 else "none")
+                      label=label, alpha=0.9 if i < len(methods) else 0.75,
+                      fillstyle="full" if i < len(methods) else "none")
         axis.set_yticks(range(len(rows)),
-                        [shorten(f"{k + 1}. {row.title}") for k, row in enumerate(rows)])
+                        [shorten(f"{row.number}. {row.title}") for row in rows])
         axis.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # one empty row's height when none
         if not rows:
             axis.text(0.5, 0.5, "no case has an exact derivative to compare with",

@@ -21,10 +21,7 @@ Measured seconds are offered too (``timings=True``), and are not reproducible.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterable, Mapping
@@ -44,7 +41,7 @@ from diffcompare.language.expression import (
     evaluate_float,
 )
 from diffcompare.language.primitives import PRIMITIVES
-from diffcompare.methods import autograd, finite_difference, symbolic
+from diffcompare.methods import autograd, budget, finite_difference, symbolic
 
 # ---- counting work ----
 
@@ -261,22 +258,8 @@ def _seconds(work: Callable[[], object], cap: float) -> float | None:
     return best
 
 
-@contextmanager
 def _alarm(seconds: float):
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def over(signum, frame):
-        raise _OverCap()
-
-    previous = signal.signal(signal.SIGALRM, over)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return budget.alarm(seconds, _OverCap)
 
 
 # ---- expression swell: symbolic derivatives against the autograd graph ----

@@ -1,0 +1,180 @@
+"""diffcompare grade: one verdict per answer, every verdict of a 30-row class file, the
+same output with --jobs 2 and on a Dask cluster, resuming after an interrupt, bad rows."""
+
+import importlib.util
+import json
+
+import pytest
+from helpers import ROOT, run_cli
+
+from diffcompare.cli import main
+from diffcompare.grade import Answer, judge
+from diffcompare.grade import command as grade_command
+
+CLASS = ROOT / "tests" / "data" / "class.csv"
+
+# student -> (verdict, where): every row of tests/data/class.csv.
+EXPECTED = {
+    **{f"s{n:02}": ("right", "") for n in range(1, 13)},
+    "s13": ("wrong", "x = 3"), "s14": ("wrong", None), "s15": ("wrong", "x = 1.3"),
+    "s16": ("wrong", "x = 1, y = 2"), "s17": ("wrong", "x = 0.5"), "s18": ("wrong", "x = 2"),
+    "s19": ("wrong", "x = 2"), "s20": ("wrong", "x = 0"),
+    "s21": ("right_except", "x = 0"), "s22": ("right_except", "x = 0"),
+    "s23": ("right_except", "x = 0, y = 1"), "s24": ("right_except", "x = 0"),
+    **{f"s{n}": ("unreadable", "") for n in range(25, 31)},
+}
+
+
+def _grade(tmp_path, *options, name="out"):
+    out = tmp_path / name
+    status = main(["grade", str(CLASS), "--out", str(out), *options])
+    return status, out
+
+
+def _records(out):
+    return json.loads((out / "grades.json").read_text())["grades"]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The class file graded once, in this process (--jobs 1)."""
+    out = tmp_path_factory.mktemp("grades") / "one"
+    assert main(["grade", str(CLASS), "--out", str(out)]) == 0
+    return out
+
+
+def test_grade_every_verdict_of_the_class_file(graded):
+    records = _records(graded)
+    assert [r["row"] for r in records] == list(range(2, 32))
+    for record in records:
+        verdict, where = EXPECTED[record["student"]]
+        assert record["verdict"] == verdict, record
+        if where is not None:
+            assert record["where"] == where, record
+    by_student = {r["student"]: r for r in records}
+    assert by_student["s13"]["detail"] == ("df/dx: the answer gives 18 where the derivative "
+                                           "is 14 (off by 4)")
+    assert by_student["s14"]["where"] != "x = 1"  # right at the given point, wrong elsewhere
+    assert "no number from the answer" in by_student["s21"]["detail"]
+    assert "syntax error" in by_student["s25"]["detail"]
+    assert "attribute access" in by_student["s30"]["detail"]  # never evaluated
+    assert "d/dx, d/dy" in by_student["s29"]["detail"]
+
+
+def test_grade_writes_csv_json_and_an_html_summary(graded):
+    document = json.loads((graded / "grades.json").read_text())
+    assert document["schema_version"] == 1
+    assert document["counts"] == {"right": 12, "right_except": 4, "wrong": 8, "unreadable": 6}
+    csv_lines = (graded / "grades.csv").read_text().splitlines()
+    assert csv_lines[0] == "row,student,verdict,where,detail,checked,symbolic"
+    assert len(csv_lines) == 31
+    page = (graded / "grades.html").read_text()
+    assert "12 right, 4 right except at some points, 8 wrong, 6 cannot be read" in page
+    assert "overflow-x:auto" in page
+
+
+def test_grade_bad_rows_are_reported_with_row_number_and_student(capsys, tmp_path):
+    lines = CLASS.read_text().splitlines()
+    answers = tmp_path / "bad.csv"
+    answers.write_text("\n".join([lines[0], lines[1], lines[25], '"unclosed,x', lines[2]]) + "\n")
+    status = main(["grade", str(answers), "--out", str(tmp_path / "g")])
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "row 3 (student s25): cannot be read: df/dx cannot be read" in err
+    assert [r["verdict"] for r in _records(tmp_path / "g")] == ["right", "unreadable",
+                                                                 "unreadable"]
+
+
+def test_grade_jobs_2_gives_the_same_files_as_jobs_1(graded, tmp_path):
+    status, out = _grade(tmp_path, "--jobs", "2")
+    assert status == 0
+    for name in ("grades.csv", "grades.json", "grades.html"):
+        assert (out / name).read_bytes() == (graded / name).read_bytes(), name
+
+
+def test_grade_resumes_after_an_interrupt(graded, tmp_path, monkeypatch, capsys):
+    real = grade_command.grade_row
+    calls = []
+
+    def interrupted(row, *options):
+        calls.append(row.number)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return real(row, *options)
+
+    monkeypatch.setattr(grade_command, "grade_row", interrupted)
+    status, out = _grade(tmp_path)
+    assert status == 130
+    table = out / "grades.csv"
+    assert len(table.read_text().splitlines()) == 1 + 9
+    with open(table, "a") as sink:
+        sink.write("11,s10,ri")  # a line cut short by the interrupt
+    monkeypatch.setattr(grade_command, "grade_row", real)
+    capsys.readouterr()
+    status, out = _grade(tmp_path)
+    assert status == 0
+    assert "graded 21 answers, 9 already graded" in capsys.readouterr().out
+    for name in ("grades.csv", "grades.json", "grades.html"):
+        assert (out / name).read_bytes() == (graded / name).read_bytes(), name
+
+
+def test_grade_reads_answers_from_standard_input_as_json_lines(tmp_path):
+    lines = [json.dumps({"student": "ada", "function": "x**2*sin(y)", "at": ["x=1,y=2"],
+                         "derivative": {"x": "2*x*sin(y)", "y": "x**2*cos(y)"}}),
+             "{not json",
+             json.dumps({"student": "bob", "function": "x**3", "at": "x=2",
+                         "derivative": "3*x"})]
+    done = run_cli("grade", "-", "--out", str(tmp_path / "g"), input="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    records = _records(tmp_path / "g")
+    assert [(r["row"], r["student"], r["verdict"]) for r in records] == [
+        (1, "ada", "right"), (2, "", "unreadable"), (3, "bob", "wrong")]
+    assert "row 2 (no student id): cannot be read: not JSON" in done.stderr
+
+
+def test_grade_refuses_a_file_without_the_columns_in_one_line(tmp_path, capsys):
+    answers = tmp_path / "a.csv"
+    answers.write_text("name,formula\nada,x\n")
+    assert main(["grade", str(answers), "--out", str(tmp_path / "g")]) == 2
+    assert main(["grade", str(tmp_path / "nope.csv")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "no student column" in err[0] and "cannot read" in err[1]
+
+
+def test_judge_is_seeded_and_deterministic():
+    answer = Answer("zoe", "x**2", ("x=1",), {"": "2"})
+    assert judge(answer) == judge(answer)
+    assert judge(answer, seed=1).where != judge(answer, seed=2).where
+
+
+@pytest.fixture
+def dask_scheduler():
+    """A LocalCluster on loopback, shut down after the test."""
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask distributed is not installed (pip install -e '.[test]')")
+    # Worker threads in this process (processes=False): the scheduler still listens on
+    # TCP on loopback, as a real one would, and the cluster starts in about a second.
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                       host="127.0.0.1", dashboard_address=None,
+                                       protocol="tcp://")
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def test_grade_on_a_dask_cluster_gives_the_same_files(graded, tmp_path, dask_scheduler):
+    assert dask_scheduler.startswith("tcp://127.0.0.1:")
+    status, out = _grade(tmp_path, "--executor", dask_scheduler)
+    assert status == 0
+    for name in ("grades.csv", "grades.json", "grades.html"):
+        assert (out / name).read_bytes() == (graded / name).read_bytes(), name
+
+
+def test_grade_executor_needs_a_reachable_scheduler(tmp_path, monkeypatch, capsys):
+    if importlib.util.find_spec("distributed") is None:
+        pytest.skip("Dask distributed is not installed")
+    monkeypatch.setattr(grade_command, "CONNECT_TIMEOUT", "1s")
+    status = main(["grade", str(CLASS), "--out", str(tmp_path / "g"), "--executor",
+                   "tcp://127.0.0.1:9"])
+    assert status == 2 and "cannot reach the Dask scheduler" in capsys.readouterr().err

@@ -1,0 +1,114 @@
+"""The verdict from error bounds: each method is held to SAFETY_FACTOR times a bound on its
+own error computed in the same run, and every NaN autograd gives is explained by its cause."""
+
+from fractions import Fraction
+
+import pytest
+from helpers import ROOT
+
+from diffcompare import compare
+from diffcompare.check import user_engine, user_graph
+from diffcompare.compare import METHODS, SAFETY_FACTOR
+from diffcompare.language.parse import parse
+from diffcompare.language.rounding import UNIT_ROUNDOFF, value_bound
+from diffcompare.methods import autograd
+from diffcompare.present import verdict_text
+
+WRONG_TANH = f"{ROOT / 'tests' / 'engines' / 'wrong_tanh.py'}:Value"
+
+
+def test_verdict_exact_zero_is_judged_on_the_absolute_bound():
+    # central differences give h² ≈ 1.5e-11 for d/dx x**3 at 0, and say so
+    result = compare("x**3", at="x=0")
+    error = result.errors["finite_difference"]["x"]
+    assert error.absolute > 0 and error.bound is not None
+    assert error.absolute <= SAFETY_FACTOR * error.bound
+    assert result.verdict.status == "agree", verdict_text(result.verdict)
+
+
+def test_verdict_large_constant_term_does_not_hide_a_wrong_engine():
+    engine = user_engine.load(WRONG_TANH)
+    methods = {**METHODS, user_engine.name_of(engine): user_graph.method(engine)}
+    result = compare("1e9*y + tanh(x)", at="x=0.5,y=3", methods=methods)
+    assert result.verdict.status == "disagree"
+    blamed = {(f.method, f.quantity) for f in result.verdict.failures}
+    assert blamed == {(user_engine.name_of(engine), "x")}
+    # the bound on df/dx is tied to tanh's part, not to the 3e9 of f
+    assert result.verdict.failures[0].error.bound < 1e-12
+
+
+def test_verdict_ill_conditioned_f_is_judged_by_what_floats_allow():
+    result = compare("log(1 + (y**2*cos(4*x - 3)*tanh(y))**2)", at="x=0.3,y=0.1")
+    assert result.verdict.status == "agree", verdict_text(result.verdict)
+    # f ≈ 5e-8 but the rounding of 1 + u is ~1e-16: far above ε·|f|
+    bound = value_bound(result.expression, result.point)
+    assert bound > 100 * UNIT_ROUNDOFF * abs(result.reference.value)
+
+
+def test_verdict_wrong_by_more_than_the_bound_disagrees():
+    def nudged(expression, point):
+        right = autograd.differentiate(expression, point)
+        gradient = {name: g * (1 + 1e-12) for name, g in right.gradient.items()}
+        return type(right)(**{**right.__dict__, "method": "nudged", "gradient": gradient})
+
+    result = compare("sin(x)*exp(x)", at="x=1.3", methods={**METHODS, "nudged": nudged})
+    assert result.verdict.status == "disagree"
+    assert {f.method for f in result.verdict.failures} == {"nudged"}
+
+
+def test_verdict_user_rtol_and_atol_replace_the_bounds():
+    loose = compare("x**2", at="x=3", methods={**METHODS, "off": _off_by(1e-6)}, rtol=1e-5)
+    assert loose.agree and loose.errors["off"]["x"].bound is None
+    tight = compare("x**2", at="x=3", methods={**METHODS, "off": _off_by(1e-6)}, rtol=1e-8)
+    assert tight.verdict.status == "disagree"
+    absolute = compare("x**2", at="x=0", methods={**METHODS, "off": _shifted(1e-9)}, atol=1e-8)
+    assert absolute.agree
+
+
+def _off_by(relative):
+    def off(expression, point):
+        right = autograd.differentiate(expression, point)
+        return type(right)(**{**right.__dict__, "method": "off",
+                              "gradient": {n: g * (1 + relative) for n, g in right.gradient.items()}})
+    return off
+
+
+def _shifted(amount):
+    def shifted(expression, point):
+        right = autograd.differentiate(expression, point)
+        return type(right)(**{**right.__dict__, "method": "off",
+                              "gradient": {n: g + amount for n, g in right.gradient.items()}})
+    return shifted
+
+
+def test_autograd_rounding_bound_holds_on_a_long_sum():
+    # 0.1 added 1000 times: the float sum drifts, the bound covers the drift
+    text = " + ".join(["0.1*x"] * 1000)
+    result = autograd.differentiate(parse(text), {"x": Fraction(1)})
+    exact = 100
+    assert abs(result.value - exact) <= result.error_bounds["value"]
+    assert result.error_bounds["value"] < 1e-10
+
+
+def test_autograd_nan_from_a_dead_branch_is_named_at_the_sqrt():
+    # sqrt(x**2)**2 at 0: d/dx is 0 exactly, the engine meets inf·0 at the sqrt node
+    result = compare("sqrt(x**2)**2", at="x=0")
+    assert result.reference.exact["x"] is not None and float(result.reference.exact["x"]) == 0
+    found = result.methods[0].details["non_finite"]["x"]
+    assert (found.op, found.cause) == ("sqrt", autograd.DEAD_BRANCH)
+    text = verdict_text(result.verdict)
+    assert "∞·0" in text and "sqrt" in text and "no real derivative" not in text
+
+
+@pytest.mark.parametrize("text, at, cause", [
+    ("sqrt(relu(x))", "x=-1", autograd.DEAD_BRANCH),
+    ("sqrt(x)", "x=0", autograd.INFINITE_SLOPE),
+    ("x**y", "x=-2,y=2", autograd.NOT_REAL),
+])
+def test_autograd_nan_and_inf_are_explained_by_cause(text, at, cause):
+    expression = parse(text)
+    from diffcompare.language.point import parse_point
+
+    result = autograd.differentiate(expression, parse_point(at, expression))
+    causes = {found.cause for found in result.details["non_finite"].values()}
+    assert cause in causes, result.reasons
