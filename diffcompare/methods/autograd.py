@@ -190,6 +190,7 @@ def _recorded_graph(expression: Expression, leaves: Mapping[str, Value],
     # Constants-only operations give plain floats, no node (the engine folds them): their
     # rounding is kept here, by id, with the float itself so that the id stays its own.
     computed: dict[int, tuple[float, float]] = {}
+    calls = _Calls()  # a fault in a branch that where does not select becomes a NaN node
 
     def error_of(arg) -> float | None:
         if isinstance(arg, Value):
@@ -198,7 +199,7 @@ def _recorded_graph(expression: Expression, leaves: Mapping[str, Value],
         return kept[1] if kept is not None and kept[0] is arg else constant_error(arg)
 
     def call(primitive, *args):
-        out = _call(primitive, *args)
+        out = calls(primitive, *args)
         errors = tuple(error_of(arg) for arg in args)
         if isinstance(out, Value):
             records[id(out)] = (primitive, args, errors)
@@ -212,10 +213,10 @@ def _recorded_graph(expression: Expression, leaves: Mapping[str, Value],
             computed[id(out)] = (out, carried + ROUNDINGS_PER_OPERATION * UNIT_ROUNDOFF * abs(out))
         return out
 
-    root = evaluate(expression, Interpretation(
-        constant=lambda node: node.value, variable=lambda name: leaves[name], call=call))
-    if not isinstance(root, Value):
-        root = Value(root, label=expression.text)
+    root = calls.output(evaluate(expression, Interpretation(
+        constant=lambda node: node.value, variable=lambda name: leaves[name], call=call)))
+    if not root._prev and not root.label:
+        root.label = expression.text
     return root
 
 
@@ -365,6 +366,9 @@ OVERFLOW = "overflow"  # finite factors whose product is beyond the float range
 INFINITE_SLOPE = "infinite_slope"  # an infinite local derivative with a non-zero adjoint
 NOT_REAL = "not_real"  # a NaN local derivative: not a real number here (log of (-2) in d/dy (-2)**y)
 INHERITED = "inherited"  # the forward value itself is not finite
+# a node outside its domain (NaN) in the branch a selection does not take: its zero
+# adjoint times the NaN is NaN, the where-trap of PyTorch and JAX
+UNSELECTED_BRANCH = "unselected_branch"
 
 
 @dataclass(frozen=True)
@@ -397,6 +401,11 @@ class NonFinite:
         if self.cause == NOT_REAL:
             return (f"the engine gave NaN {at}: its local derivative is not a real number "
                     "here, so there is no real derivative")
+        if self.cause == UNSELECTED_BRANCH:
+            return (f"the engine gave NaN {at}: that node is outside its domain here, in a "
+                    "branch that where does not select; where sends it a zero adjoint, "
+                    "and 0 × NaN is NaN in the chain rule (the where-trap of PyTorch and "
+                    "JAX: mask the input, not the output); the exact derivative can exist")
         return f"the engine's value is not finite {at}"
 
 
@@ -445,6 +454,8 @@ def first_non_finite(root: Value, leaf: Value, records: Mapping[int, tuple]) -> 
 
 
 def _cause(node: Value, local: float, adjoint: float) -> str:
+    if math.isnan(node.data) and adjoint == 0.0:
+        return UNSELECTED_BRANCH
     if not math.isfinite(node.data):
         return INHERITED
     if math.isnan(local):
