@@ -270,6 +270,9 @@ def _cost(result: Derivatives) -> str:
     elif result.method == "symbolic":
         spent = (f"{_count(cost.evaluations, 'formula')}, "
                  f"{_count(cost.size, 'operation')} in the derivatives")
+    elif "passes" in result.details:  # forward mode: one pass per input
+        passes = result.details["passes"]
+        spent = f"{passes} forward pass{'' if passes == 1 else 'es'}, one per input"
     elif cost.size is not None:
         spent = f"1 forward and backward pass, {_count(cost.size, 'graph node')}"
     else:

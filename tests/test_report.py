@@ -319,6 +319,23 @@ def test_report_replaces_its_own_pages(tmp_path):
     assert not (tmp_path / "index.html").read_text().endswith("edited")
 
 
+# ---- beyond the gradient: digits by order, Jacobian cost ----
+
+def test_report_beyond_the_gradient_section_shows_both_orders_and_the_crossing():
+    folder = small_report().first
+    markdown = (folder / "README.md").read_text()
+    assert "## 4. Beyond the gradient" in markdown
+    assert "3-point second difference" in markdown and "The crossing for n = 10" in markdown
+    assert "Beyond the gradient" in (folder / "index.html").read_text()
+
+
+def test_report_jacobian_work_forward_wins_tall_and_reverse_wins_wide():
+    from diffcompare.report.orders import jacobian_work
+
+    tall, wide = jacobian_work("tall", 4, 200), jacobian_work("wide", 200, 4)
+    assert tall.forward < tall.reverse and wide.reverse < wide.forward
+
+
 def test_report_refused_lines_show_their_title_comment():
     from types import SimpleNamespace
 

@@ -18,6 +18,7 @@ from diffcompare.compare import Comparison, compare, correct_digits
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
 from diffcompare.methods import autograd, finite_difference, registry, symbolic
+from diffcompare.report import orders as report_orders
 from diffcompare.report import studies as report_studies
 from diffcompare.report.studies import GraphWork, Scaling, Swell
 
@@ -66,6 +67,7 @@ class Report:
     scaling: Scaling
     swell: Swell
     timed_scaling: Scaling | None = None  # only with timings
+    orders: report_orders.Orders | None = None  # digits by order, Jacobian cost
 
     @property
     def timings(self) -> bool:
@@ -94,8 +96,19 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
     timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
              if timings else None)
     swell = report_studies.swell(depths, tick=lambda: tick("expression swell"))
+    found = report_orders.merge(_digits_by_order(case) for case in cases
+                                if case.comparison.verdict.status == "agree")
+    orders = report_orders.study(found, tick=lambda: tick("beyond the gradient"))
     return Report(title or f"diffcompare report: {corpus}", corpus, tuple(cases),
-                  tuple(problems), scaling, swell, timed)
+                  tuple(problems), scaling, swell, timed, orders)
+
+
+def _digits_by_order(case: CaseResult) -> report_orders.Digits:
+    """Every method's digits on the case's gradient and Hessian (report.orders)."""
+    comparison = case.comparison
+    expression, point = comparison.expression, comparison.point
+    return report_orders.case_digits(expression, point, comparison.reference.exact,
+                                     report_orders.exact_hessian(expression, point))
 
 
 def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:

@@ -200,7 +200,7 @@ def _overview(report: "Report") -> str:
         rows.append(f"<tr>{''.join(cells)}</tr>")
     contents = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in [
         ("accuracy", "Accuracy across the corpus"), ("cost-scaling", "Cost scaling"),
-        ("swell", "Expression swell")])
+        ("swell", "Expression swell"), ("orders", "Beyond the gradient")])
     return (f'<section id="overview"><h2>At a glance</h2>'
             f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -233,6 +233,12 @@ def _summary(report: "Report", figures: Mapping[str, str]) -> str:
                       "symbolic derivative size against autograd graph size"),
               _details("the numbers", _table(content.swell_table(report.swell))),
               "</section>"]
+    if report.orders is not None:
+        parts += ['<section id="orders"><h2>4. Beyond the gradient</h2>',
+                  f"<p>{escape(content.ORDERS_TEXT)}</p>", _table(content.orders_table(report)),
+                  f"<p>{escape(content.JACOBIAN_TEXT)}</p>",
+                  _table(content.jacobian_table(report)),
+                  f"<p>{escape(content.crossing_text(report))}</p>", "</section>"]
     return "\n".join(part for part in parts if part)
 
 
