@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import mpmath
 from tabulate import tabulate
@@ -271,16 +271,33 @@ def _cost(result: Derivatives) -> str:
     elif result.method == "symbolic":
         spent = (f"{_count(cost.evaluations, 'formula')}, "
                  f"{_count(cost.size, 'operation')} in the derivatives")
+    elif "passes" in result.details:  # forward mode: one pass per input
+        passes = result.details["passes"]
+        spent = f"{passes} forward pass{'' if passes == 1 else 'es'}, one per input"
     elif cost.size is not None:
         spent = f"1 forward and backward pass, {_count(cost.size, 'graph node')}"
     else:
         spent = _count(cost.evaluations, "evaluation")
     if "scheme" in result.details:
-        steps = ", ".join(f"h = {h:.2g} for {name}"
-                          for name, h in result.details.get("steps", {}).items())
+        steps = _steps_text(result.details.get("steps", {}))
         steps = f"; {steps}" if steps else ""
         spent += f" of f, the error estimates' included ({result.details['scheme']}{steps})"
     return f"{result.method} {spent}, {_duration(cost.seconds)}"
+
+
+# Past this many variables the cost line gives the range of the steps, not each one.
+_STEPS_LISTED = 6
+
+
+def _steps_text(steps: Mapping[str, float]) -> str:
+    """"h = 1.5e-05 for x, h = 7.6e-06 for y", or for many variables the range:
+    "h from 3.8e-06 to 0.00012 over 2000 variables"."""
+    if len(steps) <= _STEPS_LISTED:
+        return ", ".join(f"h = {h:.2g} for {name}" for name, h in steps.items())
+    if min(steps.values()) == max(steps.values()):
+        return f"h = {min(steps.values()):.2g} for each of {len(steps)} variables"
+    return (f"h from {min(steps.values()):.2g} to {max(steps.values()):.2g} over "
+            f"{len(steps)} variables")
 
 
 def _count(number: int | None, noun: str) -> str:

@@ -40,7 +40,7 @@ def test_cli_json_document(capsys):
     assert status == 0
     assert document["expression"] == "x*exp(-x)"
     assert document["point"] == {"x": 0.1}
-    assert set(document["value"]) == {"symbolic", "autograd", "finite_difference"}
+    assert set(document["value"]) == {"symbolic", "autograd", "finite_difference", "forward"}
     assert document["gradient"]["x"]["symbolic"] == pytest.approx(0.8143536762323636)
     assert document["agree"] is True
 
@@ -123,3 +123,17 @@ def test_cli_rtol_and_atol_replace_the_bounds(capsys):
     assert document["errors"]["autograd"]["x"]["tolerance"] == 1e-6
     assert main(["x", "--at", "x=1", "--rtol", "-1"]) == 2
     assert "not a tolerance" in capsys.readouterr().err
+
+
+def test_cli_cost_line_gives_the_range_of_steps_for_many_variables(capsys):
+    # Regression: 2,000 variables printed 2,000 "h = ... for xN" on one line.
+    from diffcompare.cli import main
+
+    text = " + ".join(f"x{i}*x{i + 1}" for i in range(9)) + " + x0**3"
+    point = ",".join(f"x{i}={i + 1}" for i in range(10))
+    main([text, "--at", point])
+    cost = next(line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("cost:"))
+    assert "over 10 variables" in cost and "for x3" not in cost
+    main(["x*y", "--at", "x=1,y=2"])
+    assert "h = 3.8e-06 for x, h = 7.6e-06 for y" in capsys.readouterr().out

@@ -385,12 +385,29 @@ def test_report_past_50_cases_has_an_index_and_pages_that_link_up(tmp_path):
 
 
 def test_report_without_studies_says_how_to_add_them():
-    from dataclasses import replace
-
-    built = replace(tiny_report(), scaling=None, swell=None)
+    built = report.build([Entry(LECTURE[0], "built-in")], studies=False)
+    assert built.scaling is None and built.swell is None and built.orders is None
     files = report_command.render(built)
     assert "--studies" in files["index.html"].decode() and "--studies" in files["README.md"].decode()
     assert "figures/swell.svg" not in files and "figures/cost-scaling.svg" not in files
+    assert 'href="#orders"' not in files["index.html"].decode()  # no link to what is not there
+
+
+# ---- beyond the gradient: digits by order, Jacobian cost ----
+
+def test_report_beyond_the_gradient_section_shows_both_orders_and_the_crossing():
+    folder = small_report().first
+    markdown = (folder / "README.md").read_text()
+    assert "## 4. Beyond the gradient" in markdown
+    assert "3-point second difference" in markdown and "The crossing for n = 10" in markdown
+    assert "Beyond the gradient" in (folder / "index.html").read_text()
+
+
+def test_report_jacobian_work_forward_wins_tall_and_reverse_wins_wide():
+    from diffcompare.report.orders import jacobian_work
+
+    tall, wide = jacobian_work("tall", 4, 200), jacobian_work("wide", 200, 4)
+    assert tall.forward < tall.reverse and wide.reverse < wide.forward
 
 
 def test_report_refused_lines_show_their_title_comment():

@@ -14,6 +14,7 @@ from tabulate import tabulate
 
 from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine
+from diffcompare.check.second_order import SecondOrderReport, check_second_order
 from diffcompare.compare import DEFAULT_TOLERANCE
 from diffcompare.methods import registry
 from diffcompare.methods.results import quantity_label
@@ -67,12 +68,13 @@ def run(args: argparse.Namespace) -> int:
     cls = user_engine.load(args.engine)
     progress = _progress if sys.stderr.isatty() else None
     report = check_engine(cls, timeout=args.timeout or None, progress=progress)
+    second = check_second_order(cls, timeout=args.timeout or None)
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    text = json_text(document(report)) if args.json \
-        else render(report)
+    text = json_text({**document(report), "second_order": second_order_document(second)}) \
+        if args.json else render(report, second)
     sys.stdout.write(text + "\n")
-    return EXIT_PASS if report.ok else EXIT_FAIL
+    return EXIT_PASS if report.ok and second.ok else EXIT_FAIL
 
 
 def _progress(done: int, total: int) -> None:
@@ -83,7 +85,7 @@ def _progress(done: int, total: int) -> None:
 # ---- the terminal report ----
 
 
-def render(report: EngineReport) -> str:
+def render(report: EngineReport, second: SecondOrderReport | None = None) -> str:
     lines = [f"checking {report.engine}: every number against the exact one (sympy), "
              f"within {DEFAULT_TOLERANCE:g}", "", table(report), ""]
     failures = report.failures
@@ -103,8 +105,38 @@ def render(report: EngineReport) -> str:
     if report.unsupported:
         lines.append("not supported by this class (not counted as failures): "
                      + ", ".join(report.unsupported))
-    lines.append(summary(report))
+    if second is not None:
+        lines += second_order_lines(second)
+    lines.append(summary(report, second))
     return "\n".join(lines)
+
+
+def second_order_lines(second: SecondOrderReport) -> list[str]:
+    """Second order in words: unsupported, or each Hessian right or wrong."""
+    if not second.supported:
+        return [f"second order: unsupported ({second.reason})"]
+    lines = ["second order, reverse-over-reverse by backward(create_graph=True), each "
+             "Hessian against sympy's:"]
+    for result in second.results:
+        if result.failure:
+            lines.append(f"  - {result.name}: FAIL, the engine raised {result.failure}")
+        elif result.wrong:
+            names = result.hessian.rows
+            wrong = "; ".join(f"d2f/d{names[i]}d{names[j]} = {got!r}, exact "
+                              f"{float(exact)!r}" for (i, j), (got, exact) in result.wrong.items())
+            lines.append(f"  - {result.name}: FAIL, {wrong}")
+        else:
+            lines.append(f"  - {result.name}: pass")
+    return lines
+
+
+def second_order_document(second: SecondOrderReport) -> dict:
+    return {"supported": second.supported, "reason": second.reason or None, "ok": second.ok,
+            "checks": [{"name": r.name, "expression": r.expression, "ok": r.ok,
+                        "failure": r.failure or None,
+                        "hessian": None if r.hessian is None else [list(row) for row in
+                                                                     r.hessian.entries]}
+                       for r in second.results]}
 
 
 def _secondary(result) -> bool:
@@ -172,12 +204,16 @@ def _clip(text: str, longest: int = _LONGEST_DETAIL) -> str:
     return text if len(text) <= longest else text[:longest - 1] + "…"
 
 
-def summary(report: EngineReport) -> str:
+def summary(report: EngineReport, second: SecondOrderReport | None = None) -> str:
     counts = report.counts
-    verdict = "PASS" if report.ok else "FAIL"
-    return (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
+    verdict = "PASS" if report.ok and (second is None or second.ok) else "FAIL"
+    text = (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
             f"{counts['unsupported']} unsupported, of {len(report.results)} checks "
             f"({report.seconds:.2f} s)")
+    if second is not None and second.supported:
+        right = sum(result.ok for result in second.results)
+        text += f"; second order: {right} of {len(second.results)} Hessians right"
+    return text
 
 
 # ---- JSON ----

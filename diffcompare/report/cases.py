@@ -22,6 +22,7 @@ from diffcompare.compare import Comparison, compare, correct_digits
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
 from diffcompare.methods import autograd, budget, finite_difference, registry, symbolic
+from diffcompare.report import orders as report_orders
 from diffcompare.report import steps as report_steps
 from diffcompare.report import studies as report_studies
 from diffcompare.report.studies import GraphWork, Scaling, Swell
@@ -84,6 +85,7 @@ class Report:
     scaling: Scaling | None  # None: the studies were not asked for
     swell: Swell | None
     timed_scaling: Scaling | None = None  # only with timings
+    orders: report_orders.Orders | None = None  # digits by order, Jacobian cost
 
     @property
     def timings(self) -> bool:
@@ -110,7 +112,8 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
     ``jobs`` worker processes build the cases (0: this process, None: one per core);
     ``timeout`` is each case's sympy budget, ``deadline`` a whole case's in a worker (the
     studies have their own budget, ``studies.STUDY_TIMEOUT``).
-    ``studies`` adds the cost-scaling and expression-swell studies.
+    ``studies`` adds the cost-scaling and expression-swell studies, and beyond the
+    gradient (digits by order over the agreeing cases, Jacobian cost).
     """
     cases, refused = [], list(problems)
     tasks = ((number, entry, timings, timeout) for number, entry in enumerate(entries, 1))
@@ -124,14 +127,25 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
             cases.append(result)
         tick(entry.case.name)
     cases = [_renumbered(case, number) for number, case in enumerate(cases, start=1)]
-    scaling = swell = timed = None
+    scaling = swell = timed = orders = None
     if studies:
         scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"))
         timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
                  if timings else None)
         swell = report_studies.swell(depths, tick=lambda: tick("expression swell"))
+        found = report_orders.merge(_digits_by_order(case, timeout) for case in cases
+                                    if case.comparison.verdict.status == "agree")
+        orders = report_orders.study(found, tick=lambda: tick("beyond the gradient"))
     return Report(title or f"diffcompare report: {corpus}", corpus, tuple(cases),
-                  tuple(refused), scaling, swell, timed)
+                  tuple(refused), scaling, swell, timed, orders)
+
+
+def _digits_by_order(case: CaseResult, timeout: float) -> report_orders.Digits:
+    """Every method's digits on the case's gradient and Hessian (report.orders)."""
+    comparison = case.comparison
+    expression, point = comparison.expression, comparison.point
+    return report_orders.case_digits(expression, point, comparison.reference.exact,
+                                     report_orders.exact_hessian(expression, point, timeout))
 
 
 def _build_task(task: tuple) -> "CaseResult":

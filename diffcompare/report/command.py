@@ -126,8 +126,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="build the "
                         "cases in N worker processes (default: one per core when pebble "
                         "is installed; 0 or 1: in this process)")
-    parser.add_argument("--studies", action="store_true", help="add the cost-scaling and "
-                        "expression-swell studies (longer than the built-in corpus's cases)")
+    parser.add_argument("--studies", action="store_true", help="add the cost-scaling, "
+                        "expression-swell and beyond-the-gradient studies (longer than the "
+                        "built-in corpus's cases)")
     parser.add_argument("--timings", action="store_true",
                         help="add measured wall-clock seconds (costs, and with --studies a "
                              "cost-scaling plot); the report is then not byte-reproducible")
@@ -173,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     folder.tidy(out)
     sizes = tuple(n for n in report_studies.COST_SIZES if n <= args.max_n)
     studies = (len(sizes) * (2 if args.timings else 1) + len(report_studies.SWELL_FAMILIES)
-               if args.studies else 0)
+               + 1 if args.studies else 0)  # + 1: beyond the gradient
     with _terminate_as_interrupt(), _progress(len(entries) + studies) as progress:
         report = build(entries, problems, title=args.title or "", corpus=corpus,
                        timings=args.timings, sizes=sizes, time_cap=args.time_cap,

@@ -221,9 +221,13 @@ def _overview(report: "Report", case_href: Callable[[int], str]) -> str:
                  f'<td class="point">{escape(point)}</td>']
         cells += [f'<td class="n">{escape(d)}</td>' for d in digits]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    contents = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in [
-        ("accuracy", "Accuracy across the corpus"), ("cost-scaling", "Cost scaling"),
-        ("swell", "Expression swell")])
+    sections = [("accuracy", "Accuracy across the corpus")]
+    if report.scaling is not None:
+        sections += [("cost-scaling", "Cost scaling"), ("swell", "Expression swell")]
+    if report.orders is not None:
+        sections.append(("orders", "Beyond the gradient"))
+    contents = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>'
+                       for anchor, text in sections)
     return (f'<section id="overview"><h2>At a glance</h2>'
             f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -258,6 +262,12 @@ def _summary(report: "Report", figures: Mapping[str, str]) -> str:
                       "symbolic derivative size against autograd graph size"),
               _details("the numbers", _table(content.swell_table(report.swell))),
               "</section>"]
+    if report.orders is not None:
+        parts += ['<section id="orders"><h2>4. Beyond the gradient</h2>',
+                  f"<p>{escape(content.ORDERS_TEXT)}</p>", _table(content.orders_table(report)),
+                  f"<p>{escape(content.JACOBIAN_TEXT)}</p>",
+                  _table(content.jacobian_table(report)),
+                  f"<p>{escape(content.crossing_text(report))}</p>", "</section>"]
     return "\n".join(part for part in parts if part)
 
 

@@ -141,6 +141,12 @@ def _summary(report: "Report", figures: Mapping[str, str], folder: str) -> list[
     lines += _figure(figures, folder, "swell.svg",
                      "symbolic derivative size against autograd graph size")
     lines += _details("the numbers", _table(content.swell_table(report.swell)))
+    if report.orders is not None:
+        lines += ["## 4. Beyond the gradient", "", text(content.ORDERS_TEXT), ""]
+        lines += _table(content.orders_table(report))
+        lines += [text(content.JACOBIAN_TEXT), ""]
+        lines += _table(content.jacobian_table(report))
+        lines += [text(content.crossing_text(report)), ""]
     return lines
 
 
