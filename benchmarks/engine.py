@@ -3,7 +3,9 @@
     python benchmarks/engine.py            # about three minutes; --quick for a rough look
 
 Workloads (the issue's):
-  (a) chain N: y = tanh(y*1.0001 + 0.1), N = 1e3, 1e4, 1e5 (3 operations per step);
+  (a) chain N: y = tanh(y*1.0001 + 1e-6), N = 1e3, 1e4, 1e5 (3 operations per step);
+      its gradient stays a normal float (about 1e-19 at N = 1e5), so the check column
+      compares real numbers (with + 0.1 it underflowed to 4.94e-324 from N = 1e4 on);
   (b) wide:    w_1*x_1 + ... + w_n*x_n, n = 1e5 (2n - 1 operations);
   (c) mlp:     50 SGD steps of MLP(3, [4, 4, 1]) on the lecture's 4 points.
 
@@ -218,8 +220,13 @@ def _tensor(x, grad=True):
 # ---- the workloads: setup (not timed), forward (returns the output), backward ----
 
 
+# The chain's shift: small, so the chain settles near y = 0.02 where each step's derivative
+# 1.0001·sech² is about 0.9997 and the gradient stays normal.
+CHAIN_SHIFT = 1e-6
+
+
 class Chain:
-    """y = tanh(y*1.0001 + 0.1), ``size`` times."""
+    """y = tanh(y*1.0001 + 1e-6), ``size`` times: the gradient stays normal (see above)."""
 
     def __init__(self, engine_name: str, size: int):
         self.engine_name, self.size = engine_name, size
@@ -229,10 +236,10 @@ class Chain:
         y = self.x
         if self.engine_name == "torch":
             for _ in range(self.size):
-                y = torch.tanh(y * 1.0001 + 0.1)
+                y = torch.tanh(y * 1.0001 + CHAIN_SHIFT)
         else:
             for _ in range(self.size):
-                y = (y * 1.0001 + 0.1).tanh()
+                y = (y * 1.0001 + CHAIN_SHIFT).tanh()
         return y
 
     def backward(self, y) -> float:

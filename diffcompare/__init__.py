@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from diffcompare.batch import compare_many
     from diffcompare.check.battery import check_engine
     from diffcompare.compare import Comparison, compare
     from diffcompare.draw import draw_dot
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editor
     from diffcompare.language.errors import InputError
     from diffcompare.language.expression import Expression
     from diffcompare.language.parse import parse
+    from diffcompare.matrix_compare import compare_hessian, compare_jacobian
 
 # Each public name and the module that defines it.
 _PUBLIC = {
@@ -35,6 +37,9 @@ _PUBLIC = {
     "check_engine": "diffcompare.check.battery",
     "check_gradients": "diffcompare.gradients",
     "compare": "diffcompare.compare",
+    "compare_hessian": "diffcompare.matrix_compare",
+    "compare_jacobian": "diffcompare.matrix_compare",
+    "compare_many": "diffcompare.batch",
     "draw_dot": "diffcompare.draw",
     "parse": "diffcompare.language.parse",
 }

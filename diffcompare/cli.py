@@ -1,6 +1,6 @@
 """The command line: a thin layer over the library.
 
-    diffcompare EXPRESSION [--at x=1,y=2] [--fd SCHEME] [--step H] [--sweep]
+    diffcompare EXPRESSION [--at x=1,y=2] [--order 2] [--fd SCHEME] [--step H] [--sweep]
                 [--graph FILE.svg] [--engine FILE.py:Value]
                 [--timeout SECONDS] [--simplify] [--limit NAME=N,...]
                 [--rtol R] [--atol A]
@@ -55,6 +55,8 @@ examples:
   diffcompare "abs(x - 1)" --at x=1
   diffcompare "x*exp(-x)" --at x=0.1 --rtol 1e-6 --atol 1e-12
   diffcompare "x*tanh(x) + x" --at x=0.5 --engine path/to/engine.py:Value
+  diffcompare "[x*y, sin(x)*z]" --at x=1,y=2,z=3          # the Jacobian
+  diffcompare "(1 - x)**2 + 100*(y - x**2)**2" --order 2 --at x=1,y=1   # the Hessian
 
 exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a kink)
 """
@@ -104,6 +106,10 @@ def comparison_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep", action="store_true",
                         help="also print each scheme's true error for h = 1e-1 ... 1e-16, "
                              "with the best step, the theoretical one and the observed order")
+    parser.add_argument("--order", type=int, choices=(1, 2), default=1,
+                        help="2: the Hessian, by sympy, forward-over-reverse, 3-point, 5-point "
+                             "and Richardson second differences and the complex step (a list "
+                             "of expressions, \"[x*y, sin(x)*z]\", gives the Jacobian)")
     parser.add_argument("--engine", metavar="ENGINE",
                         help="also run your own micrograd-style Value class, as a fourth "
                              "column: path/to/engine.py:Value or package.module:Value. "
@@ -177,6 +183,10 @@ def run_comparison(argv: Sequence[str]) -> int:
     if args.expression is None:
         parser.error("the following arguments are required: expression")
     args.expression = read_text_argument(args.expression)
+    from diffcompare import matrix_command
+
+    if matrix_command.wanted(args):
+        return matrix_command.run(args, joined_point(args.at))
     if args.graph == "":
         raise InputError("--graph needs a file name, e.g. --graph graph.svg")
     limits = Limits.from_spec(args.limit)

@@ -191,12 +191,18 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
-    found = _find_kinks(expression, point, timeout, limits)
+    searched = _find_kinks(expression, point, timeout, limits)
+    found = searched or ()
     errors = judge_kinks(found, results, errors, reference)
     errors = excuse_float_overflow(errors, reference)
+    verdict = judge(reference, results, errors, quantities, found, standard)
+    if searched is None and verdict.status == "agree":
+        # a switch (abs, relu, max, ...) may sit on its kink here, where f has no
+        # derivative to agree on
+        # (present.verdict_text says so, then what the numbers say)
+        verdict = replace(verdict, status="unknown")
     return Comparison(expression, point, point_chosen, reference, results, errors,
-                      judge(reference, results, errors, quantities, found, standard),
-                      found, standard.method)
+                      verdict, found, standard.method)
 
 
 def run_method(name: str, method: Method, expression: Expression,
@@ -224,10 +230,11 @@ def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -
 
 
 def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
-                timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...]:
+                timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...] | None:
     """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
     abs or relu argument is 0 here, which hostile input can make as slow as any sympy
-    work. Without abs or relu there is nothing to ask, and no child process."""
+    work. Without abs or relu there is nothing to ask, and no child process. None when
+    the search ran out of time or failed: whether there is a kink is then unknown."""
     has_branch = kinks.has_switch(expression)
     if not has_branch or not timeout:
         return kinks.find(expression, point) if has_branch else ()
@@ -235,7 +242,7 @@ def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
         return budget.run(lambda: kinks.find(expression, point), timeout,
                           memory_mib=limits.memory)
     except (budget.OutOfTime, budget.Failed):
-        return ()  # no kink found in time: the numbers are judged as anywhere else
+        return None
 
 
 def tolerance_for(result: Derivatives, quantity: str,
@@ -399,8 +406,9 @@ class Held:
 class Verdict:
     """The verdict as data; ``present.verdict_text`` writes it as a sentence.
 
-    ``status``: "agree", "disagree", "kink" or "undefined". ``failures``: the numbers
-    outside their bound. ``held``: each judged method's bound and worst error.
+    ``status``: "agree", "disagree", "kink", "undefined" or "unknown" (the numbers agree,
+    but the search for kinks ran out of time, so f may have no derivative here).
+    ``failures``: the numbers outside their bound. ``held``: each judged method's bound and worst error.
     ``not_judged``: (method, why) for a method that does not support the expression or
     failed. ``kinks``: the kinks found (f has no derivative there). ``undefined``:
     (quantity, reason) for each quantity without an exact value. ``missing_reference``:

@@ -283,70 +283,14 @@ class Value:
         Gradients accumulate, as in micrograd and PyTorch: calling ``backward()`` twice
         without ``zero_grad()`` doubles every grad. Works on graphs of any depth.
         """
-        stale_nodes, stale_grads = [], []  # grads left by earlier passes, added back at the end
-        if self.grad:
-            stale_nodes.append(self)
-            stale_grads.append(self.grad)
-        # (stack.append and stack.pop, not bound methods kept in locals: Python 3.11
-        # specializes the method calls, which is faster.)
-        stack = [self]
         try:
-            # Pass 1: count each node's parents inside this graph; zero its grad.
-            while stack:
-                node = stack.pop()
-                child = node._a
-                if child is None:
-                    continue
-                if child._pending:
-                    child._pending += 1
-                else:
-                    child._pending = 1
-                    stack.append(child)
-                    if child.grad:
-                        stale_nodes.append(child)
-                        stale_grads.append(child.grad)
-                        child.grad = 0.0
-                child = node._b
-                if child is None:
-                    continue
-                if child._pending:
-                    child._pending += 1
-                else:
-                    child._pending = 1
-                    stack.append(child)
-                    if child.grad:
-                        stale_nodes.append(child)
-                        stale_grads.append(child.grad)
-                        child.grad = 0.0
-            # Pass 2: a node's grad is complete once all its parents have added theirs.
-            self.grad = 1.0
-            stack.append(self)
-            while stack:
-                node = stack.pop()
-                child = node._a
-                if child is None:
-                    continue
-                grad = node.grad
-                child.grad += node._da * grad
-                if child._pending == 1:
-                    child._pending = 0
-                    stack.append(child)
-                else:
-                    child._pending -= 1
-                child = node._b
-                if child is None:
-                    continue
-                child.grad += node._db * grad
-                if child._pending == 1:
-                    child._pending = 0
-                    stack.append(child)
-                else:
-                    child._pending -= 1
+            stale = _count_parents(self)  # and set every grad to 0, keeping what it was
+            _propagate(self)
         except BaseException:  # e.g. KeyboardInterrupt: leave the counts at zero
             for node in _reachable(self):
                 node._pending = 0
             raise
-        for node, grad in zip(stale_nodes, stale_grads):
+        for node, grad in stale:
             node.grad += grad
 
     def _backward(self) -> None:
@@ -380,6 +324,77 @@ class Value:
 
         return notebook_svg(self)
 
+
+
+def _count_parents(root: Value) -> list[tuple[Value, float]]:
+    """Backward's pass 1: count on each node (``_pending``) its parents inside the graph,
+    and set every grad to 0. Returns the (node, grad) pairs of the grads left by earlier
+    passes, which ``backward`` adds back at the end (gradients accumulate)."""
+    stale: list[tuple[Value, float]] = []
+    _set_aside(root, stale)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        child = node._a
+        if child is None:
+            continue  # a leaf; a node with no _a has no _b either
+        if child._pending:
+            child._pending += 1
+        else:  # reached for the first time
+            child._pending = 1
+            stack.append(child)
+            if child.grad:  # tested here: a call per node would cost 40 ns
+                _set_aside(child, stale)
+        other = node._b
+        if other is not None:
+            if other._pending:
+                other._pending += 1
+            else:
+                other._pending = 1
+                stack.append(other)
+                if other.grad:
+                    _set_aside(other, stale)
+    return stale
+
+
+def _set_aside(node: Value, stale: list) -> None:
+    """Keep a grad left by an earlier pass in ``stale`` and start this pass from 0."""
+    if node.grad:
+        stale.append((node, node.grad))
+        node.grad = 0.0
+
+
+def _propagate(root: Value) -> None:
+    """Backward's pass 2 (Kahn's algorithm): a node hands ``local derivative × grad`` to
+    each child once all its parents have handed theirs, so each grad is complete when
+    it is used.
+
+    Both children are written out rather than looped over, here and in pass 1: a loop
+    over (child, local) pairs made the backward pass twice as slow (138 → 301 ns per
+    operation on a chain of 3,000 tanh operations; benchmarks/engine.py's backward
+    column shows the same)."""
+    root.grad = 1.0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        child = node._a
+        if child is None:
+            continue
+        grad = node.grad
+        child.grad += node._da * grad
+        if child._pending == 1:
+            child._pending = 0
+            stack.append(child)
+        else:
+            child._pending -= 1
+        other = node._b
+        if other is not None:
+            other.grad += node._db * grad
+            if other._pending == 1:
+                other._pending = 0
+                stack.append(other)
+            else:
+                other._pending -= 1
 
 def _number(other) -> float | None:
     """A number operand as a float; None when it is not a real number."""

@@ -6,6 +6,7 @@ Only this module and the CLI format numbers; everything else returns data.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import mpmath
@@ -270,6 +271,9 @@ def _cost(result: Derivatives) -> str:
     elif result.method == "symbolic":
         spent = (f"{_count(cost.evaluations, 'formula')}, "
                  f"{_count(cost.size, 'operation')} in the derivatives")
+    elif "passes" in result.details:  # forward mode: one pass per input
+        passes = result.details["passes"]
+        spent = f"{passes} forward pass{'' if passes == 1 else 'es'}, one per input"
     elif cost.size is not None:
         spent = f"1 forward and backward pass, {_count(cost.size, 'graph node')}"
     else:
@@ -382,6 +386,9 @@ def verdict_text(verdict: Verdict) -> str:
     >>> verdict_text(compare("abs(x)", at="x=0").verdict)[:5]
     'KINK:'
     """
+    if verdict.status == "unknown":
+        return ("UNKNOWN: the search for kinks ran out of time, so f may have no derivative "
+                "here; the numbers say " + verdict_text(replace(verdict, status="agree")))
     missing = ("" if verdict.missing_reference is None
                else f" WITHOUT EXACT REFERENCE (symbolic: {verdict.missing_reference})")
     not_judged = [f"{title(method)} not judged ({why})" for method, why in verdict.not_judged]

@@ -51,6 +51,7 @@ def small_report() -> Made:
     # hung on set order or on anything else that varies between processes would differ.
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = list(pool.map(lambda name: run_cli("report", "--corpus", str(corpus), "--out",
-                                                  str(root / name), "--max-n", MAX_N),
+                                                  str(root / name), "--max-n", MAX_N,
+                                                  "--studies"),
                              ("first", "second")))
     return Made(corpus, root / "first", root / "second", runs[0])

@@ -1,6 +1,7 @@
-"""The benchmark scripts: each explains itself on --help without running, and the two that
-measure no time (accuracy, the engines of tests/engines) run here and meet their targets.
-Timed benchmarks (engine, budget_cost, fuzz, reference) are never run in the suite."""
+"""The benchmark scripts: each explains itself on --help without running, and those that
+measure no time (accuracy, orders, the engines of tests/engines) run here and meet their
+targets. Timed benchmarks (engine, budget_cost, fuzz, reference, jacobian_cost,
+report_scale) are never run in the suite."""
 
 import subprocess
 import sys
@@ -19,7 +20,8 @@ def _run(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedP
 def test_every_benchmark_is_listed():
     assert {"accuracy.py", "budget_cost.py", "check_engines.py", "engine.py",
             "fuzz.py", "gradcheck_compare.py", "grading.py", "reference.py",
-            "verdicts.py"} <= set(BENCHMARKS)
+            "verdicts.py", "orders.py", "jacobian_cost.py",
+            "report_scale.py"} <= set(BENCHMARKS)
 
 
 @pytest.mark.parametrize("script", BENCHMARKS)
@@ -31,6 +33,13 @@ def test_benchmark_help_explains_without_running(script):
 
 def test_accuracy_benchmark_meets_every_target():
     done = _run("accuracy.py", "--errors-only")  # no time ratio in the suite
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("every target met")
+
+
+def test_orders_benchmark_meets_every_target():
+    # AD keeps its digits at second order, second differences lose about half
+    done = _run("orders.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.rstrip().endswith("every target met")
 

@@ -40,7 +40,7 @@ def test_cli_json_document(capsys):
     assert status == 0
     assert document["expression"] == "x*exp(-x)"
     assert document["point"] == {"x": 0.1}
-    assert set(document["value"]) == {"symbolic", "autograd", "finite_difference"}
+    assert set(document["value"]) == {"symbolic", "autograd", "finite_difference", "forward"}
     assert document["gradient"]["x"]["symbolic"] == pytest.approx(0.8143536762323636)
     assert document["agree"] is True
 

@@ -135,10 +135,12 @@ def test_compare_where_trap_autograd_gives_nan_where_the_derivative_is_one():
     # At x = -1 where selects x; the sqrt branch is computed too, and its local derivative
     # (NaN at -1, inf at 0) times the 0 that where sends it is NaN: the gradient is NaN.
     result = compare("where(x > 0, sqrt(x), x)", at="x=-1")
-    autograd, finite_difference = result.methods
+    autograd, finite_difference, forward = result.methods
     assert result.reference.gradient["x"] == 1.0
     assert autograd.value == -1.0 and autograd.gradient["x"] is None
     assert "NaN" in autograd.reasons["x"]
+    assert forward.value == -1.0 and forward.gradient["x"] is None  # forward mode: the same trap
+    assert "where-trap" in forward.reasons["x"]
     assert finite_difference.gradient["x"] == pytest.approx(1.0, rel=1e-9)
     assert result.verdict.status == "disagree"
     assert "autograd" in verdict_text(result.verdict) and "NaN" in verdict_text(result.verdict)

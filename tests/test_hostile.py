@@ -67,7 +67,7 @@ def test_fault_nan_derivative_is_named_by_every_method():
     result = compare("x**y", at="x=-2,y=2")
     # f and df/dx are fine and agree; df/dy does not exist, so the verdict is undefined
     assert result.verdict.status == "undefined" and "The rest agrees" in verdict_text(result.verdict)
-    autograd, finite_difference = result.methods
+    autograd, finite_difference, _forward = result.methods
     assert "NaN" in autograd.reasons["y"]
     assert "negative base with a non-integer exponent" in finite_difference.reasons["y"]
     assert "not a real number" in result.reference.reasons["y"]

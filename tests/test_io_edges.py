@@ -20,6 +20,7 @@ from helpers import ROOT, run_cli
 from diffcompare import draw, files, pictures
 from diffcompare.cli import main
 from diffcompare.language.corpus_file import read
+from diffcompare.language.errors import InputError
 from diffcompare.language.parse import parse
 from diffcompare.methods import autograd
 from diffcompare.report import cases as report
@@ -232,19 +233,16 @@ def test_report_of_only_undefined_cases_prints_nothing_on_stderr(tmp_path):
 # ---- the report's own pages: links and permissions as write_atomically keeps them ----
 
 
-def test_report_pages_keep_their_links_and_permissions(tmp_path):
+def test_report_page_a_user_replaced_by_a_link_is_left_alone(tmp_path):
     from test_report import tiny_report
 
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     report_command.write(tiny_report(), out)
     elsewhere.mkdir()
-    (out / "README.md").rename(elsewhere / "README.md")
+    (elsewhere / "README.md").write_text("# mine\n")
+    (out / "README.md").unlink()
     (out / "README.md").symlink_to(elsewhere / "README.md")
-    (out / "index.html").chmod(0o600)
-    (out / "index.html").write_text((out / "index.html").read_text() + "edited")
-    (elsewhere / "README.md").write_text((elsewhere / "README.md").read_text() + "edited")
-    report_command.write(tiny_report(), out)
+    with pytest.raises(InputError, match="was not made by diffcompare report"):
+        report_command.write(tiny_report(), out)
     assert (out / "README.md").is_symlink()
-    assert not (elsewhere / "README.md").read_text().endswith("edited")
-    assert stat.S_IMODE((out / "index.html").stat().st_mode) == 0o600
-    assert not (out / "index.html").read_text().endswith("edited")
+    assert (elsewhere / "README.md").read_text() == "# mine\n"

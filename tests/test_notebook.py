@@ -28,7 +28,7 @@ def _neuron():
 def test_comparison_html_shows_verdict_formulas_point_and_table():
     html = compare("3*x**2 - 4*x + 5", at="x=3")._repr_html_()
     assert "AGREE" in html and "6*x - 4" in html and "at x = 3" in html
-    assert html.count("<tr") == 7  # header + 2 quantities x 3 methods
+    assert html.count("<tr") == 9  # header + 2 quantities x 4 methods
     assert "overflow-x:auto" in html
 
 

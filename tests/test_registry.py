@@ -46,8 +46,8 @@ def registered(monkeypatch):
 
 def test_registry_method_flows_through_compare_and_verdict(registered):
     result = compare("x**2*sin(y)", at="x=1,y=2")
-    assert [r.method for r in result.methods] == ["autograd", "finite_difference", HALVED,
-                                                   BROKEN]
+    assert [r.method for r in result.methods] == ["autograd", "finite_difference", "forward",
+                                                   HALVED, BROKEN]
     assert result.verdict.status == "disagree"
     failing = {(f.method, f.quantity) for f in result.verdict.failures}
     assert failing == {(HALVED, "value"), (HALVED, "x"), (HALVED, "y")}

@@ -1,5 +1,6 @@
 import functools
 import html
+import os
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -19,8 +20,26 @@ from diffcompare.report import studies as report_studies
 
 
 def report_files(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    """The files of the current report in ``folder``, by path in the report."""
+    current = (folder / ".diffcompare-report" / "current").resolve()
+    return {str(path.relative_to(current)): path.read_bytes()
+            for path in sorted(current.rglob("*")) if path.is_file()}
+
+
+def snapshot(folder: Path) -> dict[str, object]:
+    """Everything under ``folder``: file bytes, a link's target, folders; no link followed."""
+    seen: dict[str, object] = {}
+    for root, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = Path(root) / name
+            key = str(path.relative_to(folder))
+            if path.is_symlink():
+                seen[key] = ("link", os.readlink(path))
+            elif path.is_dir():
+                seen[key] = "folder"
+            else:
+                seen[key] = path.read_bytes()
+    return seen
 
 
 # ---- the command, end to end ----
@@ -28,11 +47,11 @@ def report_files(folder: Path) -> dict[str, bytes]:
 
 def test_report_same_corpus_gives_same_bytes_twice():
     made = small_report()
-    first, second = report_files(made.first), report_files(made.second)
-    assert set(first) >= {"index.html", "README.md", "figures/accuracy.svg",
+    first = report_files(made.first)
+    assert set(first) >= {"index.html", "README.md", "MANIFEST", "figures/accuracy.svg",
                           "figures/cost-scaling.svg", "figures/swell.svg",
                           "figures/01-steps.svg", "figures/01-graph.svg"}
-    assert first == second
+    assert snapshot(made.first) == snapshot(made.second)  # version names and links too
 
 
 def test_report_bad_line_is_named_and_the_others_still_report():
@@ -59,7 +78,7 @@ def test_report_html_injection_is_shown_as_text():
 
 def test_report_html_injection_is_escaped_in_svg_and_markdown():
     made = small_report()
-    plot = (made.first / "figures" / "accuracy.svg").read_text()  # titles label its rows
+    plot = report_files(made.first)["figures/accuracy.svg"].decode()  # titles label its rows
     assert "&lt;script&gt;alert(1)" in plot and "<script" not in plot
     markdown = (made.first / "README.md").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
@@ -88,7 +107,7 @@ def test_report_page_holds_every_part_of_a_case():
 def test_report_markdown_links_figures_that_exist():
     folder = small_report().first
     markdown = (folder / "README.md").read_text()
-    linked = re.findall(r"\]\((figures/[^)]+)\)", markdown)
+    linked = re.findall(r"\]\(([^)]*figures/[^)]+)\)", markdown)
     assert len(linked) >= 5
     assert all((folder / name).is_file() for name in linked)
     assert "$$" in markdown and r"\frac{\partial f}" in markdown
@@ -153,34 +172,51 @@ def test_report_failed_run_leaves_previous_report_intact(tmp_path, monkeypatch):
 
     built = tiny_report()
     report_command.write(built, tmp_path)
-    before = report_files(tmp_path)
+    before = snapshot(tmp_path)
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("rendering failed")
 
     monkeypatch.setattr(report_html, "render", broken)
     with pytest.raises(RuntimeError):
         report_command.write(built, tmp_path)
-    assert report_files(tmp_path) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert snapshot(tmp_path) == before
 
 
-def test_report_write_keeps_other_files_and_replaces_old_figures(tmp_path):
+def test_report_users_own_figures_survive(tmp_path):
     (tmp_path / "screenshot.png").write_bytes(b"png")
     (tmp_path / "figures").mkdir()
-    (tmp_path / "figures" / "99-steps.svg").write_text("<svg/>")
-    report_command.write(tiny_report(), tmp_path)
+    (tmp_path / "figures" / "diagram.svg").write_text("<svg>mine</svg>")
+    (tmp_path / "figures" / "01-steps.svg").write_text("<svg>also mine</svg>")
+    said = []
+    report_command.write(tiny_report(), tmp_path, say=said.append)
+    report_command.write(tiny_report(timings=True), tmp_path, say=said.append)
     assert (tmp_path / "screenshot.png").read_bytes() == b"png"
-    assert not (tmp_path / "figures" / "99-steps.svg").exists()
-    assert (tmp_path / "figures" / "01-steps.svg").is_file()
+    assert (tmp_path / "figures" / "diagram.svg").read_text() == "<svg>mine</svg>"
+    assert (tmp_path / "figures" / "01-steps.svg").read_text() == "<svg>also mine</svg>"
+    assert "01-steps.svg" in report_files(tmp_path)["README.md"].decode()
+    assert len(said) == 2 and "nothing else there is touched" in said[0]  # the first run only
+    assert "figures" in said[1]
 
 
-def test_report_refuses_a_figures_folder_that_is_not_its_own(tmp_path):
-    (tmp_path / "figures").mkdir()
-    (tmp_path / "figures" / "holiday.jpg").write_bytes(b"jpg")
-    with pytest.raises(InputError, match="not a report's figures"):
-        report_command.write(tiny_report(), tmp_path)
-    assert (tmp_path / "figures" / "holiday.jpg").exists()
+def test_report_replaces_its_previous_version_whole(tmp_path):
+    report_command.write(tiny_report(), tmp_path)
+    report_command.write(tiny_report(timings=True), tmp_path)
+    home = tmp_path / ".diffcompare-report"
+    assert sorted(p.name for p in home.iterdir() if p.name.startswith("v-")) == [
+        os.readlink(home / "current")]
+    assert " ms" in (tmp_path / "index.html").read_text()
+
+
+def test_report_never_deletes_a_file_it_did_not_write_in_its_own_folder(tmp_path):
+    report_command.write(tiny_report(), tmp_path)
+    version = (tmp_path / ".diffcompare-report" / "current").resolve()
+    (version / "figures" / "notes.txt").write_text("mine")
+    said = []
+    report_command.write(tiny_report(timings=True), tmp_path, say=said.append)
+    assert (version / "figures" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in version.rglob("*")) == ["figures", "notes.txt"]
+    assert any("notes.txt" in line or "did not write" in line for line in said)
 
 
 def test_report_timings_add_seconds_and_say_so():
@@ -319,6 +355,61 @@ def test_report_replaces_its_own_pages(tmp_path):
     assert not (tmp_path / "index.html").read_text().endswith("edited")
 
 
+# ---- pages: at most 50 cases on each ----
+
+
+def test_report_past_50_cases_has_an_index_and_pages_that_link_up(tmp_path):
+    from dataclasses import replace
+
+    one = tiny_report()
+    cases = tuple(replace(one.cases[0], number=k) for k in range(1, 52))
+    built = replace(one, cases=cases)
+    report_command.write(built, tmp_path)
+    files = report_files(tmp_path)
+    assert sorted(name for name in files if name.startswith("pages/")) == [
+        "pages/cases-001.html", "pages/cases-001.md", "pages/cases-002.html",
+        "pages/cases-002.md"]
+    first, second = (files[f"pages/cases-00{k}.html"].decode() for k in (1, 2))
+    assert first.count('<section class="case"') == 50 and second.count('<section class="case"') == 1
+    index = (tmp_path / "index.html").read_text()
+    assert '<section class="case"' not in index
+    links = re.findall(r'href="([^"#]+)#case-(\d+)"', index)
+    assert len(links) == 51 and links[-1] == (".diffcompare-report/current/pages/cases-002.html", "51")
+    assert all((tmp_path / page).is_file() for page, _ in links)  # opened from OUT
+    pages = tmp_path / ".diffcompare-report" / "current" / "pages"
+    back = re.findall(r'href="([^"]+)">back to the overview', second)
+    assert back and (pages / back[0]).resolve() == (tmp_path / "index.html").resolve()
+    markdown = (tmp_path / "README.md").read_text()
+    for link in set(re.findall(r"\]\(([^)#]+\.md)\)", markdown)):
+        assert (tmp_path / link).is_file(), link
+
+
+def test_report_without_studies_says_how_to_add_them():
+    built = report.build([Entry(LECTURE[0], "built-in")], studies=False)
+    assert built.scaling is None and built.swell is None and built.orders is None
+    files = report_command.render(built)
+    assert "--studies" in files["index.html"].decode() and "--studies" in files["README.md"].decode()
+    assert "figures/swell.svg" not in files and "figures/cost-scaling.svg" not in files
+    assert 'href="#orders"' not in files["index.html"].decode()  # no link to what is not there
+
+
+# ---- beyond the gradient: digits by order, Jacobian cost ----
+
+def test_report_beyond_the_gradient_section_shows_both_orders_and_the_crossing():
+    folder = small_report().first
+    markdown = (folder / "README.md").read_text()
+    assert "## 4. Beyond the gradient" in markdown
+    assert "3-point second difference" in markdown and "The crossing for n = 10" in markdown
+    assert "Beyond the gradient" in (folder / "index.html").read_text()
+
+
+def test_report_jacobian_work_forward_wins_tall_and_reverse_wins_wide():
+    from diffcompare.report.orders import jacobian_work
+
+    tall, wide = jacobian_work("tall", 4, 200), jacobian_work("wide", 200, 4)
+    assert tall.forward < tall.reverse and wide.reverse < wide.forward
+
+
 def test_report_refused_lines_show_their_title_comment():
     from types import SimpleNamespace
 
@@ -346,18 +437,24 @@ def test_report_accuracy_rows_carry_the_case_number_of_the_page():
 
 @pytest.mark.parametrize("line", ["sin(x)*exp(x) @ x=1.3", "x**2*sin(y) @ x=1,y=2",
                                   "x*y*tanh(z) @ x=1,y=2,z=0.5"])
-def test_report_sweep_legend_fits_inside_its_figure(line):
+def test_report_step_plot_legend_fits_inside_its_figure(line):
+    # The step plot is hand-written SVG (report/steps.py): each legend label, measured in
+    # the font the SVG names, ends before the next entry of its row and inside the figure.
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
     from diffcompare.language.corpus_file import parse_corpus
     from diffcompare.report.cases import build_case
-    from diffcompare.report.plots import sweep_matplotlib_figure
 
     entries, _ = parse_corpus(line + "\n")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    figure = sweep_matplotlib_figure(build_case(1, entries[0]))
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    legend = figure.legends[0].get_window_extent(renderer)
-    page = figure.bbox
-    assert page.x0 <= legend.x0 and legend.x1 <= page.x1, (legend, page)
+    picture = build_case(1, entries[0]).steps
+    width = float(re.search(r'<svg[^>]* width="([\d.]+)"', picture).group(1))
+    legend = picture[picture.index('<g transform="translate(0,'):]
+    labels = [(float(x), float(y), text) for x, y, text in
+              re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]+)</text>', legend)]
+    font = FontProperties(family="DejaVu Sans", size=10)
+    assert len(labels) >= 5
+    for x, y, text in labels:
+        end = x + TextPath((0, 0), text, prop=font).get_extents().width
+        following = [other for other, row, _ in labels if row == y and other > x]
+        assert end <= (min(following) - 28 if following else width), (text, end, width)

@@ -22,6 +22,7 @@ from diffcompare.report import cases as report
 CUBE = Primitive(
     name="cube", arity=1, evaluate=lambda x: x * x * x, to_sympy=lambda x: x**3,
     derivative=lambda x, out: 3.0 * x * x, evaluate_complex=lambda z: z * z * z,
+    second_derivative=lambda x, out: 6.0 * x,
     method="cube", samples=(-1.5, 0.0, 2.0), description="x cubed",
 )
 
@@ -44,9 +45,18 @@ def test_table_new_row_runs_through_every_method(cube):
     result = compare("cube(x)*y", at="x=1.5,y=-2", methods=methods)
     assert result.agree, verdict_text(result.verdict)
     assert result.reference.gradient_formulas["x"] == "3*x**2*y"
-    assert [m.gradient["x"] for m in result.methods] == pytest.approx([-13.5] * 3)
+    assert [m.gradient["x"] for m in result.methods] == pytest.approx([-13.5] * len(result.methods))
     assert evaluate_complex(parse("cube(x)"), {"x": complex(2.0, 1e-20)}).imag == \
         pytest.approx(12e-20)
+
+
+def test_table_new_row_reaches_the_hessian(cube):
+    from diffcompare import compare_hessian
+
+    result = compare_hessian("cube(x)*y", at="x=1.5,y=-2")
+    assert result.agree
+    forward_over_reverse = next(m for m in result.methods if m.method == "forward_over_reverse")
+    assert forward_over_reverse.entries == ((-18.0, 6.75), (6.75, 0.0))
 
 
 def test_table_new_row_in_the_terminal_and_json(cube, capsys):

@@ -24,6 +24,8 @@ from typing import Callable, Mapping
 
 from diffcompare.check import user_engine, user_graph
 from diffcompare.check.isolation import ChildLost, EngineProcess
+from diffcompare.check.second_order import SecondOrderReport, check_second_order
+from diffcompare.check.second_order import warm as warm_second_order
 from diffcompare.check.user_graph import FORMS, Failure, Run
 from diffcompare.compare import DEFAULT_TOLERANCE, METHODS, measure, run_method
 from diffcompare.language.corpus import MICROGRAD_README, TANH_NEURON, TANH_NEURON_POINT
@@ -232,6 +234,7 @@ class EngineReport:
     seconds: float
     limits: tuple[str, ...] = ()  # the engine's limits, each with its fix
     strict: bool = False  # limits fail the engine too
+    second_order: SecondOrderReport | None = None  # when asked for: Hessians, if supported
 
     @property
     def counts(self) -> dict[str, int]:
@@ -243,7 +246,8 @@ class EngineReport:
     @property
     def ok(self) -> bool:
         counts = self.counts
-        return counts["fail"] == 0 and not (self.strict and counts["limit"])
+        return counts["fail"] == 0 and not (self.strict and counts["limit"]) \
+            and (self.second_order is None or self.second_order.ok)
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -307,6 +311,7 @@ def warm_references() -> None:
     for form in FORMS.values():
         for at in _probe_points(form):
             _reference(form, at)
+    warm_second_order()  # the exact Hessians of the second-order check
 
 
 def _probe_points(form: str) -> tuple[str, ...]:
@@ -354,7 +359,7 @@ class _Session:
 
 def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
                  checks: tuple[Check, ...] | None = None, progress=None,
-                 strict: bool = False) -> EngineReport:
+                 strict: bool = False, second_order: bool = False) -> EngineReport:
     """Run the battery against a micrograd-style ``Value`` class and diagnose failures.
 
     ``engine`` is a class, or where one is: "path/engine.py:Value" or
@@ -362,7 +367,9 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     does reaches this one. ``checks`` defaults to ``battery()``, the checks of the table
     as it is now. ``timeout`` bounds each check, in seconds (None: no bound).
     ``progress``, when given, is called with (done, total) after each check. ``strict``:
-    limits (a deep graph, an overflow at an edge) fail the engine too. Raises
+    limits (a deep graph, an overflow at an edge) fail the engine too. ``second_order``:
+    check Hessians by ``backward(create_graph=True)`` too, in the same process
+    (``second_order.check_second_order``), where the class supports it. Raises
     ``InputError`` when the class does not load, or does not look like a Value class
     at all (``cls(2.0).data`` must be 2.0).
     """
@@ -388,6 +395,8 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
                 progress(done, len(checks))
         failed = any(r.status == "fail" for r in results)
         walk = _walk(session) if failed and not session.lost_too_often else "unknown"
+        second = check_second_order(found, timeout, process) \
+            if second_order and not session.lost_too_often else None
     diagnoses, causes = diagnose(results, merges=failed and shape.get("merges", False),
                                  walk=walk)
     results = [replace(result, diagnosis=diagnoses[i][1], cause=diagnoses[i][0])
@@ -400,6 +409,7 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
         causes=tuple(cause for cause in causes if cause not in limits),
         unsupported={FORMS[key]: reason for key, reason in found_probe.missing.items()},
         seconds=time.perf_counter() - start, limits=limits, strict=strict,
+        second_order=second,
     )
 
 

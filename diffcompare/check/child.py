@@ -14,7 +14,10 @@ end of file. Requests:
 - ``{"load": SPEC, "path": [...], "source": TEXT|null, "memory": BYTES}``: import the class;
 - ``{"shape": true}``: does ``Value(2.0)`` look like a micrograd value;
 - ``{"run": NODES, "point": {...}, "mode": "once"|"twice"|"fresh"|"forward"}``: build
-  the graph and call ``backward()``, reply with the numbers.
+  the graph and call ``backward()``, reply with the numbers;
+- ``{"order": NODES, "point": {...}}``: the order in which ``backward()`` visits nodes;
+- ``{"hessian": NODES, "point": {...}}``: second derivatives by
+  ``backward(create_graph=True)``, where the class's ``backward`` takes it.
 
 The child has no time limit of its own: the parent holds the clock and kills the whole
 process group. Numbers are sent as floats, NaN and infinity included (Python's JSON
@@ -500,6 +503,68 @@ def order(cls: type, nodes: list, point: dict) -> dict:
 
 
 
+# ---- second order: reverse-over-reverse ----
+
+
+def supports_create_graph(cls: type) -> bool:
+    """Whether ``cls.backward`` accepts ``create_graph`` (by name, or through **kwargs).
+    Reads the signature only: none of the class's code runs."""
+    try:
+        parameters = inspect.signature(cls.backward).parameters.values()
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return any(p.name == "create_graph" or p.kind is inspect.Parameter.VAR_KEYWORD
+               for p in parameters)
+
+
+def hessian(cls: type, nodes: list, point: dict) -> dict:
+    """The Hessian as PyTorch users read it: ``backward(create_graph=True)``, so each
+    leaf's ``.grad`` is a value with a graph of its own; then per leaf, zero the leaves'
+    grads, call ``backward()`` on that first derivative, and read the leaves' grads (row
+    of the Hessian). A first derivative that is a plain number depends on no leaf: its
+    row is zeros. Replies {"rows": [[...], ...]} in the order of ``point``, {"failure":
+    message}, or {"unsupported": reason} when ``backward`` takes no ``create_graph``."""
+    if not supports_create_graph(cls):
+        return {"unsupported": f"{cls.__name__}.backward() takes no create_graph, so it "
+                               "cannot differentiate its own backward pass"}
+    phase = "creating the leaves"
+    try:
+        leaves = {name: cls(float(x)) for name, x in point.items()}
+        phase = "building the graph"
+        out = build(nodes, leaves)
+        phase = "backward(create_graph=True)"
+        out.backward(create_graph=True)
+        firsts = [(name, leaf.grad) for name, leaf in leaves.items()]
+        rows = []
+        for name, first in firsts:
+            for leaf in leaves.values():
+                leaf.grad = 0.0
+            if not hasattr(first, "backward"):
+                rows.append([0.0] * len(leaves))
+                continue
+            phase = f"backward() from {name}.grad"
+            first.backward()
+            rows.append([_second(leaf, other) for other, leaf in leaves.items()])
+    except _Unsupported as error:
+        return {"failure": f"{form(error.key)} is not supported: {error.reason}"}
+    except _EngineError as error:
+        return {"failure": _failure(error.error, error.key)["message"]}
+    except _BadNumber as error:
+        return {"failure": f"{phase}: {error}"}
+    except BaseException as error:  # noqa: B036 - the user's code, whatever it raises
+        return {"failure": _failure(error, phase)["message"]}
+    return {"rows": rows}
+
+
+def _second(leaf, name: str) -> float:
+    """A leaf's grad after the second backward: a value of the class (its ``.data``) or
+    a plain number."""
+    grad = getattr(leaf, "grad", None)
+    if hasattr(grad, "data"):
+        return _number(grad, "data", f"{name}.grad")
+    return _number(leaf, "grad", name)
+
+
 def _limit_memory(limit: int | None) -> None:
     if not limit:
         return
@@ -517,6 +582,8 @@ def _answer(cls, request: dict) -> dict:
         return shape(cls)
     if "order" in request:
         return order(cls, request["order"], request["point"])
+    if "hessian" in request:
+        return hessian(cls, request["hessian"], request["point"])
     return run(cls, request["run"], request["point"], request.get("mode", "once"),
                request.get("count_nodes", False))
 

@@ -22,6 +22,7 @@ from tabulate import tabulate
 
 from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine, warm_references
+from diffcompare.check.second_order import SecondOrderReport
 from diffcompare.compare import DEFAULT_TOLERANCE
 from diffcompare.language.errors import InputError
 from diffcompare.methods import registry
@@ -43,6 +44,8 @@ Check your own micrograd-style Value class: build small graphs with it (each ope
 alone, numbers as operands, reused nodes, operand order, repeated backward(), a deep
 graph, edge cases), call backward(), and compare every number with the exact value
 (sympy) and a finite difference. Failures come with a diagnosis of the likely bug.
+A class whose backward() takes create_graph (as PyTorch's does) is checked on Hessians
+too, reverse-over-reverse; for any other, second order is unsupported, not a failure.
 
 ENGINE is {user_engine.SPEC_HELP} (the class name defaults to Value), or a folder:
 every .py file in it that defines class Value. Several engines are checked as a class,
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if len(specs) == 1 and not os.path.isdir(args.engines[0]):
         progress = _progress if sys.stderr.isatty() else None
         report = check_engine(specs[0], timeout=timeout, progress=progress,
-                              strict=args.strict)
+                              strict=args.strict, second_order=True)
         if progress is not None:
             sys.stderr.write("\r\033[K")
         sys.stdout.write((json_text(document(report)) if args.json else render(report)) + "\n")
@@ -164,7 +167,7 @@ def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
 
     def one(spec: str):
         try:
-            return check_engine(spec, timeout=timeout, strict=strict)
+            return check_engine(spec, timeout=timeout, strict=strict, second_order=True)
         except InputError as error:
             return error
         finally:
@@ -204,7 +207,7 @@ def render_class(specs: list[str], outcomes: list) -> str:
                          _clip(outcome.one_line())])
             continue
         counts = outcome.counts
-        first = outcome.causes[0] if outcome.causes else (
+        first = outcome.causes[0] if outcome.causes else _second_order_cause(outcome) or (
             f"limit: {outcome.limits[0]}" if outcome.limits else "")
         rows.append([_clip(spec, _LONGEST_SPEC), "PASS" if outcome.ok else "FAIL",
                      counts["pass"], counts["fail"], counts["unsupported"], counts["limit"],
@@ -214,6 +217,13 @@ def render_class(specs: list[str], outcomes: list) -> str:
                                          "limits", "seconds", "first cause"],
                           tablefmt="simple", disable_numparse=True)
     return f"{table_text}\n\n{passed} of {len(outcomes)} engines pass"
+
+
+def _second_order_cause(report: EngineReport) -> str:
+    """The first wrong Hessian, e.g. "second order: tanh neuron wrong", or ""."""
+    second = report.second_order
+    wrong = [r.name for r in second.results if not r.ok] if second is not None else []
+    return f"second order: {wrong[0]} wrong" if wrong else ""
 
 
 def _class_document(spec: str, outcome) -> dict:
@@ -249,8 +259,38 @@ def render(report: EngineReport) -> str:
         lines.append("")
     if report.unsupported:
         lines += unsupported_lines(report)
+    if report.second_order is not None:
+        lines += second_order_lines(report.second_order)
     lines.append(summary(report))
     return "\n".join(lines)
+
+
+def second_order_lines(second: SecondOrderReport) -> list[str]:
+    """Second order in words: unsupported, or each Hessian right or wrong."""
+    if not second.supported:
+        return [f"second order: unsupported ({second.reason})"]
+    lines = ["second order, reverse-over-reverse by backward(create_graph=True), each "
+             "Hessian against sympy's:"]
+    for result in second.results:
+        if result.failure:
+            lines.append(f"  - {result.name}: FAIL, {result.failure}")
+        elif result.wrong:
+            names = result.hessian.rows
+            wrong = "; ".join(f"d2f/d{names[i]}d{names[j]} = {got!r}, exact "
+                              f"{float(exact)!r}" for (i, j), (got, exact) in result.wrong.items())
+            lines.append(f"  - {result.name}: FAIL, {wrong}")
+        else:
+            lines.append(f"  - {result.name}: pass")
+    return lines
+
+
+def second_order_document(second: SecondOrderReport) -> dict:
+    return {"supported": second.supported, "reason": second.reason or None, "ok": second.ok,
+            "checks": [{"name": r.name, "expression": r.expression, "ok": r.ok,
+                        "failure": r.failure or None,
+                        "hessian": None if r.hessian is None else [list(row) for row in
+                                                                     r.hessian.entries]}
+                       for r in second.results]}
 
 
 def _secondary(result) -> bool:
@@ -350,10 +390,15 @@ def _clip(text: str, longest: int = _LONGEST_DETAIL) -> str:
 def summary(report: EngineReport) -> str:
     counts = report.counts
     verdict = "PASS" if report.ok else "FAIL"
-    return (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
+    text = (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
             f"{counts['unsupported']} unsupported, {counts['limit']} limits, of "
             f"{len(report.results)} checks "
             f"({report.seconds:.2f} s)")
+    second = report.second_order
+    if second is not None and second.supported:
+        right = sum(result.ok for result in second.results)
+        text += f"; second order: {right} of {len(second.results)} Hessians right"
+    return text
 
 
 # ---- JSON ----
@@ -361,6 +406,8 @@ def summary(report: EngineReport) -> str:
 
 def document(report: EngineReport) -> dict:
     """The report as JSON-ready data (non-finite numbers become null)."""
+    second = {} if report.second_order is None else {
+        "second_order": second_order_document(report.second_order)}
     return {
         "engine": report.engine,
         "ok": report.ok,
@@ -386,6 +433,7 @@ def document(report: EngineReport) -> dict:
             }
             for result in report.results
         ],
+        **second,
     }
 
 

@@ -122,14 +122,17 @@ def _of_class(cls: type) -> Engine:
             root = root.parent
         return Engine(f"{cls.__module__}:{qualname}", f"{Path(file).name}:{qualname}",
                       (str(root),))
+    # its own source after its bases' (a class defined in a test or a notebook cell that
+    # extends another), base classes first, each defined before it is used
+    bases = [base for base in reversed(cls.__mro__) if base.__module__ != "builtins"]
     try:
-        source = inspect.getsource(cls)
+        source = "\n\n".join(textwrap.dedent(inspect.getsource(base)) for base in bases)
     except (OSError, TypeError):
         raise InputError(f"cannot run {qualname} apart from this process: its source "
                          "cannot be found (a class defined at the prompt); save it in a "
                          f"file and give path/to/engine.py:{qualname}") from None
     return Engine(f"<source>:{cls.__name__}", f"{cls.__name__} (from its source)",
-                  source=textwrap.dedent(source))
+                  source=source)
 
 
 def _is_windows_drive(location: str) -> bool:

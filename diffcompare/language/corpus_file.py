@@ -17,6 +17,9 @@ lines are still read.
 
 from __future__ import annotations
 
+import os
+import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,14 +50,23 @@ class Problem:
     title: str = ""  # the comment line above it, where a teacher puts the student's name
 
 
+# The largest corpus file read, in bytes: 16 MiB is some 200,000 lines, far past a class's
+# worth (a report of 1,000 expressions takes a minute or two). A larger file is refused
+# before it is read, as is anything that is not a regular file (a fifo would wait for a
+# writer forever, /dev/zero never ends).
+MAX_BYTES = 16 * 1024 * 1024
+
+
 def read(path: str | Path) -> tuple[list[Entry], list[Problem]]:
     """The entries of a corpus file and the lines that could not be read.
 
-    Raises ``InputError`` when the file cannot be read at all.
+    Raises ``InputError`` when the file cannot be read at all, is not a regular file, or
+    is larger than ``MAX_BYTES``.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # utf-8, without a leading BOM
+        data = _read_bytes(path)
+        text = data.decode("utf-8-sig")  # utf-8, without a leading BOM
     except FileNotFoundError:
         raise InputError(f"corpus file {str(path)!r} does not exist") from None
     except IsADirectoryError:
@@ -66,6 +78,23 @@ def read(path: str | Path) -> tuple[list[Entry], list[Problem]]:
         raise InputError(f"cannot read corpus file {str(path)!r}: "
                          f"{error.strerror or error}") from None
     return parse_corpus(text, path.name)
+
+
+def _read_bytes(path: Path) -> bytes:
+    # O_NONBLOCK: opening a fifo with no writer must not wait; fstat then refuses it.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError(f"corpus {str(path)!r} is not a regular file (a device, a fifo "
+                             "or a socket); give a text file with one expression per line")
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise InputError(f"corpus file {str(path)!r} is larger than "
+                         f"{MAX_BYTES // (1024 * 1024)} MiB; split it")
+    return data
 
 
 def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[Problem]]:
@@ -82,8 +111,10 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
     entries: list[Entry] = []
     problems: list[Problem] = []
     title = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    # Lines end at "\n" only: str.splitlines would also end one at U+2028 and other
+    # separators that editors do not show, shifting every later line number.
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = visible(raw.strip())
         if not line:
             title = ""
             continue
@@ -99,6 +130,23 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
             entries.append(Entry(case, f"{source} line {number}"))
         title = ""
     return entries, problems
+
+
+# Characters that change how text around them is shown without being seen themselves:
+# the bidirectional controls (the "Trojan Source" ones), and the line and paragraph
+# separators. With the other control and format characters (``unicodedata`` category Cc
+# or Cf), they are written as escapes wherever corpus text is shown.
+_SHOWN_AS_IS = {"\t"}
+
+
+def visible(text: str) -> str:
+    r"""``text`` with every control, format and separator character as an escape.
+
+    >>> print(visible("x**2 # \u202eevil\x1b[31m"))
+    x**2 # \u202eevil\x1b[31m
+    """
+    return "".join(ch if ch in _SHOWN_AS_IS or unicodedata.category(ch) not in
+                   ("Cc", "Cf", "Zl", "Zp") else ascii(ch)[1:-1] for ch in text)
 
 
 def _case(line: str, title: str) -> Case:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
@@ -142,16 +143,30 @@ def integer_digits(digits: int):
         sys.set_int_max_str_digits(old)
 
 
+# The limit is process-wide: calls in several threads (batch) raise it as high as any of
+# them needs, and the last one out puts back what the caller had (each saving and
+# restoring its own would leave a raised limit behind when they overlap).
+_limit_lock = threading.Lock()
+_raised = {"holders": 0, "caller's": 0}
+
+
 @contextmanager
 def recursion_limit(limit: int):
     """Let Python recurse at least ``limit`` deep (for code that recurses: Python's
-    parser, sympy), and restore the old limit after."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
+    parser, sympy), and restore the caller's limit when the last such call ends."""
+    with _limit_lock:
+        if _raised["holders"] == 0:
+            _raised["caller's"] = sys.getrecursionlimit()
+        if limit > sys.getrecursionlimit():  # never set while another holds it, unless
+            sys.setrecursionlimit(limit)     # raised: CPython's AST checks would object
+        _raised["holders"] += 1
     try:
         yield
     finally:
-        sys.setrecursionlimit(old)
+        with _limit_lock:
+            _raised["holders"] -= 1
+            if _raised["holders"] == 0:
+                sys.setrecursionlimit(_raised["caller's"])
 
 
 def check_work(expression, limits: Limits) -> None:

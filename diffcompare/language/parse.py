@@ -21,6 +21,7 @@ import ast
 import difflib
 import math
 import re
+import threading
 import warnings
 from fractions import Fraction
 
@@ -92,6 +93,10 @@ _MISPLACED_COMPARISON = ("comparisons (< <= > >=) are allowed only as the condit
 # flat sum of about 55,000 terms on CPython 3.11, 3,000 on 3.12, 10,000 on 3.13 raises
 # RecursionError, which becomes an InputError.)
 _AST_RECURSION_LIMIT = 20_000
+# One ast.parse at a time: CPython 3.11 keeps the AST constructor's recursion count per
+# interpreter, so two threads converting at once fail with "AST constructor recursion
+# depth mismatch" (python/cpython#106905), and catch_warnings swaps process-wide filters.
+_AST_LOCK = threading.Lock()
 
 # A number literal as Python's tokenizer sees it, roughly: enough to count its digits
 # before Python converts it (Python refuses integers of more than 4300 digits itself).
@@ -107,6 +112,22 @@ def parse(text: str, limits: Limits = DEFAULT) -> Expression:
     >>> parse("c = a + b; c*c").size   # c is one node, used twice
     4
     """
+    return _parse(text, limits, lambda builder, module: builder.program(module))
+
+
+def parse_outputs(text: str, limits: Limits = DEFAULT) -> tuple[tuple, bool]:
+    """The output nodes of an expression or a program whose last line may be a list or a
+    tuple (``"[x*y, sin(x)*z]"``, ``"a = x*y; a, sin(a)*z"``), sharing nodes, and whether
+    it was one: the hook behind ``vector.parse_vector``.
+
+    >>> outputs, listed = parse_outputs("a = x*y; a, sin(a)")
+    >>> len(outputs), listed, outputs[1].args[0] is outputs[0]
+    (2, True, True)
+    """
+    return _parse(text, limits, lambda builder, module: builder.outputs(module))
+
+
+def _parse(text: str, limits: Limits, build):
     if not isinstance(text, str):
         raise InputError(f"an expression must be text, not {type(text).__name__}")
     if len(text) > limits.length:
@@ -118,7 +139,8 @@ def parse(text: str, limits: Limits = DEFAULT) -> Expression:
         try:
             # Python's SyntaxWarnings ("invalid decimal literal") would be extra lines
             # on stderr; the text is either refused with one message or accepted.
-            with recursion_limit(_AST_RECURSION_LIMIT), warnings.catch_warnings():
+            with _AST_LOCK, recursion_limit(_AST_RECURSION_LIMIT), \
+                    warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 module = ast.parse(text, mode="exec")
         except SyntaxError as error:
@@ -128,7 +150,7 @@ def parse(text: str, limits: Limits = DEFAULT) -> Expression:
                              f"character {error.start + 1}") from None
         except (ValueError, RecursionError, MemoryError) as error:
             raise InputError(f"cannot parse the expression: {_reason(error)}") from None
-        return _Builder(text, limits).program(module)
+        return build(_Builder(text, limits), module)
 
 
 def _check_literals(text: str, limits: Limits) -> None:
@@ -236,6 +258,18 @@ class _Builder:
     # ---- statements ----
 
     def program(self, module: ast.Module) -> Expression:
+        return Expression.from_output(self.text, self.expression(self.last(module)))
+
+    def outputs(self, module: ast.Module) -> tuple[tuple, bool]:
+        last = self.last(module)
+        if not isinstance(last, (ast.List, ast.Tuple)):
+            return (self.expression(last),), False
+        if not last.elts:
+            raise self.refuse("an empty list has no outputs; give e.g. \"[x*y, sin(x)]\"", last)
+        return tuple(self.expression(element) for element in last.elts), True
+
+    def last(self, module: ast.Module) -> ast.expr:
+        """Runs the assignments; returns the last line's expression."""
         body = module.body
         if not body:
             raise InputError("the expression is empty; give one, e.g. \"x**2*sin(y)\"")
@@ -245,7 +279,7 @@ class _Builder:
         if not isinstance(last, ast.Expr):
             raise self.refuse("a program must end with the expression to differentiate, "
                               "e.g. \"c = a*b; c + a\"", last)
-        return Expression.from_output(self.text, self.expression(last.value))
+        return last.value
 
     def statement(self, statement: ast.stmt) -> None:
         if isinstance(statement, ast.Assign):

@@ -14,6 +14,17 @@ by the symbolic method, which differentiates the sympy implementation itself.
 ``out`` is the primitive's value at the point, passed so that exp, tanh, sigmoid and
 sqrt can reuse it.
 
+``second_derivative`` holds the second local derivatives on floats, what
+forward-over-reverse (the Hessian-vector product) needs, row for row:
+
+- unary rows:  ``second_derivative(x, out) -> d² out / dx²``
+- binary rows: ``second_derivative(x, y, out) -> (∂²/∂x², ∂²/∂x∂y, ∂²/∂y²)``
+- rows of arity k: the upper triangle of the k × k matrix, row by row (``symmetric``)
+
+At a kink (abs and relu at 0) the second derivative does not exist; the rows give 0, the
+value away from the kink, as PyTorch does. Where a partial is not a real number (the
+exponent partials of x**y for x <= 0) the row gives NaN, as the first-order column does.
+
 ``evaluate_complex`` is the primitive's analytic extension near the real axis, used by
 the complex-step method (``f'(x) = Im f(x + ih) / h``). It raises where the real
 function is not defined or not analytic (log and sqrt at 0 or below, division by a
@@ -103,6 +114,9 @@ class Primitive:
     to_sympy: Callable  # sympy expressions in, sympy expression out
     derivative: Callable | None  # see the module docstring
     evaluate_complex: Callable | None = None  # analytic extension, None if not analytic
+    # Second local derivatives on floats, for forward-over-reverse Hessians: see the
+    # module docstring (the upper triangle of the arity × arity matrix, ``symmetric``).
+    second_derivative: Callable | None = None
     # An operator: its Python spelling, Python's function for it, and how tightly it binds
     # (Python's order: comparisons 0, + - 1, * / 2, unary minus 3, ** 4; calls bind tightest).
     symbol: str = ""
@@ -150,6 +164,14 @@ class Primitive:
     def spelled(self) -> bool:
         """Whether a micrograd-style engine has a spelling for it (dunder or method)."""
         return bool(self.dunder or self.method)
+
+    def __reduce__(self):
+        # Pickled by name, so that expressions cross to worker processes (batch).
+        return (_named, (self.name,))
+
+
+def _named(name: str) -> "Primitive":
+    return PRIMITIVES[name]
 
 
 # ---- float implementations that need more care than the math module gives ----
@@ -511,6 +533,90 @@ def _exact_divide(x: Fraction, y: Fraction) -> Fraction | None:
     return x / y if y != 0 else None
 
 
+# ---- second derivatives (the second_derivative column) ----
+
+_LINEAR_BINARY = (0.0, 0.0, 0.0)  # max, min, comparisons: piecewise linear or constant
+
+
+def _divide_second(x: float, y: float, out: float) -> tuple[float, float, float]:
+    # x/y: ∂²/∂x² = 0, ∂²/∂x∂y = -1/y², ∂²/∂y² = 2x/y³ = 2·out/y²
+    return 0.0, -1.0 / (y * y), 2.0 * out / (y * y)
+
+
+def _power_second(x: float, y: float, out: float) -> tuple[float, float, float]:
+    # x**y: ∂²/∂x² = y(y-1)·x^(y-2), ∂²/∂x∂y = x^(y-1)·(1 + y·ln x), ∂²/∂y² = x^y·ln²x
+    if y in (0.0, 1.0):
+        d_xx = 0.0
+    else:
+        try:
+            d_xx = y * (y - 1.0) * _power(x, y - 2.0)
+        except ZeroDivisionError:
+            d_xx = math.inf  # x = 0 and y < 2: the curvature is infinite
+    if x > 0.0:
+        log_x = math.log(x)
+        d_xy = _power(x, y - 1.0) * (1.0 + y * log_x)
+        d_yy = out * log_x * log_x
+    else:
+        d_xy = d_yy = math.nan  # x**y is not a real function of y for x <= 0 (nor smooth at 0)
+    return d_xx, d_xy, d_yy
+
+
+def _tan_second(x: float, out: float) -> float:
+    # tan'' = 2·tan·sec² = 2·out·(1 + out²)
+    return 2.0 * out * (1.0 + out * out)
+
+
+def _tanh_second(x: float, out: float) -> float:
+    # tanh'' = -2·tanh·sech², with the table's accurate sech²
+    return -2.0 * out * _tanh_derivative(x, out)
+
+
+def _sigmoid_second(x: float, out: float) -> float:
+    # σ'' = σ'·(1 - 2σ) = -σ'·tanh(x/2): no cancellation when σ is near 1/2 or 1
+    return -_sigmoid_derivative(x, out) * math.tanh(x / 2.0)
+
+
+def _sqrt_second(x: float, out: float) -> float:
+    # sqrt'' = -1/(4·x^(3/2)) = -1/(4·out³); infinite at 0, as the first derivative is
+    return -0.25 / (out * out * out) if out != 0.0 else -math.inf
+
+
+def _atan2_second(y: float, x: float, out: float) -> tuple[float, float, float]:
+    # atan2(y, x): ∂/∂y = x/r², ∂/∂x = -y/r², so ∂²/∂y² = -2xy/r⁴, ∂²/∂y∂x = (y² - x²)/r⁴,
+    # ∂²/∂x² = 2xy/r⁴ (r² = x² + y²; each factor divided by r on its own, as the first
+    # derivative's row does, so that r⁴ never overflows)
+    r = math.hypot(x, y)
+    cos, sin = x / r, y / r
+    return -2.0 * cos * sin / r / r, (sin - cos) * (sin + cos) / r / r, 2.0 * cos * sin / r / r
+
+
+def _unit_root_second(x: float) -> float:
+    """x/(1 - x²)^(3/2), asin'' (and minus acos''); infinite at ±1."""
+    rest = (1.0 - x) * (1.0 + x)
+    return x / (rest * math.sqrt(rest)) if rest > 0.0 else math.inf
+
+
+def _cbrt_second(x: float, out: float) -> float:
+    # cbrt'' = -2/(9·x^(5/3)) = -2/(9·out⁵); not defined at 0 (infinite, of either sign)
+    return -2.0 / (9.0 * out**5) if out != 0.0 else math.nan
+
+
+def symmetric(rule_output, arity: int) -> tuple[tuple[float, ...], ...]:
+    """A row's output as the full arity × arity matrix of second partials.
+
+    >>> symmetric((1.0, 2.0, 3.0), 2)
+    ((1.0, 2.0), (2.0, 3.0))
+    """
+    if arity == 1:
+        return ((rule_output,),)
+    matrix = [[0.0] * arity for _ in range(arity)]
+    upper = iter(rule_output)
+    for i in range(arity):
+        for j in range(i, arity):
+            matrix[i][j] = matrix[j][i] = next(upper)
+    return tuple(tuple(row) for row in matrix)
+
+
 def _switch_at_zero(branch: Callable, symbolic: str, autograd: str) -> Switch:
     """A switch of a unary primitive where its argument crosses 0."""
     return Switch(argument=lambda a: a, branch=branch, symbolic=symbolic, autograd=autograd)
@@ -522,6 +628,7 @@ def _extremum(name: str, evaluate: Callable, derivative: Callable, sympy_name: s
     return Primitive(
         name=name, arity=2, evaluate=evaluate,
         to_sympy=lambda x, y: getattr(_sympy(), sympy_name)(x, y), derivative=derivative,
+        second_derivative=lambda x, y, out: _LINEAR_BINARY,
         method=name, exact_value=max if larger else min,
         samples=((1.5, -0.75), (-2.0, 3.0), (0.5, 0.5)),
         switch=Switch(argument=lambda x, y: x - y,
@@ -537,6 +644,7 @@ def _comparison(name: str, symbol: str, holds: Callable, to_sympy: Callable) -> 
     return Primitive(
         name=name, arity=2, evaluate=_compare(holds), to_sympy=to_sympy,
         derivative=lambda x, y, out: (0.0, 0.0), evaluate_complex=_compare(holds),
+        second_derivative=lambda x, y, out: _LINEAR_BINARY,
         symbol=symbol, precedence=0, comparison=True,
         exact_value=lambda x, y: Fraction(int(holds(x, y))), samples=((1.5, 2.5), (2.5, 1.5)),
     )
@@ -554,26 +662,31 @@ _ROWS = [
     # arithmetic
     Primitive(name="add", arity=2, evaluate=lambda x, y: x + y, to_sympy=lambda x, y: x + y,
               derivative=lambda x, y, out: (1.0, 1.0), evaluate_complex=lambda x, y: x + y,
+              second_derivative=lambda x, y, out: (0.0, 0.0, 0.0),
               symbol="+", operator=operator.add, precedence=1, family="sum", dunder="__add__",
               exact_value=lambda x, y: x + y, samples=_ARITHMETIC_SAMPLES,
               checks=(("x + y", "x=1.5,y=-0.75"),)),
     Primitive(name="sub", arity=2, evaluate=lambda x, y: x - y, to_sympy=lambda x, y: x - y,
               derivative=lambda x, y, out: (1.0, -1.0), evaluate_complex=lambda x, y: x - y,
+              second_derivative=lambda x, y, out: (0.0, 0.0, 0.0),
               symbol="-", operator=operator.sub, precedence=1, family="sum", dunder="__sub__",
               exact_value=lambda x, y: x - y, samples=_ARITHMETIC_SAMPLES,
               checks=(("x - y", "x=1.5,y=-0.75"),)),
     Primitive(name="mul", arity=2, evaluate=lambda x, y: x * y, to_sympy=lambda x, y: x * y,
               derivative=lambda x, y, out: (y, x), evaluate_complex=lambda x, y: x * y,
+              second_derivative=lambda x, y, out: (0.0, 1.0, 0.0),
               symbol="*", operator=operator.mul, precedence=2, family="product",
               dunder="__mul__", exact_value=lambda x, y: x * y,
               samples=_ARITHMETIC_SAMPLES, checks=(("x * y", "x=1.5,y=-0.75"),)),
     Primitive(name="div", arity=2, evaluate=_divide, to_sympy=lambda x, y: x / y,
               derivative=lambda x, y, out: (_divide(1.0, y), _divide(-out, y)),
+              second_derivative=_divide_second,
               evaluate_complex=_complex_divide, symbol="/", operator=operator.truediv,
               precedence=2, family="product", dunder="__truediv__", exact_value=_exact_divide,
               samples=_ARITHMETIC_SAMPLES, checks=(("x / y", "x=1.5,y=-0.75"),)),
     Primitive(name="pow", arity=2, evaluate=_power, to_sympy=lambda x, y: x**y,
               derivative=_power_derivative, evaluate_complex=_complex_power, symbol="**",
+              second_derivative=_power_second,
               operator=operator.pow, precedence=4, dunder="__pow__",
               domain=((lambda x, y: x == 0 and y < 0,
                        "{operation}: 0 raised to a negative power is infinite"),
@@ -599,6 +712,7 @@ _ROWS = [
                                   "n·x**(n-1)"))),
     Primitive(name="neg", arity=1, evaluate=lambda x: -x, to_sympy=lambda x: -x,
               derivative=lambda x, out: -1.0, evaluate_complex=lambda x: -x, symbol="-",
+              second_derivative=lambda x, out: 0.0,
               operator=operator.neg, precedence=3, family="sum", dunder="__neg__",
               exact_value=lambda x: -x, samples=(-2.0, 0.0, 1.5), checks=(("-x", "x=1.5"),)),
     # comparisons: only inside where's condition
@@ -609,18 +723,23 @@ _ROWS = [
     # functions
     Primitive(name="sin", arity=1, evaluate=math.sin, to_sympy=_SIN,
               derivative=lambda x, out: math.cos(x), evaluate_complex=cmath.sin, method="sin",
+              second_derivative=lambda x, out: -out,
               exact_value=_at({0: 0}), samples=(-1.0, 0.0, 2.5), description="sine"),
     Primitive(name="cos", arity=1, evaluate=math.cos, to_sympy=_COS,
               derivative=lambda x, out: -math.sin(x), evaluate_complex=cmath.cos, method="cos",
+              second_derivative=lambda x, out: -out,
               exact_value=_at({0: 1}), samples=(-1.0, 0.0, 2.5), description="cosine"),
     Primitive(name="tan", arity=1, evaluate=math.tan, to_sympy=_TAN,
               derivative=_tan_derivative, evaluate_complex=cmath.tan, method="tan",
+              second_derivative=_tan_second,
               exact_value=_at({0: 0}), samples=(-1.0, 0.0, 1.2), description="tangent"),
     Primitive(name="exp", arity=1, evaluate=math.exp, to_sympy=_EXP,
               derivative=lambda x, out: out, evaluate_complex=cmath.exp, method="exp",
+              second_derivative=lambda x, out: out,
               exact_value=_at({0: 1}), samples=(-3.0, 0.0, 2.0), description="exponential"),
     Primitive(name="log", arity=1, evaluate=_log, to_sympy=lambda x: _sympy().log(x),
               derivative=lambda x, out: _divide(1.0, x), evaluate_complex=_complex_log,
+              second_derivative=lambda x, out: -1.0 / (x * x),  # -1/x²
               method="log", exact_value=_at({1: 0}), samples=(0.1, 1.0, 7.5),
               checks=(("log(x)", "x=1.5"),),
               domain=((lambda x: x == 0, "{operation} is minus infinity"),
@@ -632,6 +751,7 @@ _ROWS = [
               description="natural logarithm"),
     Primitive(name="sqrt", arity=1, evaluate=math.sqrt, to_sympy=lambda x: _sympy().sqrt(x),
               derivative=_sqrt_derivative, evaluate_complex=_complex_sqrt, method="sqrt",
+              second_derivative=_sqrt_second,
               exact_value=_exact_sqrt, samples=(0.01, 1.0, 9.0), checks=(("sqrt(x)", "x=1.5"),),
               domain=((lambda x: x < 0, "{operation}: the square root of a negative number "
                                         "is not a real number"),),
@@ -642,6 +762,7 @@ _ROWS = [
               description="square root"),
     Primitive(name="tanh", arity=1, evaluate=math.tanh, to_sympy=lambda x: _sympy().tanh(x),
               derivative=_tanh_derivative, evaluate_complex=cmath.tanh, method="tanh",
+              second_derivative=_tanh_second,
               exact_value=_at({0: 0}), samples=(-20.0, 0.0, 0.5, 0.7),
               wrong_derivatives=(
                   WrongDerivative(lambda x, out: 1 - out,
@@ -657,6 +778,7 @@ _ROWS = [
               description="hyperbolic tangent"),
     Primitive(name="sigmoid", arity=1, evaluate=_sigmoid,
               to_sympy=lambda x: 1 / (1 + _sympy().exp(-x)), derivative=_sigmoid_derivative,
+              second_derivative=_sigmoid_second,
               evaluate_complex=_complex_sigmoid, method="sigmoid",
               exact_value=_at({0: Fraction(1, 2)}), samples=(0.5, -30.0, 0.0, 2.0),
               wrong_derivatives=(
@@ -670,6 +792,7 @@ _ROWS = [
     # not analytic: no complex implementation
     Primitive(name="relu", arity=1, evaluate=_relu, to_sympy=lambda x: _sympy().Max(0, x),
               derivative=_relu_derivative, method="relu", exact_value=lambda x: max(x, 0),
+              second_derivative=lambda x, out: 0.0,
               samples=(-1.0, 0.5, 3.0), checks=(("relu(x)", "x=0.75"), ("relu(x)", "x=-0.75")),
               switch=_switch_at_zero(lambda a, sign: a if sign > 0 else _sympy().Integer(0),
                                      "sympy's Heaviside(0) = 1/2", "relu'(0) = 0"),
@@ -677,6 +800,7 @@ _ROWS = [
                           "and PyTorch"),
     Primitive(name="abs", arity=1, evaluate=abs, to_sympy=lambda x: _sympy().Abs(x),
               derivative=_abs_derivative, method="abs", dunder="__abs__",
+              second_derivative=lambda x, out: 0.0,
               exact_value=lambda x: abs(x), samples=(-1.5, 0.25, 3.0),
               checks=(("abs(x)", "x=-1.5"),),
               switch=_switch_at_zero(lambda a, sign: a if sign > 0 else -a,
@@ -687,12 +811,14 @@ _ROWS = [
     _extremum("min", _minimum, _minimum_derivative, "Min", larger=False),
     Primitive(name="atan2", arity=2, evaluate=_atan2, to_sympy=lambda y, x: _sympy().atan2(y, x),
               derivative=_atan2_derivative, evaluate_complex=_complex_atan2, method="atan2",
+              second_derivative=_atan2_second,
               exact_value=lambda y, x: Fraction(0) if y == 0 and x > 0 else None,
               samples=((1.5, -0.75), (-2.0, 3.0), (0.5, 0.5), (-1.0, -1.0)),
               domain=((lambda y, x: y == 0 and x == 0, "{operation} is undefined"),),
               description="the angle of the point (x, y), in (-pi, pi]; atan2(y, x)"),
     Primitive(name="sign", arity=1, evaluate=_sign, to_sympy=lambda x: _sympy().sign(x),
               derivative=lambda x, out: 0.0, method="sign",
+              second_derivative=lambda x, out: 0.0,
               exact_value=lambda x: Fraction(_sign(x)),
               samples=(-1.5, 0.25, 3.0),
               switch=_switch_at_zero(lambda a, sign: _sympy().Integer(sign),
@@ -700,6 +826,7 @@ _ROWS = [
               description="-1, 0 or 1; a jump at 0, where every method's slope is 0"),
     Primitive(name="log1p", arity=1, evaluate=_log1p, to_sympy=lambda x: _sympy().log(1 + x),
               derivative=lambda x, out: _divide(1.0, 1.0 + x), evaluate_complex=_complex_log1p,
+              second_derivative=lambda x, out: -1.0 / ((1.0 + x) * (1.0 + x)),
               method="log1p", exact_value=_at({0: 0}), samples=(-0.5, 1e-10, 0.0, 3.0),
               domain=((lambda x: x == -1, "{operation} is minus infinity"),
                       (lambda x: x < -1, "{operation}: the logarithm of a negative number "
@@ -707,41 +834,50 @@ _ROWS = [
               description="log(1 + x), accurate for tiny x"),
     Primitive(name="expm1", arity=1, evaluate=math.expm1,
               to_sympy=lambda x: _sympy().exp(x) - 1, derivative=lambda x, out: math.exp(x),
+              second_derivative=lambda x, out: math.exp(x),
               evaluate_complex=_complex_expm1, method="expm1",
               exact_value=_at({0: 0}), samples=(-3.0, 1e-10, 0.0, 2.0),
               description="exp(x) - 1, accurate for tiny x"),
     Primitive(name="softplus", arity=1, evaluate=_softplus,
               to_sympy=lambda x: _sympy().log(1 + _sympy().exp(x)),
               derivative=lambda x, out: _sigmoid(x), evaluate_complex=_complex_softplus,
+              second_derivative=_sigmoid_derivative,  # softplus'' = σ', accurate
               method="softplus", samples=(-30.0, 0.0, 0.5, 2.0, 800.0),
               description="log(1 + exp(x)), without overflow"),
     Primitive(name="asin", arity=1, evaluate=_arc_domain("asin"),
               to_sympy=lambda x: _sympy().asin(x), derivative=lambda x, out: _unit_root_slope(x),
+              second_derivative=lambda x, out: _unit_root_second(x),
               evaluate_complex=_complex_arc(cmath.asin), method="asin", exact_value=_at({0: 0}),
               samples=(-0.9, 0.0, 0.5), description="inverse sine, on [-1, 1]"),
     Primitive(name="acos", arity=1, evaluate=_arc_domain("acos"),
               to_sympy=lambda x: _sympy().acos(x),
               derivative=lambda x, out: -_unit_root_slope(x),
+              second_derivative=lambda x, out: -_unit_root_second(x),
               evaluate_complex=_complex_arc(cmath.acos), method="acos", exact_value=_at({1: 0}),
               samples=(-0.9, 0.0, 0.5), description="inverse cosine, on [-1, 1]"),
     Primitive(name="atan", arity=1, evaluate=math.atan, to_sympy=lambda x: _sympy().atan(x),
               derivative=lambda x, out: 1.0 / (1.0 + x * x), evaluate_complex=cmath.atan,
+              second_derivative=lambda x, out: -2.0 * x / ((1.0 + x * x) * (1.0 + x * x)),
               method="atan", exact_value=_at({0: 0}), samples=(-3.0, 0.0, 0.5),
               description="inverse tangent"),
     Primitive(name="sinh", arity=1, evaluate=math.sinh, to_sympy=lambda x: _sympy().sinh(x),
               derivative=lambda x, out: math.cosh(x), evaluate_complex=cmath.sinh,
+              second_derivative=lambda x, out: out,
               method="sinh", exact_value=_at({0: 0}), samples=(-3.0, 0.0, 0.5),
               description="hyperbolic sine"),
     Primitive(name="cosh", arity=1, evaluate=math.cosh, to_sympy=lambda x: _sympy().cosh(x),
               derivative=lambda x, out: math.sinh(x), evaluate_complex=cmath.cosh,
+              second_derivative=lambda x, out: out,
               method="cosh", exact_value=_at({0: 1}), samples=(-3.0, 0.0, 0.5),
               description="hyperbolic cosine"),
     Primitive(name="erf", arity=1, evaluate=math.erf, to_sympy=lambda x: _sympy().erf(x),
               derivative=lambda x, out: _TWO_OVER_ROOT_PI * math.exp(-x * x),
+              second_derivative=lambda x, out: -2.0 * x * _TWO_OVER_ROOT_PI * math.exp(-x * x),
               evaluate_complex=_complex_erf, method="erf", exact_value=_at({0: 0}),
               samples=(-2.0, 0.0, 0.5, 3.0), description="the error function"),
     Primitive(name="cbrt", arity=1, evaluate=_cbrt, to_sympy=lambda x: _sympy().real_root(x, 3),
               derivative=_cbrt_derivative, evaluate_complex=_complex_cbrt, method="cbrt",
+              second_derivative=_cbrt_second,
               samples=(-8.0, -0.5, 0.3, 2.0, 27.0),
               switch=_switch_at_zero(
                   lambda a, sign: sign * (sign * a) ** _sympy().Rational(1, 3),
@@ -749,6 +885,7 @@ _ROWS = [
               description="the real cube root; its slope is infinite at 0"),
     Primitive(name="where", arity=3, evaluate=_where, to_sympy=_where_sympy,
               derivative=lambda condition, a, b, out: (0.0, condition, 1.0 - condition),
+              second_derivative=lambda condition, a, b, out: (0.0,) * 6,  # linear in a, b
               method="", conditions=(0,), selects=lambda condition, a, b: 1 if condition else 2,
               samples=((1.0, 1.5, -0.75), (0.0, 1.5, -0.75)),
               checks=(("where(x > y, x*y, x - y)", "x=1.5,y=-0.75"),),

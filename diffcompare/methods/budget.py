@@ -31,10 +31,25 @@ from typing import Any, Callable
 DEFAULT_MEMORY_MIB = 2048
 
 _READ_CHUNK = 1 << 16
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # The longest budget, in seconds: a week. A longer one is the same in practice, and
 # select() refuses timeouts beyond the platform's time_t (about 1e10 s and up).
 LONGEST_SECONDS = 7 * 24 * 3600.0
+
+
+# True in a process that exists only to do this work and may be killed as a whole (a
+# worker of ``batch``): there ``run`` computes in place under an interval timer, which is
+# far cheaper than a child per call (sympy's caches survive, no fork); the pool's
+# deadline is what stops a computation that the timer cannot interrupt.
+_disposable = False
+
+
+def run_in_place() -> None:
+    """Make ``run`` compute in this process from now on: for worker processes only,
+    whose pool kills them when they pass their deadline."""
+    global _disposable
+    _disposable = True
 
 
 class OutOfTime(Exception):
@@ -72,25 +87,21 @@ def run(function: Callable[[], Any], seconds: float,
     42
     """
     seconds = min(seconds, LONGEST_SECONDS)
+    if _disposable and threading.current_thread() is threading.main_thread():
+        return _run_in_place(function, seconds)
     if not hasattr(os, "fork"):
         return _run_in_thread(function, seconds)
     read_end, write_end = os.pipe()
-    # Objects that exist before the fork are shared copy-on-write; a garbage collection
-    # in the child would touch (and so copy) every one of them. Freezing them moves
-    # them out of the collector's reach, which makes the child about twice as cheap.
-    gc.freeze()
+    parent = os.getpid()
     try:
-        pid = os.fork()
+        pid = _fork()
     except OSError:  # no more processes allowed: still answer, in a thread
-        gc.unfreeze()
         os.close(read_end)
         os.close(write_end)
         return _run_in_thread(function, seconds)
-    if pid != 0:
-        gc.unfreeze()
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         os.close(read_end)
-        _child(function, write_end, memory_mib)
+        _child(function, write_end, memory_mib, parent)
     os.close(write_end)
     try:
         data = _read_until(read_end, time.monotonic() + seconds)
@@ -106,12 +117,52 @@ def run(function: Callable[[], Any], seconds: float,
     return _outcome(data, status)
 
 
-def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None) -> None:
+_fork_lock = threading.Lock()  # one fork at a time: freeze and unfreeze come in pairs
+
+
+def _fork() -> int:
+    """``os.fork()``, cheaper: objects that exist before the fork are shared
+    copy-on-write, and a garbage collection in the child would touch (and so copy) every
+    one of them. Freezing them moves them out of the collector's reach, which makes the
+    child about twice as cheap. A caller that froze objects itself keeps them frozen:
+    unfreezing would undo its ``gc.freeze()`` too, so then nothing more is frozen."""
+    with _fork_lock:
+        ours = gc.get_freeze_count() == 0
+        if ours:
+            gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            if ours:
+                gc.unfreeze()
+            raise
+        if pid != 0 and ours:
+            gc.unfreeze()
+        return pid
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this child when the parent dies (SIGTERM, SIGKILL, SIGHUP,
+    a crash), so no sympy computation outlives the program that asked for it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's own cleanup (``_kill``) is all there is
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _child(function: Callable[[], Any], write_end: int, memory_mib: int | None,
+           parent: int) -> None:
     status = 0
     try:
+        _die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
         _silence()
-        _limit_memory(memory_mib)
+        limit_memory(memory_mib)
         try:
             outcome = ("result", function())
         except MemoryError:
@@ -148,7 +199,8 @@ def _silence() -> None:
     os.close(devnull)
 
 
-def _limit_memory(memory_mib: int | None) -> None:
+def limit_memory(memory_mib: int | None) -> None:
+    """Let this process add at most ``memory_mib`` MiB of address space (Linux)."""
     if not memory_mib:
         return
     try:
@@ -212,6 +264,33 @@ def _describe_status(status: int) -> str:
             name = f"signal {number}"
         return f"killed by {name}"
     return f"exit status {os.WEXITSTATUS(status)}"
+
+
+class _Alarm(BaseException):
+    """The in-place budget ran out (a BaseException, so that sympy's own ``except
+    Exception`` cannot swallow it)."""
+
+
+def _run_in_place(function: Callable[[], Any], seconds: float) -> Any:
+    def ring(signum, frame):
+        raise _Alarm()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function()
+    except _Alarm:
+        raise OutOfTime(seconds) from None
+    except MemoryError:
+        raise Failed("ran out of memory") from None
+    except RecursionError:
+        raise Failed("the expression is nested too deeply for sympy "
+                     "(Python's recursion limit)") from None
+    except Exception as error:  # noqa: BLE001 - everything becomes a reason
+        raise Failed(one_line(f"{type(error).__name__}: {error}")) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _run_in_thread(function: Callable[[], Any], seconds: float) -> Any:

@@ -11,12 +11,12 @@ against, not one of the methods being judged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Iterator, Mapping
 
 from diffcompare.language.expression import Expression
-from diffcompare.methods import autograd, finite_difference
+from diffcompare.methods import autograd, finite_difference, forward
 from diffcompare.methods.results import Derivatives
 
 Differentiate = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
@@ -39,12 +39,28 @@ class Method:
     tolerance: float = DEFAULT_TOLERANCE
 
 
+def _forward_with_bounds(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
+    """Forward mode, held to the rounding bound of its float operations.
+
+    Forward and reverse mode compute the same values and the same local derivatives; the
+    first-order running error bound sums absolute values over the graph's paths, so it is
+    the same whichever way the chain rule runs. The bound is therefore reverse mode's
+    ``rounding_bounds_at``, the one a user's engine is held to too (``check.user_graph``):
+    forward mode's numbers stay its own, only the yardstick is shared.
+    """
+    result = forward.differentiate(expression, point)
+    bounds = autograd.rounding_bounds_at(expression, point)
+    return replace(result, error_bounds={quantity: bound for quantity, bound in bounds.items()
+                                         if result.number(quantity) is not None})
+
+
 # The order here is the order of the table's rows and the report's columns.
 REGISTRY: dict[str, Method] = {
     entry.name: entry for entry in (
         Method(autograd.METHOD, "autograd", autograd.differentiate),
         Method(finite_difference.METHOD, "finite difference", finite_difference.differentiate,
                tolerance=1e-5),  # gradcheck's own rtol: central differences' ~4e-11 and room
+        Method(forward.METHOD, "forward mode", _forward_with_bounds),
     )
 }
 

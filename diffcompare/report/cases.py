@@ -3,30 +3,47 @@
 ``build`` computes everything; ``report.command`` renders it (``report.html``,
 ``report.markdown``, plots by ``report.plots``) and writes it. Without ``timings`` the
 result is reproducible: every cost is counted work (see ``report.studies``), never seconds.
+
+Cases are built in worker processes (``batch.run_many``): a case that hangs or crashes
+is listed as refused, and the others are reported. Every sympy call runs under a time
+budget (``budget.run``): a case's under the symbolic method's, the comparison's own and
+one more for the formulas the page shows, rendered there as MathML and LaTeX text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 import mpmath
-import sympy
 
-from diffcompare import draw
+from diffcompare import batch, draw
 from diffcompare.compare import Comparison, compare, correct_digits
 from diffcompare.language.corpus import REPORT
 from diffcompare.language.corpus_file import Entry, Problem
-from diffcompare.methods import autograd, finite_difference, registry, symbolic
+from diffcompare.methods import autograd, budget, finite_difference, registry, symbolic
+from diffcompare.report import orders as report_orders
+from diffcompare.report import steps as report_steps
 from diffcompare.report import studies as report_studies
 from diffcompare.report.studies import GraphWork, Scaling, Swell
 
 MAX_GRAPH_NODES = 120  # larger graphs are counted, not drawn: the picture would not read
+# A formula with more operations than this is only counted: a page of symbols teaches
+# nothing, and printing it costs more than deriving it.
+MAX_RENDERED_OPERATIONS = 1500
 BEST_STEP = ", best step"  # a sweep's scheme at its best step, in the accuracy labels
 
 # Steps of the error-versus-step sweep: four per decade, from 1e-1 to 1e-16.
 SWEEP_STEPS = tuple(10.0 ** (-k / 4) for k in range(4, 65))
 
+
+@dataclass(frozen=True)
+class Formula:
+    """One of sympy's formulas, as the pages show it."""
+
+    operations: int  # sympy.count_ops
+    mathml: str  # presentation MathML of the formula; "" past MAX_RENDERED_OPERATIONS
+    latex: str  # the same in LaTeX
 
 
 @dataclass(frozen=True)
@@ -36,8 +53,8 @@ class CaseWork:
     evaluation: int  # primitive operations in one evaluation of f
     finite_difference_evaluations: int
     graph: GraphWork | None  # None when the engine could not build the graph
-    symbolic: int  # operations in the derivative formulas
-    symbolic_cse: int  # the same after common-subexpression elimination
+    symbolic: int | None  # operations in the derivative formulas (None: out of time)
+    symbolic_cse: int | None  # the same after common-subexpression elimination
     seconds: Mapping[str, float] | None = None
 
 
@@ -46,11 +63,13 @@ class CaseResult:
     number: int  # 1-based, in report order
     entry: Entry
     comparison: Comparison
-    formulas: Mapping[str, sympy.Expr]  # "value" -> f, then variable -> df/dvariable
+    formulas: Mapping[str, Formula]  # "value" -> f, then variable -> df/dvariable
     sweeps: tuple  # finite_difference.Sweep per variable that has an exact derivative
     graph: str | None  # the computation graph as SVG, or None
     graph_note: str  # why there is no picture
     work: CaseWork
+    steps: str | None = None  # the error-against-step plot as SVG, when there are sweeps
+    formulas_note: str = ""  # why there are no formulas (sympy ran out of time)
 
     @property
     def title(self) -> str:
@@ -63,9 +82,10 @@ class Report:
     corpus: str  # where the expressions came from, in words
     cases: tuple[CaseResult, ...]
     problems: tuple[Problem, ...]
-    scaling: Scaling
-    swell: Swell
+    scaling: Scaling | None  # None: the studies were not asked for
+    swell: Swell | None
     timed_scaling: Scaling | None = None  # only with timings
+    orders: report_orders.Orders | None = None  # digits by order, Jacobian cost
 
     @property
     def timings(self) -> bool:
@@ -84,33 +104,82 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
           sizes: Sequence[int] = report_studies.COST_SIZES,
           time_cap: float = report_studies.TIME_CAP,
           depths: Sequence[int] = report_studies.SWELL_DEPTHS,
-          tick: Callable[[str], None] = lambda what: None) -> Report:
-    """Every number, formula and picture of a report, for ``entries``."""
-    cases = []
-    for number, entry in enumerate(entries, start=1):
-        cases.append(build_case(number, entry, timings))
+          tick: Callable[[str], None] = lambda what: None, studies: bool = True,
+          jobs: int | None = 0, timeout: float = symbolic.DEFAULT_TIMEOUT,
+          deadline: float = batch.DEFAULT_DEADLINE) -> Report:
+    """Every number, formula and picture of a report, for ``entries``.
+
+    ``jobs`` worker processes build the cases (0: this process, None: one per core);
+    ``timeout`` is each case's sympy budget, ``deadline`` a whole case's in a worker (the
+    studies have their own budget, ``studies.STUDY_TIMEOUT``).
+    ``studies`` adds the cost-scaling and expression-swell studies, and beyond the
+    gradient (digits by order over the agreeing cases, Jacobian cost).
+    """
+    cases, refused = [], list(problems)
+    tasks = ((number, entry, timings, timeout) for number, entry in enumerate(entries, 1))
+    results = batch.run_many(_build_task, tasks, jobs, deadline)
+    for entry, result in zip(entries, results):
+        if isinstance(result, batch.Failure):
+            title = entry.case.name if entry.case.name != entry.case.expression else ""
+            refused.append(Problem(0, entry.case.expression,
+                                   f"{entry.origin}: not reported: {result.reason}", title))
+        else:
+            cases.append(result)
         tick(entry.case.name)
-    scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"))
-    timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
-             if timings else None)
-    swell = report_studies.swell(depths, tick=lambda: tick("expression swell"))
+    cases = [_renumbered(case, number) for number, case in enumerate(cases, start=1)]
+    scaling = swell = timed = orders = None
+    if studies:
+        scaling = report_studies.counted_scaling(sizes, tick=lambda: tick("cost scaling"))
+        timed = (report_studies.timed_scaling(sizes, time_cap, tick=lambda: tick("timings"))
+                 if timings else None)
+        swell = report_studies.swell(depths, tick=lambda: tick("expression swell"))
+        found = report_orders.merge(_digits_by_order(case, timeout) for case in cases
+                                    if case.comparison.verdict.status == "agree")
+        orders = report_orders.study(found, tick=lambda: tick("beyond the gradient"))
     return Report(title or f"diffcompare report: {corpus}", corpus, tuple(cases),
-                  tuple(problems), scaling, swell, timed)
+                  tuple(refused), scaling, swell, timed, orders)
 
 
-def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
-    case = entry.case
-    comparison = compare(case.expression, at=case.at or None)
+def _digits_by_order(case: CaseResult, timeout: float) -> report_orders.Digits:
+    """Every method's digits on the case's gradient and Hessian (report.orders)."""
+    comparison = case.comparison
     expression, point = comparison.expression, comparison.point
-    formulas = comparison.reference.details.get("formulas") or _formulas(expression)
+    return report_orders.case_digits(expression, point, comparison.reference.exact,
+                                     report_orders.exact_hessian(expression, point, timeout))
+
+
+def _build_task(task: tuple) -> "CaseResult":
+    number, entry, timings, timeout = task
+    case = build_case(number, entry, timings, timeout)  # its graph is drawn by now
+    return replace(case, comparison=batch.portable(case.comparison))
+
+
+def _renumbered(case: "CaseResult", number: int) -> "CaseResult":
+    """The case as number ``number``: numbers stay consecutive when a case is refused."""
+    return case if case.number == number else replace(case, number=number)
+
+
+def build_case(number: int, entry: Entry, timings: bool = False,
+               timeout: float = symbolic.DEFAULT_TIMEOUT) -> CaseResult:
+    case = entry.case
+    comparison = compare(case.expression, at=case.at or None, timeout=timeout)
+    expression, point = comparison.expression, comparison.point
+    derived = comparison.reference.details.get("formulas")
+    formulas, plain, shared, formulas_note = {}, None, None, ""
+    if not derived:  # the symbolic method gave none (out of time, say): no second try
+        why = comparison.reference.details.get("unavailable") or "sympy gave none"
+        formulas_note = f"sympy's formulas are not shown: {why}"
+    else:
+        try:
+            formulas, plain, shared = budget.run(lambda: formulas_of(derived), timeout)
+        except (budget.OutOfTime, budget.Failed) as error:
+            formulas_note = f"sympy's formulas are not shown: {error}"
     exact = comparison.reference.exact
     sweeps = tuple(
         finite_difference.sweep(expression, point, name, float(exact[name]), steps=SWEEP_STEPS)
         for name in expression.variables if name in exact
     )
     graph, graph_note, graph_work = _graph(comparison)
-    plain, shared = report_studies.symbolic_operations(
-        formula for name, formula in formulas.items() if name != "value")
     by_method = {result.method: result for result in comparison.all_methods}
     work = CaseWork(
         evaluation=report_studies.count_operations(
@@ -120,16 +189,36 @@ def build_case(number: int, entry: Entry, timings: bool = False) -> CaseResult:
         seconds={method: result.cost.seconds for method, result in by_method.items()}
         if timings else None,
     )
-    return CaseResult(number, entry, comparison, formulas, sweeps, graph, graph_note, work)
+    return CaseResult(number, entry, comparison, formulas, sweeps, graph, graph_note, work,
+                      _steps(comparison, sweeps), formulas_note)
 
 
-def _formulas(expression) -> dict[str, sympy.Expr]:
-    """f and its partials by sympy, when the comparison's symbolic method gave none (it
-    timed out, say); without a time budget, as the report always did."""
-    symbol_table = symbolic.symbols(expression)
-    function = symbolic.to_sympy(expression, symbol_table)
-    return {"value": function,
-            **{name: sympy.diff(function, symbol) for name, symbol in symbol_table.items()}}
+def formulas_of(derived: Mapping) -> tuple[dict[str, Formula], int, int]:
+    """sympy's formulas of f and its partial derivatives (the comparison's) as the pages
+    show them, and the operations in the derivatives without and with
+    common-subexpression elimination. All sympy: run it under the budget."""
+    import sympy
+    from sympy.printing.mathml import mathml
+
+    formulas = {}
+    for quantity, formula in derived.items():
+        operations = int(sympy.count_ops(formula))
+        shown = operations <= MAX_RENDERED_OPERATIONS
+        formulas[quantity] = Formula(
+            operations, mathml(formula, printer="presentation") if shown else "",
+            sympy.latex(formula) if shown else "")
+    plain, shared = report_studies.symbolic_operations(
+        formula for name, formula in derived.items() if name != "value")
+    return formulas, plain, shared
+
+
+def _steps(comparison: Comparison, sweeps: tuple) -> str | None:
+    if not sweeps:
+        return None
+    shown = sweeps[:report_steps.MAX_PANELS]
+    return report_steps.svg(
+        shown, [comparison.errors["autograd"][sweep.variable].absolute for sweep in shown],
+        [rounding_error(comparison.reference.exact[sweep.variable]) for sweep in shown])
 
 
 def _graph(comparison: Comparison) -> tuple[str | None, str, GraphWork | None]:

@@ -1,31 +1,31 @@
 """``diffcompare report``: an HTML page and a Markdown version a teacher can hand out.
 
     diffcompare report                          # the built-in corpus, written to reports/
-    diffcompare report --corpus my.txt --out out/
+    diffcompare report --corpus my.txt --out out/ --jobs 2 --studies
 
-``report.cases.build`` computes everything (data only), ``write`` renders it
-(``report.html``, ``report.markdown``, plots by ``report.plots``) and swaps it into place.
+``report.cases.build`` computes everything (data only, cases over a process pool),
+``render`` renders it (``report.html``, ``report.markdown``, plots by ``report.plots``)
+and ``report.folder`` makes it the current report of ``--out`` in one atomic step,
+touching nothing it did not write.
 
-Writing is atomic: the whole report is built in a staging folder inside the target
-before any file is replaced, so a run that fails leaves the previous report intact.
+At most ``PAGE_SIZE`` cases go on a page: a longer corpus gets an index page (the
+overview and the studies) and pages of cases, so that a browser opens any of them fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import shutil
-import stat
+import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
-from diffcompare.files import write_atomically
+from diffcompare import batch
+from diffcompare.language import corpus_file
 from diffcompare.language.corpus_file import read
 from diffcompare.language.errors import InputError
-from diffcompare.report import content
+from diffcompare.report import content, folder
 from diffcompare.report import html as report_html
 from diffcompare.report import markdown as report_markdown
 from diffcompare.report import plots as report_plots
@@ -33,11 +33,15 @@ from diffcompare.report import studies as report_studies
 from diffcompare.report.cases import Report, build, builtin_entries
 
 DEFAULT_OUT = "reports"
-# The pages a report writes, each with the mark near its top that shows a report made it:
-# a folder's own README.md or index.html is never replaced.
-PAGES = {"README.md": f"<!-- {content.MARK}",
+# The mark near the top of every page a report writes: an older report's page (before
+# report folders had versions) is recognised by it and may be replaced by a link.
+MARKS = {"README.md": f"<!-- {content.MARK}",
          "index.html": f'<meta name="generator" content="{content.MARK}">'}
-FIGURES = "figures"  # the report's own folder of SVG files, used by README.md
+FIGURES = "figures"  # the report's own folder of SVG files, used by the Markdown
+PAGES = "pages"  # pages of cases, when there are more than PAGE_SIZE
+PAGE_SIZE = 50
+# From a page of cases (OUT/.diffcompare-report/current/pages/), back to OUT.
+UP_FROM_PAGES = "../../../"
 
 EXIT_OK, EXIT_BAD_LINES = 0, 2
 # --time-cap stops one timed run: an hour is far beyond any useful study (the default is
@@ -49,85 +53,51 @@ MAX_TIME_CAP = 3600.0
 
 
 def render(report: Report, tick: Callable[[str], None] = lambda what: None) -> dict[str, bytes]:
-    """Every file of the report, by path relative to the report folder."""
+    """Every file of the report, by path relative to its version folder."""
+    return dict(rendered(report, tick))
 
+
+def rendered(report: Report, tick: Callable[[str], None] = lambda what: None):
+    """The report's files as (path, bytes) pairs, one page at a time: a report of
+    thousands of cases is never whole in memory."""
     figures = report_plots.figures(report, tick)
-    files = {f"{FIGURES}/{name}": svg.encode("utf-8") for name, svg in figures.items()}
-    files["index.html"] = report_html.render(report, figures).encode("utf-8")
-    files["README.md"] = report_markdown.render(report, figures, FIGURES).encode("utf-8")
-    return files
+    for name, svg in figures.items():
+        yield f"{FIGURES}/{name}", svg.encode("utf-8")
+    markdown_figures = folder.link_target(FIGURES)
+    if len(report.cases) <= PAGE_SIZE:
+        yield "index.html", report_html.render(report, figures).encode("utf-8")
+        yield "README.md", report_markdown.render(report, figures, markdown_figures).encode()
+        return
+    pages = [report.cases[i:i + PAGE_SIZE] for i in range(0, len(report.cases), PAGE_SIZE)]
+    page_of = {case.number: k for k, page in enumerate(pages, start=1) for case in page}
+
+    def page_name(k: int, suffix: str) -> str:
+        return f"{PAGES}/cases-{k:03d}.{suffix}"
+
+    yield "index.html", report_html.render(
+        report, figures, cases=(),
+        case_href=lambda n: f"{folder.link_target(page_name(page_of[n], 'html'))}#case-{n}"
+    ).encode("utf-8")
+    yield "README.md", report_markdown.render(
+        report, figures, markdown_figures, cases=(),
+        case_href=lambda case: folder.link_target(page_name(page_of[case.number], "md"))
+    ).encode("utf-8")
+    for k, page in enumerate(pages, start=1):
+        yield page_name(k, "html"), report_html.render_cases(
+            report, figures, page, UP_FROM_PAGES + "index.html").encode("utf-8")
+        yield page_name(k, "md"), report_markdown.render_cases(
+            report, figures, f"../{FIGURES}", page, UP_FROM_PAGES + "README.md").encode("utf-8")
 
 
 def write(report: Report, out: str | Path,
-          tick: Callable[[str], None] = lambda what: None) -> Path:
-    """Render ``report`` into the folder ``out`` and swap it in; returns index.html's path."""
+          tick: Callable[[str], None] = lambda what: None,
+          say: Callable[[str], None] = lambda line: None) -> Path:
+    """Render ``report`` and make it the current report of the folder ``out``; returns
+    the path of its index.html. ``say`` is told, in a line each, what was done to a
+    folder that held other things."""
     out = Path(out)
-    _check_target(out)
-    files = render(report, tick)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
-    except OSError as error:
-        raise InputError(f"cannot write the report to {str(out)!r}: "
-                         f"{error.strerror or error}") from None
-    try:
-        for name, data in files.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        figures = out / FIGURES
-        if figures.exists():
-            figures.rename(staging / "previous-figures")
-        (staging / FIGURES).rename(figures)
-        for name in PAGES:
-            _swap_in(staging / name, out / name)
-    except OSError as error:
-        raise InputError(f"cannot write the report to {str(out)!r}: "
-                         f"{error.strerror or error}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return out / "index.html"
-
-
-def _swap_in(staged: Path, page: Path) -> None:
-    """Replace ``page`` by ``staged`` as ``files.write_atomically`` would: a symbolic link
-    keeps pointing where it did (its target is replaced) and a page keeps its permission
-    bits."""
-    target = Path(os.path.realpath(page))
-    if target.parent != Path(os.path.realpath(page.parent)):  # perhaps another disk
-        write_atomically(target, staged.read_bytes())
-        return
-    if target.exists():
-        os.chmod(staged, stat.S_IMODE(target.stat().st_mode))
-    os.replace(staged, target)
-
-
-def _check_target(out: Path) -> None:
-    """Refuse a target whose files a report would replace but did not make."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {str(out)!r} is a file; give a folder for the report")
-    for name, mark in PAGES.items():
-        page = out / name
-        if page.exists() and not _made_by_us(page, mark):
-            raise InputError(f"{str(page)!r} exists and was not made by diffcompare report; "
-                             "choose another --out (a report would replace it)")
-    figures = out / FIGURES
-    if figures.exists():
-        foreign = [p.name for p in figures.iterdir() if not (p.is_file() and p.suffix == ".svg")] \
-            if figures.is_dir() else [figures.name]
-        if foreign:
-            raise InputError(f"{str(figures)!r} holds files that are not a report's figures "
-                             f"(e.g. {foreign[0]!r}); choose another --out")
-
-
-def _made_by_us(page: Path, mark: str) -> bool:
-    if not page.is_file():  # a folder, a device or a fifo (reading one could wait forever)
-        return False
-    try:
-        with page.open("r", encoding="utf-8", errors="replace") as handle:
-            return mark in handle.read(4096)
-    except OSError:
-        return False
+    folder.check(out, MARKS)
+    return folder.write(out, rendered(report, tick), say)
 
 
 # ---- the command ----
@@ -135,12 +105,16 @@ def _made_by_us(page: Path, mark: str) -> bool:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Write a comparison report: index.html (one self-contained page: inline CSS, "
-        "SVG plots and MathML, no scripts, no network) and README.md with its figures. "
+        "Write a comparison report: index.html (self-contained pages: inline CSS, "
+        "SVG plots and MathML, no scripts, no network; past 50 expressions an index and "
+        "pages of 50) and README.md with its figures. They link into DIR/"
+        f"{folder.HOME}/, where each report is a version listed in its manifest, made "
+        "current in one step; nothing else in DIR is touched. "
         "Needs the 'report' extra: pip install 'diffcompare[report]'.")
     parser.epilog = (
         "corpus file: one expression per line, optionally followed by @ and its point, "
-        "e.g. 'x**2*sin(y) @ x=1,y=2'; a '#' comment line directly above titles it.\n"
+        "e.g. 'x**2*sin(y) @ x=1,y=2'; a '#' comment line directly above titles it; "
+        f"at most {corpus_file.MAX_BYTES // 2**20} MiB.\n"
         "exit status: 0 written; 2 bad input (some corpus lines were refused: the "
         "report is still written, without them and listing them; or nothing usable: "
         "nothing is written)")
@@ -149,9 +123,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help=f"the report folder (default {DEFAULT_OUT}/)")
     parser.add_argument("--title", help="the report's title")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="build the "
+                        "cases in N worker processes (default: one per core when pebble "
+                        "is installed; 0 or 1: in this process)")
+    parser.add_argument("--studies", action="store_true", help="add the cost-scaling, "
+                        "expression-swell and beyond-the-gradient studies (longer than the "
+                        "built-in corpus's cases)")
     parser.add_argument("--timings", action="store_true",
-                        help="add measured wall-clock seconds (costs and a cost-scaling "
-                             "plot); the report is then not byte-reproducible")
+                        help="add measured wall-clock seconds (costs, and with --studies a "
+                             "cost-scaling plot); the report is then not byte-reproducible")
     parser.add_argument("--time-cap", type=float, default=report_studies.TIME_CAP,
                         metavar="SECONDS", help="with --timings: stop a method's run at "
                         f"this many seconds (default {report_studies.TIME_CAP:g}, at most "
@@ -167,6 +147,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.max_n < 1:
         raise InputError("--max-n must be at least 1")
+    if args.jobs is not None and args.jobs < 0:
+        raise InputError("--jobs must be 0 (this process) or more")
+    jobs = _jobs(args.jobs)
     if not (0 < args.time_cap <= MAX_TIME_CAP):
         raise InputError(f"--time-cap must be a positive number of seconds, at most "
                          f"{MAX_TIME_CAP:g}")
@@ -181,22 +164,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         entries, problems, corpus = builtin_entries(), [], "the built-in corpus"
     for problem in problems:
-        sys.stderr.write(f"diffcompare: {problem.message}\n")
+        _say(problem.message)
     if not entries:
         what = f"none of its {len(problems)} expression lines could be read" if problems \
             else "it has no expression lines"
         raise InputError(f"nothing to report from {corpus}: {what}")
-    _check_target(Path(args.out))  # before the long part, not after
+    out = Path(args.out)
+    folder.check(out, MARKS)  # before the long part, not after
+    folder.tidy(out)
     sizes = tuple(n for n in report_studies.COST_SIZES if n <= args.max_n)
-    from diffcompare.report.plots import plot_count
-
-    with _progress(len(entries) + len(sizes) * (2 if args.timings else 1)
-                   + len(report_studies.SWELL_FAMILIES)) as progress:
+    studies = (len(sizes) * (2 if args.timings else 1) + len(report_studies.SWELL_FAMILIES)
+               + 1 if args.studies else 0)  # + 1: beyond the gradient
+    with _terminate_as_interrupt(), _progress(len(entries) + studies) as progress:
         report = build(entries, problems, title=args.title or "", corpus=corpus,
                        timings=args.timings, sizes=sizes, time_cap=args.time_cap,
-                       tick=progress.tick)
-        progress.grow(plot_count(report))
-        index = write(report, args.out, progress.tick)
+                       tick=progress.tick, studies=args.studies, jobs=jobs)
+        progress.grow(report_plots.plot_count(report))
+        index = write(report, out, progress.tick, _say)
+    refused = len(report.problems)
     if args.json:
         from diffcompare.options import json_text
 
@@ -204,12 +189,51 @@ def run(args: argparse.Namespace) -> int:
             "index": str(index), "readme": str(index.parent / "README.md"),
             "cases": len(report.cases), "verdicts": [case.comparison.verdict.status
                                                      for case in report.cases],
-            "refused": [problem.message for problem in problems]}) + "\n")
-        return EXIT_BAD_LINES if problems else EXIT_OK
-    skipped = f"; {len(problems)} corpus line(s) refused, listed in the report" if problems else ""
+            "refused": [problem.message for problem in report.problems]}) + "\n")
+        return EXIT_BAD_LINES if refused else EXIT_OK
+    skipped = f"; {refused} corpus line(s) refused, listed in the report" if refused else ""
     sys.stdout.write(f"wrote {index} and {index.parent / 'README.md'} "
                      f"({content.count(len(report.cases), 'expression')}{skipped})\n")
-    return EXIT_BAD_LINES if problems else EXIT_OK
+    return EXIT_BAD_LINES if refused else EXIT_OK
+
+
+def _say(line: str) -> None:
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
+    sys.stderr.write(f"diffcompare: {shown}\n")
+
+
+class _terminate_as_interrupt:
+    """SIGTERM (and SIGHUP) while the report is made act as Ctrl-C, so that the staging
+    folder is removed on the way out; the handlers are put back afterwards."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+    def __enter__(self):
+        self.previous = {number: signal.getsignal(number) for number in self.SIGNALS}
+        for number in self.SIGNALS:
+            signal.signal(number, self._interrupt)
+        return self
+
+    @staticmethod
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+
+def _jobs(asked: int | None) -> int | None:
+    """``batch.run_many``'s jobs for ``--jobs``: one job is this process (no pebble
+    needed); the default is this process too when pebble is not installed."""
+    if asked is not None and asked <= 1:
+        return 0
+    if not batch.has_pool():
+        if asked is None:
+            return 0
+        raise InputError(f"--jobs {asked} needs pebble; install the extra: "
+                         "pip install 'diffcompare[report]' (or --jobs 1: in this process)")
+    return asked
 
 
 def _require_plotting() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from diffcompare import present
 from diffcompare.report.cases import CaseResult, Report, accuracy, method_names
+from diffcompare.report.orders import CROSSING_INPUTS, FAMILIES, TRUNK
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 MARK = "made by diffcompare report"  # near the top of every page a report writes
@@ -70,6 +71,12 @@ SWEEP_TEXT = (
     "step theory predicts; the solid line is autograd's error and the dotted one the "
     "error of the exact value rounded to a double, the best a float can do. An error "
     "of exactly 0 is drawn at the bottom edge."
+)
+
+NO_STUDIES_TEXT = (
+    "The cost-scaling, expression-swell and beyond-the-gradient studies are made with "
+    "--studies "
+    "(diffcompare report --studies): they take longer than the cases."
 )
 
 COST_TEXT = (
@@ -242,8 +249,11 @@ def costs(case: "CaseResult") -> Table:
     rows = [("one evaluation of f", "the primitive operations of f", f"{work.evaluation:,}",
              "1")]
     formulas = f"{variables} derivative formula{'s' if variables != 1 else ''}"
-    rows.append(("symbolic", f"{formulas}; {work.symbolic_cse:,} operations after cse",
-                 f"{work.symbolic:,}", _ratio(work.symbolic, evaluation)))
+    if work.symbolic is None:
+        rows.append(("symbolic", case.formulas_note, "—", "—"))
+    else:
+        rows.append(("symbolic", f"{formulas}; {work.symbolic_cse:,} operations after cse",
+                     f"{work.symbolic:,}", _ratio(work.symbolic, evaluation)))
     if work.graph is None:
         rows.append(("autograd", case.graph_note, "—", "—"))
     else:
@@ -338,3 +348,56 @@ def swell_table(swell: Swell) -> Table:
 
 def swell_families() -> list[tuple[str, str]]:
     return [(family, description) for family, (description, _) in SWELL_FAMILIES.items()]
+
+
+# ---- beyond the gradient: digits by order, Jacobian cost ----
+
+ORDERS_TEXT = (
+    "The same cases differentiated twice: each method's correct digits on the gradient "
+    "(order 1) and on the Hessian (order 2), medians over every entry that is not exactly "
+    "0, on the cases whose methods agree. A finite difference loses about half its digits "
+    "at second order (the 3-point second difference is good to about √ε, central first "
+    "differences to ε^(2/3)); automatic differentiation, forward-over-reverse at order "
+    "2, loses none."
+)
+
+JACOBIAN_TEXT = (
+    f"Forward mode costs one pass per input, reverse mode one pass per output. Counted in "
+    f"multiply-adds (one per edge of the linearized function, per pass) for n inputs "
+    f"summed into a trunk of {TRUNK} tanh steps shared by m cheap outputs: forward mode "
+    "wins tall Jacobians (m ≫ n), reverse mode wide ones (n ≫ m)."
+)
+
+
+def orders_table(report: "Report") -> Table:
+    medians = report.orders.medians
+    rows = []
+    for family, first, second in FAMILIES:
+        one, two = medians.get((first, 1)), medians.get((second, 2))
+        if one is None or two is None:
+            continue
+        rows.append((family, f"{one[0]:.1f}", f"{two[0]:.1f}", f"{one[0] - two[0]:+.1f}",
+                     f"{two[1]:.1f}"))
+    return Table(("method (order 1 / order 2)", "order 1 median digits",
+                  "order 2 median digits", "digits lost", "order 2 fewest"), tuple(rows),
+                 numeric=frozenset({1, 2, 3, 4}))
+
+
+def jacobian_table(report: "Report") -> Table:
+    rows = []
+    for work in report.orders.jacobians:
+        faster = "forward" if work.forward < work.reverse else "reverse"
+        rows.append((work.shape, str(work.inputs), str(work.outputs), f"{work.forward:,}",
+                     f"{work.reverse:,}", faster))
+    return Table(("shape", "n inputs", "m outputs", "forward mode (n passes)",
+                  "reverse mode (m passes)", "less work"), tuple(rows),
+                 numeric=frozenset({1, 2, 3, 4}))
+
+
+def crossing_text(report: "Report") -> str:
+    m = report.orders.crossing_outputs
+    counts = ", ".join(f"m = {w.outputs}: {w.forward:,} against {w.reverse:,}"
+                       for w in report.orders.crossing)
+    where = "never in this range" if m is None else f"from m = {m} outputs on"
+    return (f"The crossing for n = {CROSSING_INPUTS} inputs: forward mode does no more work "
+            f"than reverse mode {where} ({counts}).")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from html import escape
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 import sympy
 from sympy.printing.mathml import mathml
@@ -22,9 +22,8 @@ from diffcompare.report.content import Table
 from diffcompare.report.plots import MAX_SWEEP_PANELS
 
 # A formula with more operations than this is folded away (it still shows, on a click);
-# past MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
+# past cases.MAX_RENDERED_OPERATIONS it is only counted: a page of symbols teaches nothing.
 MAX_SHOWN_OPERATIONS = 40
-MAX_RENDERED_OPERATIONS = 1500
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -87,7 +86,36 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px;
 """
 
 
-def render(report: "Report", figures: Mapping[str, str]) -> str:
+def render(report: "Report", figures: Mapping[str, str],
+           cases: Sequence["CaseResult"] | None = None,
+           case_href: Callable[[int], str] = lambda number: f"#case-{number}") -> str:
+    """The report's index page: with ``cases`` (default: all of them) in full, and the
+    overview linking each case through ``case_href`` (to another page, when paged)."""
+    shown = report.cases if cases is None else cases
+    return _page(report.title, [
+        _header(report),
+        _overview(report, case_href),
+        _summary(report, figures),
+        *(_case(case, figures) for case in shown),
+        _problems(report),
+        _footer(report),
+    ])
+
+
+def render_cases(report: "Report", figures: Mapping[str, str],
+                 cases: Sequence["CaseResult"], index_href: str) -> str:
+    """A page of some of the report's cases, in full, linking back to the index."""
+    first, last = cases[0].number, cases[-1].number
+    return _page(f"{report.title}: cases {first}–{last}", [
+        f"<header><h1>{escape(report.title)}</h1>"
+        f'<p class="meta">Cases {first}–{last} of {len(report.cases):,} · '
+        f'<a href="{escape(index_href)}">back to the overview</a></p></header>',
+        *(_case(case, figures) for case in cases),
+        _footer(report),
+    ])
+
+
+def _page(title: str, body: Sequence[str]) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -97,17 +125,12 @@ def render(report: "Report", figures: Mapping[str, str]) -> str:
         f'<meta name="generator" content="{content.MARK}">',
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">',
         '<link rel="icon" href="data:,">',
-        f"<title>{escape(report.title)}</title>",
+        f"<title>{escape(title)}</title>",
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
-        _header(report),
-        _overview(report),
-        _summary(report, figures),
-        *(_case(case, figures) for case in report.cases),
-        _problems(report),
-        _footer(report),
+        *body,
         "</main>",
         "</body>",
         "</html>",
@@ -182,7 +205,7 @@ def _header(report: "Report") -> str:
             " · made by <code>diffcompare report</code></p></header>")
 
 
-def _overview(report: "Report") -> str:
+def _overview(report: "Report", case_href: Callable[[int], str]) -> str:
     table = content.overview(report)
     # The verdict comes second, before the long expression and point, so that a phone's
     # 400 px show it without scrolling the table sideways.
@@ -193,14 +216,18 @@ def _overview(report: "Report") -> str:
     for case, row in zip(report.cases, table.rows):
         number, title, point, status, *digits = row
         cells = [f'<td class="n">{escape(number)}</td>', f"<td>{_badge(status)}</td>",
-                 f'<td><a href="#case-{case.number}">{escape(title)}</a><br>'
+                 f'<td><a href="{escape(case_href(case.number))}">{escape(title)}</a><br>'
                  f"<code>{escape(_short(case.comparison.expression.text))}</code></td>",
                  f'<td class="point">{escape(point)}</td>']
         cells += [f'<td class="n">{escape(d)}</td>' for d in digits]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    contents = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in [
-        ("accuracy", "Accuracy across the corpus"), ("cost-scaling", "Cost scaling"),
-        ("swell", "Expression swell")])
+    sections = [("accuracy", "Accuracy across the corpus")]
+    if report.scaling is not None:
+        sections += [("cost-scaling", "Cost scaling"), ("swell", "Expression swell")]
+    if report.orders is not None:
+        sections.append(("orders", "Beyond the gradient"))
+    contents = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>'
+                       for anchor, text in sections)
     return (f'<section id="overview"><h2>At a glance</h2>'
             f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -212,8 +239,10 @@ def _summary(report: "Report", figures: Mapping[str, str]) -> str:
     parts = ['<section id="accuracy"><h2>1. Accuracy across the corpus</h2>',
              f"<p>{escape(content.ACCURACY_TEXT)}</p>",
              _figure(figures, "accuracy.svg", "correct digits per method and case"),
-             _table(content.accuracy_table(report)), "</section>",
-             '<section id="cost-scaling"><h2>2. Cost scaling</h2>',
+             _table(content.accuracy_table(report)), "</section>"]
+    if report.scaling is None:
+        return "\n".join(parts + [f'<p class="meta">{escape(content.NO_STUDIES_TEXT)}</p>'])
+    parts += ['<section id="cost-scaling"><h2>2. Cost scaling</h2>',
              f"<p>{escape(content.SCALING_TEXT)}</p>",
              _figure(figures, "cost-scaling.svg", "counted cost of a full gradient against n",
                      content.cap_text(report.scaling)),
@@ -233,6 +262,12 @@ def _summary(report: "Report", figures: Mapping[str, str]) -> str:
                       "symbolic derivative size against autograd graph size"),
               _details("the numbers", _table(content.swell_table(report.swell))),
               "</section>"]
+    if report.orders is not None:
+        parts += ['<section id="orders"><h2>4. Beyond the gradient</h2>',
+                  f"<p>{escape(content.ORDERS_TEXT)}</p>", _table(content.orders_table(report)),
+                  f"<p>{escape(content.JACOBIAN_TEXT)}</p>",
+                  _table(content.jacobian_table(report)),
+                  f"<p>{escape(content.crossing_text(report))}</p>", "</section>"]
     return "\n".join(part for part in parts if part)
 
 
@@ -293,11 +328,11 @@ def _formulas(case: "CaseResult") -> str:
     symbols = {name: sympy.Symbol(name) for name in variables}
     arguments = "<mo>,</mo>".join(mathml(symbols[name], printer="presentation")
                                   for name in variables)
-    blocks = []
+    blocks = [f'<p class="meta">{escape(case.formulas_note)}</p>'] if case.formulas_note else []
     for quantity, formula in case.formulas.items():
-        operations = int(sympy.count_ops(formula))
+        operations = formula.operations
         label = content.quantity_label(quantity)
-        if operations > MAX_RENDERED_OPERATIONS:
+        if not formula.mathml:
             blocks.append(f'<p class="meta">{escape(label)}: {operations:,} operations, too '
                           "long to show.</p>")
             continue
@@ -308,7 +343,7 @@ def _formulas(case: "CaseResult") -> str:
                     f"{mathml(symbols[quantity], printer='presentation')}</mrow></mfrac>")
         # Inline math in a block of its own: display="block" would centre it.
         math = (f'<div class="formula"><math displaystyle="true"><mrow>{left}<mo>=</mo>'
-                f"{mathml(formula, printer='presentation')}</mrow></math></div>")
+                f"{formula.mathml}</mrow></math></div>")
         if operations > MAX_SHOWN_OPERATIONS:
             blocks.append(_details(f"{label}: {operations} operations, folded (show)", math))
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 import sympy
 
@@ -21,9 +21,9 @@ from diffcompare.report.plots import MAX_SWEEP_PANELS
 
 # Markdown's inline punctuation; text never starts a line, so # - + . need no escape.
 _PUNCTUATION = re.compile(r"([\\`*_\[\]~$])")
-# Same limits as the HTML page: a longer formula is folded, a very long one only counted.
+# Same limit as the HTML page: a longer formula is folded (a very long one is only
+# counted: cases.MAX_RENDERED_OPERATIONS).
 MAX_SHOWN_OPERATIONS = 40
-MAX_RENDERED_OPERATIONS = 1500
 
 
 def text(value: str) -> str:
@@ -38,23 +38,43 @@ def code(value: str) -> str:
             + "</code>")
 
 
-def render(report: "Report", figures: Mapping[str, str], folder: str) -> str:
+def render(report: "Report", figures: Mapping[str, str], folder: str,
+           cases: Sequence["CaseResult"] | None = None,
+           case_href: Callable[["CaseResult"], str] | None = None) -> str:
+    """The report in Markdown, its figures linked in ``folder``; with ``cases`` (default:
+    all) in full, and the overview linking each case through ``case_href`` (default: its
+    heading's anchor on this page)."""
+    shown = report.cases if cases is None else cases
     lines = [f"<!-- {content.MARK}: regenerate it, do not edit it -->", "",
              f"# {text(report.title)}", "", text(content.INTRO), "",
              f"{content.count(len(report.cases), 'expression')} from {text(report.corpus)}. "
              "The same page, "
              "self-contained, is [index.html](index.html).", ""]
-    lines += _overview(report)
+    lines += _overview(report, case_href or (lambda case: f"#{_anchor(case)}"))
     lines += _summary(report, figures, folder)
-    for case in report.cases:
+    for case in shown:
         lines += _case(case, figures, folder)
     lines += _problems(report)
+    return "\n".join(lines + _footer(report))
+
+
+def render_cases(report: "Report", figures: Mapping[str, str], folder: str,
+                 cases: Sequence["CaseResult"], index_href: str) -> str:
+    """A page of some of the report's cases, linking back to the overview."""
+    lines = [f"<!-- {content.MARK}: regenerate it, do not edit it -->", "",
+             f"# {text(report.title)}: cases {cases[0].number}–{cases[-1].number}", "",
+             f"[Back to the overview]({index_href})", ""]
+    for case in cases:
+        lines += _case(case, figures, folder)
+    return "\n".join(lines + _footer(report))
+
+
+def _footer(report: "Report") -> list[str]:
     reproducible = ("Measured times make this copy differ from run to run."
                     if report.timings else
                     "The same corpus gives the same bytes: no timestamps, counted costs.")
-    lines += ["---", "", f"Made by `diffcompare report` (diffcompare {__version__}). "
-              f"{reproducible}", ""]
-    return "\n".join(lines)
+    return ["---", "", f"Made by `diffcompare report` (diffcompare {__version__}). "
+            f"{reproducible}", ""]
 
 
 def _table(table: Table) -> list[str]:
@@ -78,11 +98,11 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{escape(summary)}</summary>", "", *body, "</details>", ""]
 
 
-def _overview(report: "Report") -> list[str]:
+def _overview(report: "Report", case_href: Callable[["CaseResult"], str]) -> list[str]:
     table = content.overview(report)
     rows = []
     for case, row in zip(report.cases, table.rows):
-        rows.append((row[0], f"[{text(row[1])}](#{_anchor(case)})", *row[2:]))
+        rows.append((row[0], f"[{text(row[1])}]({case_href(case)})", *row[2:]))
     lines = ["## At a glance", "",
              "| " + " | ".join(text(h) for h in table.headers) + " |",
              "| ---: | --- | --- | --- | ---: | ---: |"]
@@ -103,6 +123,8 @@ def _summary(report: "Report", figures: Mapping[str, str], folder: str) -> list[
     lines = ["## 1. Accuracy across the corpus", "", text(content.ACCURACY_TEXT), ""]
     lines += _figure(figures, folder, "accuracy.svg", "correct digits per method and case")
     lines += _table(content.accuracy_table(report))
+    if report.scaling is None:
+        return lines + [text(content.NO_STUDIES_TEXT), ""]
     lines += ["## 2. Cost scaling", "", text(content.SCALING_TEXT), ""]
     lines += _figure(figures, folder, "cost-scaling.svg", "cost of a full gradient against n")
     lines += [text(content.cap_text(report.scaling)), "", text(content.COUNTED_TEXT), ""]
@@ -119,6 +141,12 @@ def _summary(report: "Report", figures: Mapping[str, str], folder: str) -> list[
     lines += _figure(figures, folder, "swell.svg",
                      "symbolic derivative size against autograd graph size")
     lines += _details("the numbers", _table(content.swell_table(report.swell)))
+    if report.orders is not None:
+        lines += ["## 4. Beyond the gradient", "", text(content.ORDERS_TEXT), ""]
+        lines += _table(content.orders_table(report))
+        lines += [text(content.JACOBIAN_TEXT), ""]
+        lines += _table(content.jacobian_table(report))
+        lines += [text(content.crossing_text(report)), ""]
     return lines
 
 
@@ -160,18 +188,18 @@ def _formulas(case: "CaseResult") -> list[str]:
     variables = case.comparison.expression.variables
     symbols = {name: sympy.Symbol(name) for name in variables}
     arguments = ", ".join(sympy.latex(symbols[name]) for name in variables)
-    lines = []
+    lines = [text(case.formulas_note), ""] if case.formulas_note else []
     for quantity, formula in case.formulas.items():
-        operations = int(sympy.count_ops(formula))
+        operations = formula.operations
         label = content.quantity_label(quantity)
-        if operations > MAX_RENDERED_OPERATIONS:
+        if not formula.latex:
             lines += [f"{text(label)}: {operations:,} operations, too long to show.", ""]
             continue
         if quantity == "value":
             left = f"f({arguments})" if variables else "f"
         else:
             left = rf"\frac{{\partial f}}{{\partial {sympy.latex(symbols[quantity])}}}"
-        block = ["$$", f"{left} = {sympy.latex(formula)}", "$$", ""]
+        block = ["$$", f"{left} = {formula.latex}", "$$", ""]
         if operations > MAX_SHOWN_OPERATIONS:
             lines += _details(f"{label}: {operations} operations, folded (show)", block)
         else:

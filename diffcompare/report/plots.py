@@ -1,4 +1,5 @@
-"""The report's plots, drawn with matplotlib's SVG backend (no GUI, no pyplot state).
+"""The report's summary plots, drawn with matplotlib's SVG backend (no GUI, no pyplot
+state). The per-case step plots are drawn by hand (``report.steps``), as the graphs are.
 
 Output is deterministic: a fixed hash salt for SVG ids, no date or creator in the
 metadata, text kept as text (``svg.fonttype = none``) and every input in a fixed order.
@@ -15,17 +16,11 @@ from typing import Callable, Mapping
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from diffcompare.methods import finite_difference
-from diffcompare.report.cases import (
-    CaseResult,
-    Report,
-    accuracy,
-    method_names,
-    rounding_error,
-)
+from diffcompare.report import steps as report_steps
+from diffcompare.report.cases import Report, accuracy, method_names
 from diffcompare.report.studies import SWELL_FAMILIES, Scaling, Swell
 
 STYLE = {
@@ -47,12 +42,12 @@ METHOD_COLORS = {"autograd": "#1f77b4", "finite_difference": "#ff7f0e",
                  "symbolic": "#2ca02c", "evaluation": "#7f7f7f"}
 METHOD_NAMES = {"autograd": "autograd (reverse mode)", "finite_difference": "finite differences",
                 "symbolic": "symbolic (sympy)"}
-SCHEME_COLORS = {"central": "#ff7f0e", "forward": "#9467bd"}
-EXTRA_COLORS = ("#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")
 CAP_COLOR = "#d62728"
 CAP_MARKER_STEP = 1.3  # capped markers of successive methods sit this factor apart
-MAX_SWEEP_PANELS = 6  # the table still shows every variable
-SWEEP_COLUMNS = 3
+# One row per case: past this the plot is taller than any screen (and slow to draw); the
+# table beside it still sums the digits up.
+MAX_ACCURACY_ROWS = 100
+MAX_SWEEP_PANELS = report_steps.MAX_PANELS  # the step plots are drawn by report.steps
 LABEL_LENGTH = 38
 
 
@@ -63,23 +58,25 @@ def figures(report: "Report", tick: Callable[[str], None] = lambda what: None) -
     """
     out = {}
     for case in report.cases:
-        if case.sweeps:
-            out[f"{case.number:02d}-steps.svg"] = sweep_figure(case)
-            tick(f"plot {case.number}")
+        if case.steps is not None:  # drawn by hand as the case was built (report.steps)
+            out[f"{case.number:02d}-steps.svg"] = case.steps
         if case.graph is not None:
             out[f"{case.number:02d}-graph.svg"] = case.graph
-    out["accuracy.svg"] = accuracy_figure(report)
-    out["cost-scaling.svg"] = scaling_figure(report.scaling)
+    if len(report.cases) <= MAX_ACCURACY_ROWS:
+        out["accuracy.svg"] = accuracy_figure(report)
+    if report.scaling is not None:
+        out["cost-scaling.svg"] = scaling_figure(report.scaling)
     if report.timed_scaling is not None:
         out["cost-scaling-seconds.svg"] = scaling_figure(report.timed_scaling)
-    out["swell.svg"] = swell_figure(report.swell)
+    if report.swell is not None:
+        out["swell.svg"] = swell_figure(report.swell)
     tick("summary plots")
     return out
 
 
 def plot_count(report: "Report") -> int:
     """How many times ``figures`` calls its ``tick``."""
-    return sum(1 for case in report.cases if case.sweeps) + 1
+    return 1
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -126,11 +123,7 @@ def method_color(method: str, index: int) -> str:
 
 
 def scheme_color(name: str) -> str:
-    if name in SCHEME_COLORS:
-        return SCHEME_COLORS[name]
-    others = [s for s in finite_difference.SCHEMES if s not in SCHEME_COLORS]
-    index = others.index(name) if name in others else len(others)
-    return EXTRA_COLORS[index % len(EXTRA_COLORS)]
+    return report_steps.scheme_color(name, tuple(finite_difference.SCHEMES))
 
 
 def plain(text: str) -> str:
@@ -141,93 +134,6 @@ def plain(text: str) -> str:
 def shorten(text: str, length: int = LABEL_LENGTH) -> str:
     text = " ".join(text.split())
     return plain(text if len(text) <= length else text[:length - 1] + "…")
-
-
-# ---- error against step ----
-
-
-def sweep_figure(case: "CaseResult") -> str:
-    """One log-log panel per variable: each scheme's error as the step shrinks."""
-    return to_svg(sweep_matplotlib_figure(case))
-
-
-def sweep_matplotlib_figure(case: "CaseResult") -> Figure:
-    """``sweep_figure`` before it becomes SVG (tests measure its legend)."""
-    sweeps = case.sweeps[:MAX_SWEEP_PANELS]
-    columns = min(len(sweeps), SWEEP_COLUMNS)
-    rows = math.ceil(len(sweeps) / columns)
-    with matplotlib.rc_context(STYLE):
-        figure = _figure(max(3.1 * columns + 0.4, 6.0), 2.5 * rows + 0.8)
-        axes = figure.subplots(rows, columns, squeeze=False)
-        comparison = case.comparison
-        for index, sweep in enumerate(sweeps):
-            exact = comparison.reference.exact[sweep.variable]
-            autograd_error = comparison.errors["autograd"][sweep.variable].absolute
-            _sweep_panel(axes[index // columns][index % columns], sweep, autograd_error,
-                         rounding_error(exact))
-        for index in range(len(sweeps), rows * columns):
-            axes[index // columns][index % columns].set_visible(False)
-        # Two legend columns up to two panels wide: three overflowed a 6.6-inch figure
-        # and were clipped at both edges.
-        figure.legend(handles=_sweep_legend(sweeps), loc="outside lower center",
-                      ncols=2 if columns <= 2 else 4)
-    return figure
-
-
-def _sweep_panel(axis, sweep, autograd_error: float | None, rounding: float) -> None:
-    values = [e for errors in sweep.errors.values() for e in errors if e]
-    values += [v for v in (autograd_error, rounding) if v]
-    floor = min(values) / 10 if values else 1e-20
-
-    def line(errors):  # zeros and gaps break the line; zeros get a marker at the floor
-        return [e if e else math.nan for e in errors]
-
-    for name, errors in sweep.errors.items():
-        color = scheme_color(name)
-        axis.plot(sweep.steps, line(errors), color=color, linewidth=1.3, zorder=3)
-        zeros = [h for h, e in zip(sweep.steps, errors) if e == 0]
-        if zeros:
-            axis.plot(zeros, [floor] * len(zeros), linestyle="none", marker="v",
-                      markersize=4, color=color, zorder=3)
-        best = sweep.best_step.get(name)
-        if best is not None:
-            axis.plot([best], [errors[sweep.steps.index(best)] or floor], marker="*",
-                      markersize=10, color=color, markeredgecolor="black",
-                      markeredgewidth=0.5, linestyle="none", zorder=4)
-        theoretical = sweep.theoretical_step.get(name)
-        if theoretical:
-            axis.axvline(theoretical, color=color, linestyle="--", linewidth=0.9)
-    if autograd_error is not None:
-        axis.axhline(autograd_error or floor, color=METHOD_COLORS["autograd"], linewidth=1.6)
-    axis.axhline(rounding or floor, color="black", linestyle=":", linewidth=1.2)
-    if not values:
-        axis.text(0.5, 0.6, "every error is exactly 0", transform=axis.transAxes,
-                  ha="center", color="#555555")
-    if values:
-        _log_axes(axis)
-        axis.set_ylim(floor / 3, None)
-    else:  # every line sits at the floor: give the axis a range before it goes log
-        axis.set_ylim(floor / 3, floor * 10)
-        _log_axes(axis)
-    axis.set_title(plain(f"∂f/∂{sweep.variable}"))
-    axis.set_xlabel("step h")
-    axis.set_ylabel("absolute error")
-
-
-def _sweep_legend(sweeps) -> list:
-    handles = [Line2D([], [], color=scheme_color(name), label=f"{name} difference")
-               for name in sweeps[0].errors]
-    handles += [
-        Line2D([], [], color="#555555", marker="v", linestyle="none", markersize=4,
-               label="error exactly 0 (bottom edge)"),
-        Line2D([], [], color=METHOD_COLORS["autograd"], linewidth=1.6, label="autograd"),
-        Line2D([], [], color="black", linestyle=":", label="exact value rounded to a double"),
-        Line2D([], [], color="#555555", marker="*", linestyle="none", markersize=9,
-               markeredgecolor="black", markeredgewidth=0.5, label="best step"),
-        Line2D([], [], color="#555555", linestyle="--", linewidth=0.9,
-               label="theoretical step"),
-    ]
-    return handles
 
 
 # ---- accuracy across the corpus ----

@@ -110,6 +110,11 @@ COST_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 # built-in report is made in well under a minute.
 WORK_CAP = 300_000
 TIME_CAP = 1.0  # seconds; with timings=True a run is stopped at this cap
+# sympy's budget in the studies, in seconds. Their expressions are ours and bounded by
+# WORK_CAP; the largest (Rosenbrock n = 100) takes about 2 s. The budget is a fence, not a
+# measure: the main command's 5 s would cap that size on a busy machine and not on an
+# idle one, and the same report must give the same bytes on both.
+STUDY_TIMEOUT = 60.0
 SCALING_METHODS = ("finite_difference", "autograd", "symbolic")
 
 
@@ -164,8 +169,12 @@ class Scaling:
 
 
 def counted_scaling(sizes: Iterable[int] = COST_SIZES, cap: float = WORK_CAP,
-                    tick: Callable[[], None] = lambda: None) -> Scaling:
-    """Counted work of a full gradient of the n-dimensional Rosenbrock function."""
+                    tick: Callable[[], None] = lambda: None,
+                    timeout: float = STUDY_TIMEOUT) -> Scaling:
+    """Counted work of a full gradient of the n-dimensional Rosenbrock function.
+
+    sympy's part runs under a time budget (``timeout`` seconds per size): a size it does
+    not finish in time is capped, as one over the work cap is."""
     sizes = tuple(sizes)
     evaluation, costs = [], {method: [] for method in SCALING_METHODS}
     for n in sizes:
@@ -186,17 +195,29 @@ def counted_scaling(sizes: Iterable[int] = COST_SIZES, cap: float = WORK_CAP,
         work = graph_work(root).total
         costs["autograd"].append(float(work) if work <= cap else None)
         # sympy: one walk of f per variable, then the formulas it derived
-        if n * ops > cap:
-            costs["symbolic"].append(None)
-        else:
-            symbol_table = symbolic.symbols(expression)
-            function = symbolic.to_sympy(expression, symbol_table)
-            partials = [sympy.diff(function, symbol) for symbol in symbol_table.values()]
-            walk = n * int(sympy.count_ops(function))
-            costs["symbolic"].append(float(walk + sum(sympy.count_ops(p) for p in partials)))
+        costs["symbolic"].append(None if n * ops > cap
+                                 else _within(lambda: _symbolic_work(expression, n), timeout))
         tick()
     return Scaling("operations", sizes, float(cap), tuple(evaluation),
                    {method: tuple(values) for method, values in costs.items()})
+
+
+def _symbolic_work(expression: Expression, n: int) -> float:
+    """sympy's counted work for a full gradient: one walk of f per variable, then the
+    formulas it derived."""
+    symbol_table = symbolic.symbols(expression)
+    function = symbolic.to_sympy(expression, symbol_table)
+    partials = [sympy.diff(function, symbol) for symbol in symbol_table.values()]
+    walk = n * int(sympy.count_ops(function))
+    return float(walk + sum(sympy.count_ops(p) for p in partials))
+
+
+def _within(work: Callable[[], object], timeout: float):
+    """``work()`` under the symbolic method's time budget; None when it ran out or failed."""
+    try:
+        return budget.run(work, timeout)
+    except (budget.OutOfTime, budget.Failed):
+        return None
 
 
 def timed_scaling(sizes: Iterable[int] = COST_SIZES, cap: float = TIME_CAP,
@@ -301,7 +322,10 @@ class Swell:
 
 
 def swell(depths: Iterable[int] = SWELL_DEPTHS,
-          tick: Callable[[], None] = lambda: None) -> Swell:
+          tick: Callable[[], None] = lambda: None,
+          timeout: float = STUDY_TIMEOUT) -> Swell:
+    """The sizes of derivatives as nesting grows; sympy's part of each depth runs under
+    a time budget, and a depth it does not finish in time is left out."""
     from diffcompare.language.parse import parse
 
     depths = tuple(depths)
@@ -311,10 +335,15 @@ def swell(depths: Iterable[int] = SWELL_DEPTHS,
         for depth in depths:
             expression = parse(text_at(depth))
             root = autograd.build_graph(expression, {"x": Value(0.5)})
-            symbol = symbolic.symbols(expression)["x"]
-            derivative = sympy.diff(symbolic.to_sympy(expression, {"x": symbol}), symbol)
-            plain, shared = symbolic_operations([derivative])
-            points.append(SwellPoint(depth, graph_work(root).nodes, plain, shared))
+            counted = _within(lambda: _derivative_operations(expression), timeout)
+            if counted is not None:
+                points.append(SwellPoint(depth, graph_work(root).nodes, *counted))
         families[family] = tuple(points)
         tick()
     return Swell(families)
+
+
+def _derivative_operations(expression: Expression) -> tuple[int, int]:
+    symbol = symbolic.symbols(expression)["x"]
+    derivative = sympy.diff(symbolic.to_sympy(expression, {"x": symbol}), symbol)
+    return symbolic_operations([derivative])

@@ -1,0 +1,117 @@
+"""compare_many and run_many: many cases over worker processes, one failure costing only
+its own case (issue 12 §7)."""
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from diffcompare import compare, compare_many
+from diffcompare.batch import Failure, run_many, split_case
+from diffcompare.language.errors import InputError
+
+
+def _misbehave(item):
+    if item == "hang":
+        time.sleep(60)
+    if item == "crash":
+        os._exit(3)
+    if item == "bad":
+        raise InputError("a bad case")
+    return item * 2
+
+
+def test_run_many_a_hung_or_crashed_case_costs_only_itself():
+    start = time.monotonic()
+    results = list(run_many(_misbehave, [1, "hang", 2, "crash", "bad", 3], jobs=2,
+                            deadline=2.0))
+    assert results[0] == 2 and results[2] == 4 and results[5] == 6
+    assert results[1] == Failure(1, "timeout", results[1].reason)
+    assert "2 s" in results[1].reason
+    assert results[3].kind == "crash" and "exit status 3" in results[3].reason
+    assert results[4] == Failure(4, "input", "a bad case")
+    assert time.monotonic() - start < 30
+    assert multiprocessing.active_children() == []  # the pool is gone
+
+
+def test_run_many_stopped_early_leaves_no_worker():
+    results = run_many(_misbehave, range(100), jobs=2)
+    assert next(results) == 0
+    results.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_compare_many_gives_what_compare_gives_in_order():
+    cases = ["3*x**2 - 4*x + 5 @ x=3", ("x**2*sin(y)", "x=1,y=2"), "abs(x) @ x=0",
+             "foo(x) @ x=1", "log(x) @ x=-1"]
+    results = list(compare_many(cases, jobs=2))
+    assert isinstance(results[3], Failure) and "unknown function 'foo'" in results[3].reason
+    for case, result in zip(cases, results):
+        if isinstance(result, Failure):
+            continue
+        expression, at = split_case(case)
+        alone = compare(expression, at=at)
+        assert result.verdict == alone.verdict
+        assert result.reference.exact == alone.reference.exact
+
+
+def test_compare_many_in_this_process_too():
+    assert [r.agree for r in compare_many(["x**2 @ x=3", "sin(x)"], jobs=0)] == [True, True]
+
+
+def test_compare_many_refuses_a_case_it_cannot_read():
+    with pytest.raises(TypeError, match="compare_many"):
+        list(compare_many([42], jobs=0))
+
+
+# ---- without pebble (an optional dependency: the batch and report extras) ----
+
+_NO_PEBBLE = "import sys; sys.modules['pebble'] = None  # as if not installed\n"
+
+
+def _without_pebble(code: str) -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", _NO_PEBBLE + code], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_compare_many_without_pebble_says_what_to_install_in_one_line():
+    done = _without_pebble(
+        "from diffcompare import compare_many\n"
+        "try:\n    compare_many(['x**2 @ x=3'], jobs=2)\n"
+        "except ImportError as error:\n    print(error)\n"
+        "print([r.agree for r in compare_many(['x**2 @ x=3'], jobs=0)])\n")
+    assert done.returncode == 0, done.stderr
+    refusal, here = done.stdout.splitlines()
+    assert 'pip install "diffcompare[batch]"' in refusal and here == "[True]"
+
+
+def test_report_jobs_1_runs_in_this_process_without_pebble(tmp_path):
+    corpus = tmp_path / "class.txt"
+    corpus.write_text("x**2 @ x=3\nsin(x) @ x=1\n")
+    done = _without_pebble(
+        "from diffcompare.cli import main\n"
+        f"print(main(['report', '--corpus', {str(corpus)!r}, '--out', {str(tmp_path / 'a')!r},"
+        " '--jobs', '1']))\n"
+        f"print(main(['report', '--corpus', {str(corpus)!r}, '--out', {str(tmp_path / 'b')!r},"
+        " '--jobs', '2']))\n")
+    assert done.returncode == 0, done.stderr
+    wrote, first, second = done.stdout.splitlines()
+    assert wrote.startswith("wrote ") and (first, second) == ("0", "2")
+    assert (tmp_path / "a" / "index.html").is_file() and not (tmp_path / "b").exists()
+    assert "--jobs 2 needs pebble" in done.stderr
+    assert "pip install 'diffcompare[report]'" in done.stderr
+
+
+def test_compare_many_a_large_expression_crosses_from_its_worker():
+    # autograd's recorded graph does not pickle past a few hundred nodes (recursion);
+    # compare_many's results leave it out, in a worker or here alike
+    many = " + ".join(f"x{k}*x{k}" for k in range(400))
+    (far,) = compare_many([many], jobs=1)
+    (here,) = compare_many([many], jobs=0)
+    assert not isinstance(far, Failure) and far.agree and far.verdict == here.verdict
+    assert all("graph" not in result.details for result in (*far.methods, *here.methods))
+    assert any("graph" in result.details for result in compare(many).methods)
