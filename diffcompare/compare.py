@@ -110,6 +110,26 @@ class Error:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Every method's answer at one point, each measured against the exact reference,
+    and the verdict: what ``compare()`` returns.
+
+    - ``expression``: the parsed expression; ``point``: variable -> exact coordinate
+      (a Fraction; the decimal text as typed, not its nearest double);
+    - ``reference``: the symbolic method's value and gradient (``exact`` holds each to
+      40 significant digits as text) and its formulas;
+    - ``methods``: one ``Derivatives`` per registered method (``methods/registry.py``), in
+      the registry's order; a number is None where the method gave none (``reasons``);
+    - ``errors[method][quantity]``: the ``Error`` of that number ("value" or a variable
+      name) against the reference, with the bound it was held to;
+    - ``verdict``: the ``Verdict`` (status "agree", "disagree", "kink", "undefined" or
+      "unknown", and the failures as data); ``present.verdict_text`` says it in words;
+    - ``kinks``: the non-smooth points found here, one per variable, with the one-sided
+      derivatives.
+
+    In a notebook it shows as an HTML table; ``present.report(comparison)`` is the text
+    the command line prints.
+    """
+
     expression: Expression
     point: Mapping[str, Fraction]
     point_chosen: bool  # True when the user gave no point and we picked it

@@ -512,6 +512,7 @@ def measure_under_test(estimate: float | None, reference: float | None, rtol: fl
 
 
 def is_number(value) -> bool:
+    """Whether ``value`` is a real number (numpy's scalars included), not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 

@@ -63,6 +63,10 @@ class Module:
 
 
 class Neuron(Module):
+    """One neuron, as in the lecture: ``activation(w · x + b)`` over ``nin`` inputs, with
+    weights drawn uniformly from [-1, 1] (``rng``, for reproducible runs). Calling it
+    on ``nin`` numbers or Values returns one Value."""
+
     def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; "
@@ -84,6 +88,9 @@ class Neuron(Module):
 
 
 class Layer(Module):
+    """``nout`` neurons over the same ``nin`` inputs; calling it returns a list of
+    ``nout`` Values (one Value when ``nout`` is 1, as in micrograd)."""
+
     def __init__(self, nin: int, nout: int, activation: str = "tanh",
                  rng: random.Random | None = None):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
@@ -101,6 +108,10 @@ class Layer(Module):
 
 
 class MLP(Module):
+    """A multilayer perceptron, ``MLP(nin, [sizes of the layers])``, as in the lecture:
+    each layer's activation is ``activation`` (one name, or one per layer: "tanh",
+    "relu" or "linear"). Raises ValueError for an unknown activation."""
+
     def __init__(self, nin: int, nouts: Sequence[int], activation: str | Sequence[str] = "tanh",
                  rng: random.Random | None = None):
         nouts = list(nouts)

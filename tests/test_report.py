@@ -458,3 +458,15 @@ def test_report_step_plot_legend_fits_inside_its_figure(line):
         end = x + TextPath((0, 0), text, prop=font).get_extents().width
         following = [other for other, row, _ in labels if row == y and other > x]
         assert end <= (min(following) - 28 if following else width), (text, end, width)
+
+
+def test_report_markdown_tables_have_one_alignment_cell_per_column():
+    # Regression: "At a glance" had 7 headers over a 6-cell alignment row once forward
+    # mode became a column, so GitHub did not render it as a table.
+    from diffcompare.report import markdown as report_markdown
+
+    page = report_markdown.render(tiny_report(), {}, "figures")
+    lines = page.splitlines()
+    for number, line in enumerate(lines[1:], start=1):
+        if set(line.replace("|", "").split()) <= {"---", "---:"} and line.startswith("| -"):
+            assert line.count("|") == lines[number - 1].count("|"), lines[number - 1]

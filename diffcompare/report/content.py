@@ -180,8 +180,6 @@ class Table:
 
 def overview(report: "Report") -> Table:
     rows, bad = [], set()
-    for case in report.cases:
-        comparison = case.comparison
     methods = method_names(report)
     for case in report.cases:
         comparison = case.comparison

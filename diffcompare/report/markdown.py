@@ -77,10 +77,15 @@ def _footer(report: "Report") -> list[str]:
             f"{reproducible}", ""]
 
 
+def _alignment(table: Table) -> str:
+    """The table's second line: one column each, numbers to the right."""
+    return "| " + " | ".join("---:" if i in table.numeric else "---"
+                             for i in range(len(table.headers))) + " |"
+
+
 def _table(table: Table) -> list[str]:
     lines = ["| " + " | ".join(text(h) or " " for h in table.headers) + " |",
-             "| " + " | ".join("---:" if i in table.numeric else "---"
-                               for i in range(len(table.headers))) + " |"]
+             _alignment(table)]
     for r, row in enumerate(table.rows):
         cells = [f"**{text(cell)}**" if (r, c) in table.bad and cell else text(cell)
                  for c, cell in enumerate(row)]
@@ -105,7 +110,7 @@ def _overview(report: "Report", case_href: Callable[["CaseResult"], str]) -> lis
         rows.append((row[0], f"[{text(row[1])}]({case_href(case)})", *row[2:]))
     lines = ["## At a glance", "",
              "| " + " | ".join(text(h) for h in table.headers) + " |",
-             "| ---: | --- | --- | --- | ---: | ---: |"]
+             _alignment(table)]
     for row in rows:
         lines.append("| " + " | ".join([text(row[0]), row[1], *(text(c) for c in row[2:])])
                      + " |")
