@@ -404,11 +404,20 @@ def verdict_text(verdict: Verdict) -> str:
             why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
             return (f"UNDEFINED here: {why}. The rest agrees: " + ", ".join(parts)
                     + " of the exact values")
-        return "AGREE: " + ", ".join(parts) + " of the exact values"
+        return "AGREE: " + ", ".join(parts) + " of the exact values" + _limit_note(verdict)
     standard = verdict.measured_against
     note = (f"; {standard} gives no {', '.join(label(q) for q, _ in verdict.undefined)}"
             if verdict.undefined else "")
     return f"AGREE{missing}: " + ", ".join(parts) + f" of {standard}'s values" + note
+
+
+def _limit_note(verdict: Verdict) -> str:
+    if not verdict.from_limit:
+        return ""
+    which = " and ".join(f"the exact {label(q)}" for q in verdict.from_limit)
+    return (f"; {which} from a limit: sympy's formula is indeterminate here (0/0 or ∞·0), "
+            "so the reference is the limit of f's difference quotients as written, "
+            "from both sides")
 
 
 def _nothing_to_compare(verdict: Verdict) -> str:
