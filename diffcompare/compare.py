@@ -121,6 +121,7 @@ class Comparison:
     # The method the errors are measured against: "symbolic" (exact), or, when it gave
     # no reference, the first other method (autograd).
     measured_against: str = symbolic.METHOD
+    straddles: tuple[kinks.Straddle, ...] = ()  # kinks inside a stencil, off the point
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -191,12 +192,15 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
-    found = _find_kinks(expression, point, timeout, limits)
+    steps = _stencil_steps(results)
+    found, straddles = _search_kinks(expression, point, timeout, limits, steps)
     errors = judge_kinks(found, results, errors, reference)
+    errors = excuse_straddled(straddles, results, errors)
     errors = excuse_float_overflow(errors, reference)
+    verdict = replace(judge(reference, results, errors, quantities, found, standard),
+                      straddles=straddles)
     return Comparison(expression, point, point_chosen, reference, results, errors,
-                      judge(reference, results, errors, quantities, found, standard),
-                      found, standard.method)
+                      verdict, found, standard.method, straddles)
 
 
 def run_method(name: str, method: Method, expression: Expression,
@@ -225,17 +229,55 @@ def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -
 
 def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
                 timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...]:
-    """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
-    abs or relu argument is 0 here, which hostile input can make as slow as any sympy
-    work. Without abs or relu there is nothing to ask, and no child process."""
-    has_branch = kinks.may_have_kink(expression)
-    if not has_branch or not timeout:
-        return kinks.find(expression, point) if has_branch else ()
+    """The kinks at the point (``_search_kinks`` without a stencil)."""
+    return _search_kinks(expression, point, timeout, limits, {})[0]
+
+
+def _search_kinks(expression: Expression, point: Mapping[str, Fraction],
+                  timeout: float | None, limits: Limits, steps: Mapping[str, float]
+                  ) -> tuple[tuple[kinks.Kink, ...], tuple[kinks.Straddle, ...]]:
+    """``kinks.find`` and ``kinks.near``, under the symbolic method's time budget: they
+    ask sympy whether each switch's argument is 0 here (or near), which hostile input can
+    make as slow as any sympy work. Without a switch, a root or a power there is nothing
+    to ask, and no child process."""
+    if not kinks.may_have_kink(expression):
+        return (), ()
+
+    def search():
+        return kinks.find(expression, point), kinks.near(expression, point, steps)
+
+    if not timeout:
+        return search()
     try:
-        return budget.run(lambda: kinks.find(expression, point), timeout,
-                          memory_mib=limits.memory)
+        return budget.run(search, timeout, memory_mib=limits.memory)
     except (budget.OutOfTime, budget.Failed):
-        return ()  # no kink found in time: the numbers are judged as anywhere else
+        return (), ()  # no kink found in time: the numbers are judged as anywhere else
+
+
+def _stencil_steps(results: Sequence[Derivatives]) -> dict[str, float]:
+    """The largest finite-difference step per variable among the methods."""
+    steps: dict[str, float] = {}
+    for result in results:
+        for name, step in (result.details.get("steps") or {}).items():
+            steps[name] = max(steps.get(name, 0.0), float(step))
+    return steps
+
+
+def excuse_straddled(straddles: Sequence[kinks.Straddle], results: Sequence[Derivatives],
+                     errors: Mapping[str, Mapping[str, Error]]) -> dict[str, dict[str, Error]]:
+    """``errors`` without the finite-difference partials whose stencil straddles a kink
+    near the point: f is not smooth across the stencil, so the scheme's number and its
+    error estimate are not evidence either way (``Verdict.straddles`` says so)."""
+    excused = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    for straddle in straddles:
+        for result in results:
+            steps = result.details.get("steps") or {}
+            if straddle.distance <= steps.get(straddle.variable, 0.0):
+                error = excused[result.method][straddle.variable]
+                # kink: its error estimate is not shown as if it held
+                excused[result.method][straddle.variable] = replace(error, within=None,
+                                                                    kink=True)
+    return excused
 
 
 def tolerance_for(result: Derivatives, quantity: str,
@@ -424,6 +466,8 @@ class Verdict:
     # The partials whose exact value is a limit of f's difference quotients, where
     # sympy's formula is indeterminate (x**y at x = 0: log(0)·0)
     from_limit: tuple[str, ...] = ()
+    # Kinks near the point inside a finite-difference stencil: those partials not judged
+    straddles: tuple[kinks.Straddle, ...] = ()
 
     @property
     def agree(self) -> bool:

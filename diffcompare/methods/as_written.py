@@ -22,7 +22,7 @@ from typing import Mapping
 
 import sympy
 
-from diffcompare.language.expression import Call, Expression, Interpretation, evaluate
+from diffcompare.language.expression import Call, Const, Expression, Interpretation, evaluate
 from diffcompare.methods.derivation import _constant
 
 # The steps of the one-sided quotients, 10**-k: far below any float's resolution near
@@ -34,6 +34,12 @@ _DIGITS = 40
 # Successive quotients closer than this (relative to max(1, |q|)) have settled: a
 # smooth side converges like t, so the last two differ by about 10**-30.
 _SETTLED = sympy.Float("1e-20")
+# The working digits of a node's value that is not rational: a quotient at the smallest
+# step loses 40 digits to the difference, which leaves the reference's 40 and a margin.
+_WORK = 120
+# The digits a settled quotient keeps: the reference's 40, less the 15 the last step
+# (10**-40) may cost through f's curvature.
+_KEPT_DIGITS = 25
 
 
 class _Fault:
@@ -63,7 +69,9 @@ def one_sided(expression: Expression, point: Mapping[str, Fraction], variable: s
 
     >>> from diffcompare.language.parse import parse
     >>> one_sided(parse("sqrt(x**2)"), {"x": Fraction(0)}, "x", -1)
-    '-1'
+    '-1.000000000000000000000000'
+    >>> one_sided(parse("sqrt(x)"), {"x": Fraction(0)}, "x", +1) is None  # infinite slope
+    True
     """
     at = _exact_point(point)
     centre = _value(expression, at)
@@ -80,11 +88,16 @@ def one_sided(expression: Expression, point: Mapping[str, Fraction], variable: s
             return None
         quotients.append(quotient)
     first, second, last = quotients
-    scale = max(1, abs(last))
-    if abs(last - second) > _SETTLED * scale or abs(last - second) > abs(second - first):
+    change = abs(last - second)
+    if change > _SETTLED * max(1, abs(last)) or change > abs(second - first):
         return None
-    # the last quotient is within about 10**-40·|f''| of the derivative: 25 digits hold
-    return format(sympy.Float(last, _DIGITS - 15), "") if last != 0 else "0"
+    # The quotients approach the derivative at least like t, so the last is within
+    # ``change`` of it: keep the digits that change leaves, at most _KEPT_DIGITS.
+    if abs(last) <= change:
+        return "0"  # x**2 at 0: the quotients are t, 10**-40 is 0
+    digits = _KEPT_DIGITS if change == 0 else min(
+        _KEPT_DIGITS, int(sympy.floor(sympy.log(abs(last) / change, 10))))
+    return format(sympy.Float(last, max(digits, 1)), "")
 
 
 def _exact_point(point: Mapping[str, Fraction]) -> dict[str, sympy.Rational]:
@@ -92,9 +105,13 @@ def _exact_point(point: Mapping[str, Fraction]) -> dict[str, sympy.Rational]:
             for name, value in point.items()}
 
 
-def _value(expression: Expression, at: Mapping[str, sympy.Rational]):
-    """f as written at ``at``: an exact sympy number, or the _Fault of its first
-    undefined node."""
+def _value(expression: Expression, at: Mapping[str, sympy.Rational], digits: int = _WORK):
+    """f as written at ``at``: a sympy number, or the _Fault of its first undefined node.
+
+    Rational arithmetic stays exact (0/0 is nan, whatever the route to 0); any other
+    node's value is evaluated at once to ``digits`` digits, so that each node holds one
+    number and the work grows linearly with the tree (an exact nested number would be
+    re-evaluated at every level above it)."""
     def call(primitive, *args):
         faulty = [arg.reason if isinstance(arg, _Fault) else None for arg in args]
         if primitive.selects is not None:
@@ -108,6 +125,8 @@ def _value(expression: Expression, at: Mapping[str, sympy.Rational]):
         if inherited is not None:
             return _Fault(inherited)
         out = primitive.to_sympy(*args)
+        if isinstance(out, sympy.Expr) and not out.is_Number and out.is_number:
+            out = out.evalf(digits)
         problem = _problem(out)
         if problem is not None:
             shown = ", ".join(sympy.sstr(arg) for arg in args)
@@ -132,10 +151,16 @@ def _problem(out) -> str | None:
 
 
 def uses_switch_free_roots(expression: Expression) -> bool:
-    """Whether the tree has a root or a power, which sympy's form may turn into a kink
-    (sqrt(x**2) is Abs(x)): only then is sympy's form searched for hidden kinks."""
-    return any(isinstance(node, Call) and node.primitive.name in _MAY_HIDE_KINKS
-               for node in expression.nodes)
+    """Whether the tree has a root, or a power whose exponent is not a whole-number
+    constant, which sympy's form may turn into a kink (sqrt(x**2) is Abs(x),
+    (x**2)**0.5 is Abs(x)**1.0): only then is sympy's form searched for hidden kinks."""
+    return any(isinstance(node, Call) and _may_hide_kink(node) for node in expression.nodes)
 
 
-_MAY_HIDE_KINKS = frozenset({"sqrt", "pow", "cbrt"})
+def _may_hide_kink(call: Call) -> bool:
+    if call.primitive.name in ("sqrt", "cbrt"):
+        return True
+    if call.primitive.name != "pow":
+        return False
+    exponent = call.args[1]
+    return not (isinstance(exponent, Const) and float(exponent.value).is_integer())

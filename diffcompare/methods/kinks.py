@@ -317,3 +317,55 @@ def _is_zero(value: sympy.Expr) -> bool:
         return bool(abs(number) < _ZERO)
     except TypeError:  # sympy cannot order it (e.g. it holds DiracDelta(0))
         return False
+
+
+@dataclass(frozen=True)
+class Straddle:
+    """A kink near the point, inside a finite-difference stencil along ``variable``:
+    ``source`` is 0 at ``distance`` from the point (to first order), and the stencil
+    reaches ``step`` either way. f is not smooth across the stencil, so the scheme's
+    number and its error estimate (which assume a smooth f) say nothing there."""
+
+    variable: str
+    source: str
+    distance: float
+    step: float
+
+
+def near(expression: Expression, point: Mapping[str, Fraction],
+         steps: Mapping[str, float]) -> tuple[Straddle, ...]:
+    """The kinks of the tree's switches that a stencil of ``steps`` (variable -> h)
+    straddles without the point being on them.
+
+    >>> from diffcompare.language.parse import parse
+    >>> [(s.variable, s.source, f"{s.distance:.1e}") for s in near(
+    ...     parse("abs(3*x - 1)"), {"x": Fraction(3333333333333333, 10**16)}, {"x": 1e-5})]
+    [('x', 'abs(3*x - 1)', '3.3e-17')]
+    """
+    if not steps or not has_switch(expression):
+        return ()
+    symbol_table = symbols(expression)
+    at = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
+          for name, value in point.items() if name in symbol_table}
+    switching: list[tuple] = []
+
+    def record(primitive, *args):
+        if primitive.switch is not None:
+            switching.append((primitive, args))
+        return primitive.to_sympy(*args)
+
+    evaluate(expression, _interpretation(symbol_table, record))
+    found = []
+    for primitive, args in switching:
+        argument = primitive.switch.argument(*args)
+        value = argument.xreplace(at)
+        if _is_zero(value) or not value.is_number:
+            continue
+        for name, step in steps.items():
+            slope = sympy.diff(argument, symbol_table[name]).xreplace(at)
+            if _is_zero(slope) or not slope.is_number:
+                continue
+            distance = float(abs(value / slope).evalf(20))
+            if distance <= step:
+                found.append(Straddle(name, _source(primitive, args), distance, step))
+    return tuple(dict.fromkeys(found))
