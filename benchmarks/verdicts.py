@@ -12,6 +12,9 @@ Known cases, by kind, each with the verdict a numerical analyst would sign:
 - undefined points (UNDEFINED): log, sqrt and division at the edge of their domain;
 - ill-conditioned but correct (AGREE): log(1 + u) with u tiny, a large constant term,
   cancellation in (x + c) - c ...;
+- the expression as written: UNDEFINED where a node of the tree is (x/x at 0), KINK where
+  sympy's form hides one (sqrt(x**2) at 0), AGREE from a limit (x**y at 0, 1) and where
+  the finite-difference stencil straddles a kink near the point (abs(3*x - 1));
 - wrong engines (DISAGREE): each broken engine of tests/engines/ on expressions that use
   its bug, as the fourth column (``--engine``).
 
