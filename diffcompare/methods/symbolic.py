@@ -250,8 +250,11 @@ def _limit(expression: Expression, point: Mapping[str, Fraction], variable: str)
     """The derivative by ``variable`` as the limit of f's difference quotients of the
     tree as written, when both sides settle on the same number (x**y at x = 0, y = 1:
     sympy's x**y*y/x is 0/0 there, the quotient x/x is 1); else None."""
-    right = as_written.one_sided(expression, point, variable, +1)
-    left = as_written.one_sided(expression, point, variable, -1)
+    try:
+        right = as_written.one_sided(expression, point, variable, +1)
+        left = as_written.one_sided(expression, point, variable, -1)
+    except (ArithmeticError, ValueError, TypeError):
+        return None  # sympy could not evaluate a side: the formula's reason stands
     if right is None or left is None or sympy.Float(left, DIGITS) != sympy.Float(right, DIGITS):
         return None
     return right
