@@ -141,6 +141,18 @@ def test_grade_refuses_a_file_without_the_columns_in_one_line(tmp_path, capsys):
     assert len(err) == 2 and "no student column" in err[0] and "cannot read" in err[1]
 
 
+@pytest.mark.parametrize("text", [
+    "student,function,at,derivative\nada,x**3,x=2,3*x**2\n",
+    json.dumps({"student": "ada", "function": "x**3", "at": "x=2", "derivative": "3*x**2"}),
+])
+def test_grade_accepts_a_leading_byte_order_mark(text, tmp_path):
+    # Regression: Excel's "CSV UTF-8" starts with U+FEFF, which hid the student column.
+    answers = tmp_path / "answers.txt"
+    answers.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert main(["grade", str(answers), "--out", str(tmp_path / "g")]) == 0
+    assert [r["verdict"] for r in _records(tmp_path / "g")] == ["right"]
+
+
 def test_judge_is_seeded_and_deterministic():
     answer = Answer("zoe", "x**2", ("x=1",), {"": "2"})
     assert judge(answer) == judge(answer)
