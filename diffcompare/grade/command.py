@@ -119,10 +119,10 @@ def run(args: argparse.Namespace) -> int:
             sink.write(summary.csv_line(record))
             sink.flush()
             records.append(record)
-            if grade.verdict == "unreadable":
+            if grade.verdict in ("unreadable", "not_judged"):
                 who = f"student {grade.student}" if grade.student else "no student id"
-                sys.stderr.write(f"diffcompare: row {grade.row} ({who}): cannot be read: "
-                                 f"{grade.detail}\n")
+                sys.stderr.write(f"diffcompare: row {grade.row} ({who}): "
+                                 f"{summary.VERDICT_WORDS[grade.verdict]}: {grade.detail}\n")
             if bar is not None:
                 bar.update(1)
     records.sort(key=lambda record: record["row"])

@@ -11,9 +11,9 @@ from diffcompare.grade.judge import VERDICTS
 
 COLUMNS = ("row", "student", "verdict", "where", "detail", "checked", "symbolic")
 VERDICT_WORDS = {"right": "right", "right_except": "right except at some points",
-                 "wrong": "wrong", "unreadable": "cannot be read"}
+                 "wrong": "wrong", "unreadable": "cannot be read", "not_judged": "not judged"}
 _COLOURS = {"right": "#2e7d32", "right_except": "#ef6c00", "wrong": "#c62828",
-            "unreadable": "#6d4c41"}
+            "unreadable": "#6d4c41", "not_judged": "#546e7a"}
 
 
 def csv_line(record: dict) -> str:
