@@ -40,6 +40,11 @@ def json_text(document: dict) -> str:
                       allow_nan=False)
 
 
+def counted(number: int, noun: str) -> str:
+    """1 -> "1 answer", 2 -> "2 answers": a count with its noun, in the right number."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 BOM = "\ufeff"  # the byte-order mark that Notepad and Excel ("CSV UTF-8") put first
 
 

@@ -202,6 +202,17 @@ def test_grade_a_timeout_is_not_judged_and_counted_apart(tmp_path, capsys, monke
     assert "1 not judged" in (tmp_path / "g" / "grades.html").read_text()
 
 
+def test_grade_counts_in_the_right_number(tmp_path, capsys):
+    # Regression: "graded 1 answers", "1 fields where the header has 4".
+    answers = tmp_path / "a.csv"
+    answers.write_text("student,function,at,derivative\nada\n")
+    assert main(["grade", str(answers), "--out", str(tmp_path / "g")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("graded 1 answer: ")
+    assert "row 2 (student ada): cannot be read: 1 field where the header has 4\n" in err
+    assert "<p>1 answer: " in (tmp_path / "g" / "grades.html").read_text()
+
+
 def test_judge_is_seeded_and_deterministic():
     answer = Answer("zoe", "x**2", ("x=1",), {"": "2"})
     assert judge(answer) == judge(answer)

@@ -33,7 +33,7 @@ from diffcompare.grade.judge import (
 )
 from diffcompare.grade.rows import Row, kind_of, read_rows
 from diffcompare.language.errors import InputError
-from diffcompare.options import json_text, number_option
+from diffcompare.options import counted, json_text, number_option
 
 DEFAULT_OUT = "grades"
 CONNECT_TIMEOUT = "10s"  # to reach a Dask scheduler: a busy one answers in well under this
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     _write_gradebook(out, records, name)
     counts = summary.counts(records)
     resumed = f", {len(rows) - len(pending)} already graded" if len(pending) < len(rows) else ""
-    sys.stdout.write(f"graded {len(pending)} answers{resumed}: "
+    sys.stdout.write(f"graded {counted(len(pending), 'answer')}{resumed}: "
                      + ", ".join(f"{counts[v]} {summary.VERDICT_WORDS[v]}" for v in counts)
                      + f"; wrote {table}, {out / 'grades.json'} and {out / 'grades.html'}\n")
     return 0

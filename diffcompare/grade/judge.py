@@ -55,6 +55,7 @@ from diffcompare.language.point import parse_point
 from diffcompare.methods import budget, kinks, symbolic
 from diffcompare.methods.claim import parse_claims
 from diffcompare.methods.results import Cost, SymbolicDerivatives, quantity_label
+from diffcompare.options import counted
 
 VERDICTS = ("right", "right_except", "wrong", "unreadable", "not_judged")
 
@@ -188,16 +189,16 @@ def _judge(answer: Answer, row: int, seed: int, samples: int) -> Grade:
     if not failures and status == "different":
         return Grade(row, answer.student, "wrong", checked=checked, symbolic=status,
                      detail=f"sympy shows {difference}, not 0, though the numbers agree "
-                            f"at the {_points(checked)} checked")
+                            f"at the {counted(checked, 'point')} checked")
     if not failures and status == "undecided" and checked < MIN_POINTS:
         return Grade(row, answer.student, "not_judged", checked=checked, symbolic=status,
                      detail=f"sympy could not decide, and the numbers were checked at "
-                            f"only {_points(checked)} (at least {MIN_POINTS} needed); "
+                            f"only {counted(checked, 'point')} (at least {MIN_POINTS} needed); "
                             "raise --samples")
     if not failures:
         return Grade(row, answer.student, "right", checked=checked, symbolic=status,
                      detail="" if status == "equal" else "sympy could not decide; "
-                     f"equal at all {_points(checked)} checked")
+                     f"equal at all {counted(checked, 'point')} checked")
     only_gaps = len(failures) < checked and all(text.startswith("no number")
                                                 for _, text in failures)
     if status == "equal" or (status == "undecided" and only_gaps):
@@ -290,10 +291,6 @@ def _check_point(function, f_formula, exact, claims, point) -> str | None:
     if not usable:
         return None
     return "; ".join(problems)
-
-
-def _points(count: int) -> str:
-    return f"{count} point{'' if count == 1 else 's'}"
 
 
 def _number(value: float) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from diffcompare.grade.judge import Answer
 from diffcompare.language.errors import InputError
-from diffcompare.options import BOM
+from diffcompare.options import BOM, counted
 
 MAX_FIELD = 100_000  # characters; a longer field is refused (csv's default is 131072)
 
@@ -81,7 +81,7 @@ def _csv_rows(text: str) -> list[Row]:
         record = {column: value for column, value in zip(columns, fields)}
         problem = ""
         if len(fields) != len(columns):
-            problem = f"{len(fields)} fields where the header has {len(columns)}"
+            problem = f"{counted(len(fields), 'field')} where the header has {len(columns)}"
         rows.append(_row(number, record, problem))
     return rows
 

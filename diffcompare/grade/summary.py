@@ -8,6 +8,7 @@ from html import escape
 from typing import Sequence
 
 from diffcompare.grade.judge import VERDICTS
+from diffcompare.options import counted
 
 COLUMNS = ("row", "student", "verdict", "where", "detail", "checked", "symbolic")
 VERDICT_WORDS = {"right": "right", "right_except": "right except at some points",
@@ -67,7 +68,7 @@ def html_page(records: Sequence[dict], source: str) -> str:
 td,th{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}}
 td:nth-child(5){{min-width:16em}}</style></head><body>
 <h1>Grades: {escape(source)}</h1>
-<p>{len(records)} answers: {escape(summary)}.</p>
+<p>{counted(len(records), "answer")}: {escape(summary)}.</p>
 <div class="box"><table>
 <tr><th>student</th><th>verdict</th><th>row</th><th>where</th><th>detail</th></tr>
 {rows}
