@@ -70,7 +70,7 @@ def test_grade_writes_csv_json_and_an_html_summary(graded):
     assert document["counts"] == {"right": 12, "right_except": 4, "wrong": 8, "unreadable": 6,
                                   "not_judged": 0}
     csv_lines = (graded / "grades.csv").read_text().splitlines()
-    assert csv_lines[0] == "row,student,verdict,where,detail,checked,symbolic"
+    assert csv_lines[0] == "row,student,verdict,where,detail,checked,symbolic,fingerprint"
     assert len(csv_lines) == 31
     page = (graded / "grades.html").read_text()
     assert ("12 right, 4 right except at some points, 8 wrong, 6 cannot be read, "
@@ -121,6 +121,52 @@ def test_grade_resumes_after_an_interrupt(graded, tmp_path, monkeypatch, capsys)
     assert "graded 21 answers, 9 already graded" in capsys.readouterr().out
     for name in ("grades.csv", "grades.json", "grades.html"):
         assert (out / name).read_bytes() == (graded / name).read_bytes(), name
+
+
+HW1 = "student,function,at,derivative\nada,x**2,x=1,2*x\nbob,x**3,x=1,3*x**2\n"
+HW3 = "student,function,at,derivative\nada,sin(x),x=1,sin(x)\nbob,exp(x),x=1,2*exp(x)\n"
+
+
+def _grade_text(tmp_path, text, *options, name="hw.csv"):
+    answers = tmp_path / name
+    answers.write_text(text)
+    assert main(["grade", str(answers), "--out", str(tmp_path / "g"), *options]) == 0
+    return [(r["student"], r["verdict"]) for r in _records(tmp_path / "g")]
+
+
+def test_grade_resume_regrades_another_answers_file_in_the_same_folder(tmp_path, capsys):
+    # Regression: hw3 graded into hw1's folder (same students, same order) resumed
+    # hw1's verdicts: "graded 0 answers, 2 already graded: 2 right".
+    assert _grade_text(tmp_path, HW1, name="hw1.csv") == [("ada", "right"), ("bob", "right")]
+    capsys.readouterr()
+    assert _grade_text(tmp_path, HW3, name="hw3.csv") == [("ada", "wrong"), ("bob", "wrong")]
+    assert capsys.readouterr().out.startswith(
+        "graded 2 answers, 2 earlier grades of changed or removed rows dropped: 0 right")
+    assert "ada,right" not in (tmp_path / "g" / "grades.csv").read_text()
+
+
+def test_grade_resume_regrades_only_the_changed_row(tmp_path, capsys, monkeypatch):
+    # Regression: editing one student's answer kept the old verdict.
+    _grade_text(tmp_path, HW1)
+    real, calls = grade_command.grade_row, []
+
+    def counting(row, *options):
+        calls.append(row.answer.student)
+        return real(row, *options)
+
+    monkeypatch.setattr(grade_command, "grade_row", counting)
+    capsys.readouterr()
+    edited = HW1.replace("3*x**2\n", "3*x\n")
+    assert _grade_text(tmp_path, edited) == [("ada", "right"), ("bob", "wrong")]
+    assert calls == ["bob"]
+    assert "graded 1 answer, 1 already graded, 1 earlier grade" in capsys.readouterr().out
+    # A moved row is the same row: its grade is kept, under its new row number.
+    swapped = "student,function,at,derivative\nbob,x**3,x=1,3*x\nada,x**2,x=1,2*x\n"
+    assert _grade_text(tmp_path, swapped) == [("bob", "wrong"), ("ada", "right")]
+    assert calls == ["bob"]
+    # An option that changes verdicts changes every fingerprint.
+    _grade_text(tmp_path, swapped, "--samples", "3")
+    assert calls == ["bob", "bob", "ada"]
 
 
 def test_grade_reads_answers_from_standard_input_as_json_lines(tmp_path):

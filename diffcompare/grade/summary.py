@@ -10,7 +10,9 @@ from typing import Sequence
 from diffcompare.grade.judge import VERDICTS
 from diffcompare.options import counted
 
-COLUMNS = ("row", "student", "verdict", "where", "detail", "checked", "symbolic")
+# fingerprint: a hash of the row's content and the grading options (command.fingerprint)
+COLUMNS = ("row", "student", "verdict", "where", "detail", "checked", "symbolic",
+           "fingerprint")
 VERDICT_WORDS = {"right": "right", "right_except": "right except at some points",
                  "wrong": "wrong", "unreadable": "cannot be read", "not_judged": "not judged"}
 _COLOURS = {"right": "#2e7d32", "right_except": "#ef6c00", "wrong": "#c62828",
