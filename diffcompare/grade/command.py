@@ -63,7 +63,8 @@ examples:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Grade students' derivatives: each answer is right, wrong (where "
-                          "and by how much), right except at some points, or cannot be read.")
+                          "and by how much), right except at some points, cannot be read, or "
+                          "not judged (out of time, or too few points to decide).")
     parser.epilog = EXAMPLES
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("answers", help="a CSV or JSON Lines file of answers; - reads "
@@ -83,7 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_seconds, default=ROW_SECONDS, metavar="SECONDS",
                         help=f"time budget per answer (default {ROW_SECONDS:g}; 0: none)")
     parser.add_argument("--fresh", action="store_true",
-                        help="grade every row again instead of resuming")
+                        help="grade every row again instead of resuming (a changed row, or "
+                             "a changed --seed, --samples or --timeout, is regraded anyway)")
 
 
 def _jobs(text: str) -> int:
