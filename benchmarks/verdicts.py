@@ -12,6 +12,9 @@ Known cases, by kind, each with the verdict a numerical analyst would sign:
 - undefined points (UNDEFINED): log, sqrt and division at the edge of their domain;
 - ill-conditioned but correct (AGREE): log(1 + u) with u tiny, a large constant term,
   cancellation in (x + c) - c ...;
+- the expression as written: UNDEFINED where a node of the tree is (x/x at 0), KINK where
+  sympy's form hides one (sqrt(x**2) at 0), AGREE from a limit (x**y at 0, 1) and where
+  the finite-difference stencil straddles a kink near the point (abs(3*x - 1));
 - wrong engines (DISAGREE): each broken engine of tests/engines/ on expressions that use
   its bug, as the fourth column (``--engine``).
 
@@ -134,9 +137,29 @@ def _wrong_engines() -> list[tuple]:
     return cases
 
 
+def _as_written() -> list[tuple]:
+    """The tree as written decides: sympy's simplified form (x/x is 1) does not."""
+    undefined = [("x/x", "x=0"), ("x*y/y", "x=1,y=0"), ("exp(log(x))", "x=-1"),
+                 ("sin(x)/x", "x=0"), ("(x**2 - 1)/(x - 1)", "x=1"), ("log(exp(x))*x/x", "x=0"),
+                 ("sqrt(x)**2", "x=-1"), ("x**2*log(x)", "x=0"), ("tan(x)/tan(x)", "x=0"),
+                 ("(exp(x) - 1)/x", "x=0")]
+    hidden = [("sqrt(x**2)", "x=0"), ("sqrt((x - 1)**2)", "x=1"), ("(x**2)**0.5", "x=0"),
+              ("sqrt(x**2)*exp(y)", "x=0,y=0.5"), ("sqrt((2*x + 1)**2)", "x=-0.5"),
+              ("sqrt(x**2) + x**2", "x=0"), ("(x**4)**0.25", "x=0"), ("sqrt((x - y)**2)", "x=2,y=2")]
+    limits = [("x**y", "x=0,y=1"), ("x**y", "x=0,y=2"), ("x**(2*y)", "x=0,y=1"),
+              ("x**y + y", "x=0,y=3"), ("3*x**y", "x=0,y=1"), ("x**(y + 1)", "x=0,y=0")]
+    straddled = [("abs(3*x - 1)", "x=0.3333333333333333"), ("abs(x - 1e-7)", "x=0"),
+                 ("relu(x - 1e-7)", "x=0"), ("abs(x - y)", "x=1,y=1.0000001"),
+                 ("abs(x + 1e-8)*2", "x=0"), ("relu(1e-7 - x) + x", "x=0")]
+    return ([("as written: undefined", t, at, "undefined", None) for t, at in undefined]
+            + [("hidden kink", t, at, "kink", None) for t, at in hidden]
+            + [("from a limit", t, at, "agree", None) for t, at in limits]
+            + [("stencil straddles a kink", t, at, "agree", None) for t, at in straddled])
+
+
 def known_cases() -> list[tuple]:
     return (_zero_derivatives() + _kinks() + _undefined() + _ill_conditioned()
-            + _wrong_engines())
+            + _wrong_engines() + _as_written())
 
 
 def _methods(engine: str | None, loaded: dict):

@@ -141,6 +141,7 @@ class Comparison:
     # The method the errors are measured against: "symbolic" (exact), or, when it gave
     # no reference, the first other method (autograd).
     measured_against: str = symbolic.METHOD
+    straddles: tuple[kinks.Straddle, ...] = ()  # kinks inside a stencil, off the point
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -211,18 +212,20 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
-    searched = _find_kinks(expression, point, timeout, limits)
+    steps = _stencil_steps(results)
+    searched, straddles = _search_kinks(expression, point, timeout, limits, steps)
     found = searched or ()
     errors = judge_kinks(found, results, errors, reference)
+    errors = excuse_straddled(straddles, results, errors)
     errors = excuse_float_overflow(errors, reference)
-    verdict = judge(reference, results, errors, quantities, found, standard)
+    verdict = replace(judge(reference, results, errors, quantities, found, standard),
+                      straddles=straddles)
     if searched is None and verdict.status == "agree":
         # a switch (abs, relu, max, ...) may sit on its kink here, where f has no
-        # derivative to agree on
-        # (present.verdict_text says so, then what the numbers say)
+        # derivative to agree on (present.verdict_text says so, then what the numbers say)
         verdict = replace(verdict, status="unknown")
     return Comparison(expression, point, point_chosen, reference, results, errors,
-                      verdict, found, standard.method)
+                      verdict, found, standard.method, straddles)
 
 
 def run_method(name: str, method: Method, expression: Expression,
@@ -251,18 +254,57 @@ def _finite_by_autograd(expression: Expression, point: Mapping[str, Fraction]) -
 
 def _find_kinks(expression: Expression, point: Mapping[str, Fraction],
                 timeout: float | None, limits: Limits) -> tuple[kinks.Kink, ...] | None:
-    """``kinks.find``, under the symbolic method's time budget: it asks sympy whether each
-    abs or relu argument is 0 here, which hostile input can make as slow as any sympy
-    work. Without abs or relu there is nothing to ask, and no child process. None when
-    the search ran out of time or failed: whether there is a kink is then unknown."""
-    has_branch = kinks.has_switch(expression)
-    if not has_branch or not timeout:
-        return kinks.find(expression, point) if has_branch else ()
+    """The kinks at the point (``_search_kinks`` without a stencil); None when the search
+    ran out of time or failed: whether there is a kink is then unknown."""
+    return _search_kinks(expression, point, timeout, limits, {})[0]
+
+
+def _search_kinks(expression: Expression, point: Mapping[str, Fraction],
+                  timeout: float | None, limits: Limits, steps: Mapping[str, float]
+                  ) -> tuple[tuple[kinks.Kink, ...] | None, tuple[kinks.Straddle, ...]]:
+    """``kinks.find`` and ``kinks.near``, under the symbolic method's time budget: they
+    ask sympy whether each switch's argument is 0 here (or near), which hostile input can
+    make as slow as any sympy work. Without a switch, a root or a power there is nothing
+    to ask, and no child process. The kinks are None when the search ran out of time or
+    failed: whether there is a kink is then unknown."""
+    if not kinks.may_have_kink(expression):
+        return (), ()
+
+    def search():
+        return kinks.find(expression, point), kinks.near(expression, point, steps)
+
+    if not timeout:
+        return search()
     try:
-        return budget.run(lambda: kinks.find(expression, point), timeout,
-                          memory_mib=limits.memory)
+        return budget.run(search, timeout, memory_mib=limits.memory)
     except (budget.OutOfTime, budget.Failed):
-        return None
+        return None, ()  # whether there is a kink is unknown (the verdict says so)
+
+
+def _stencil_steps(results: Sequence[Derivatives]) -> dict[str, float]:
+    """The largest finite-difference step per variable among the methods."""
+    steps: dict[str, float] = {}
+    for result in results:
+        for name, step in (result.details.get("steps") or {}).items():
+            steps[name] = max(steps.get(name, 0.0), float(step))
+    return steps
+
+
+def excuse_straddled(straddles: Sequence[kinks.Straddle], results: Sequence[Derivatives],
+                     errors: Mapping[str, Mapping[str, Error]]) -> dict[str, dict[str, Error]]:
+    """``errors`` without the finite-difference partials whose stencil straddles a kink
+    near the point: f is not smooth across the stencil, so the scheme's number and its
+    error estimate are not evidence either way (``Verdict.straddles`` says so)."""
+    excused = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    for straddle in straddles:
+        for result in results:
+            steps = result.details.get("steps") or {}
+            if straddle.distance <= steps.get(straddle.variable, 0.0):
+                error = excused[result.method][straddle.variable]
+                # kink: its error estimate is not shown as if it held
+                excused[result.method][straddle.variable] = replace(error, within=None,
+                                                                    kink=True)
+    return excused
 
 
 def tolerance_for(result: Derivatives, quantity: str,
@@ -292,7 +334,11 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
             continue
         for result in results:
             error = judged[result.method][kink.variable]
-            within = kink.contains(result.number(kink.variable), error.tolerance, f_value)
+            number = result.number(kink.variable)
+            # No number at a kink (autograd's NaN from ∞·0 at sqrt(x**2)) is the method's
+            # convention there, not a disagreement: f has no derivative to give.
+            within = (None if number is None
+                      else kink.contains(number, error.tolerance, f_value))
             judged[result.method][kink.variable] = replace(error, within=within, kink=True)
     return judged
 
@@ -445,6 +491,11 @@ class Verdict:
     missing_reference: str | None = None
     measured_against: str = symbolic.METHOD
     beyond_floats: bool = False
+    # The partials whose exact value is a limit of f's difference quotients, where
+    # sympy's formula is indeterminate (x**y at x = 0: log(0)·0)
+    from_limit: tuple[str, ...] = ()
+    # Kinks near the point inside a finite-difference stencil: those partials not judged
+    straddles: tuple[kinks.Straddle, ...] = ()
 
     @property
     def agree(self) -> bool:
@@ -460,6 +511,7 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
     standard = standard or reference
     exact = standard is reference
     common = {"not_judged": _not_judged(results),
+              "from_limit": tuple(reference.details.get("from_limit", ())),
               "missing_reference": None if exact else _unavailable(reference),
               "measured_against": standard.method}
     failures = tuple(_failure(result, quantity, errors[result.method][quantity], standard, found)

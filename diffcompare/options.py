@@ -56,9 +56,18 @@ def _finite(data):
     return data
 
 
+def counted(number: int, noun: str) -> str:
+    """1 -> "1 answer", 2 -> "2 answers": a count with its noun, in the right number."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+BOM = "\ufeff"  # the byte-order mark that Notepad and Excel ("CSV UTF-8") put first
+
+
 def read_text_argument(text: str, what: str = "the expression") -> str:
     """The command-line convention for text arguments: ``-`` reads standard input,
-    ``@FILE`` reads the file (UTF-8), anything else is the text itself.
+    ``@FILE`` reads the file (UTF-8, a leading byte-order mark dropped, as Windows editors
+    write one), anything else is the text itself.
 
     Raises ``InputError`` (exit 2) for a file that cannot be read or is empty.
     """
@@ -82,7 +91,7 @@ def read_text_argument(text: str, what: str = "the expression") -> str:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise InputError(f"cannot read {what} from {source}: {reason}") from None
-    content = content.strip()
+    content = content.removeprefix(BOM).strip()
     if not content:
         raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")
     return content

@@ -239,6 +239,7 @@ def report(comparison: Comparison, tablefmt: str = "simple",
         notes.append(f"no exact reference: errors are measured against "
                      f"{title(comparison.measured_against)}")
     lines += [f"note: {note}" for note in notes]
+    lines += [f"note: {straddle_text(straddle)}" for straddle in comparison.straddles]
     kinked = kink_lines(comparison)
     lines += kinked + ([""] if kinked else [])
     if sweeps and lines[-1]:
@@ -411,11 +412,34 @@ def verdict_text(verdict: Verdict) -> str:
             why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
             return (f"UNDEFINED here: {why}. The rest agrees: " + ", ".join(parts)
                     + " of the exact values")
-        return "AGREE: " + ", ".join(parts) + " of the exact values"
+        return ("AGREE: " + ", ".join(parts) + " of the exact values" + _limit_note(verdict)
+                + _straddle_note(verdict))
     standard = verdict.measured_against
     note = (f"; {standard} gives no {', '.join(label(q) for q, _ in verdict.undefined)}"
             if verdict.undefined else "")
     return f"AGREE{missing}: " + ", ".join(parts) + f" of {standard}'s values" + note
+
+
+def straddle_text(straddle: kinks.Straddle) -> str:
+    """A kink inside the finite-difference stencil, in words."""
+    return (f"the finite-difference stencil for {label(straddle.variable)} (h = "
+            f"{straddle.step:.1e}) straddles the kink of {straddle.source}, "
+            f"{straddle.distance:.1e} from the point in {straddle.variable}: f is not smooth "
+            f"across it, so that scheme's {label(straddle.variable)} and its error estimate "
+            "are not trustworthy here, and not judged")
+
+
+def _straddle_note(verdict: Verdict) -> str:
+    return "".join(f"; {straddle_text(straddle)}" for straddle in verdict.straddles)
+
+
+def _limit_note(verdict: Verdict) -> str:
+    if not verdict.from_limit:
+        return ""
+    which = " and ".join(f"the exact {label(q)}" for q in verdict.from_limit)
+    return (f"; {which} from a limit: sympy's formula is indeterminate here (0/0 or ∞·0), "
+            "so the reference is the limit of f's difference quotients as written, "
+            "from both sides")
 
 
 def _nothing_to_compare(verdict: Verdict) -> str:

@@ -22,6 +22,17 @@ def test_at_file_reads_the_expression_from_a_file(tmp_path, capsys):
     assert "df/da" in capsys.readouterr().out
 
 
+def test_at_file_and_dash_accept_a_leading_byte_order_mark(tmp_path, capsys):
+    # Regression: Notepad's UTF-8 files start with U+FEFF, which the parser refused as
+    # "invalid non-printable character U+FEFF".
+    source = tmp_path / "f.txt"
+    source.write_bytes(b"\xef\xbb\xbfx**2\n")
+    assert main([f"@{source}", "--at", "x=3"]) == 0
+    assert "f(x) = x**2" in capsys.readouterr().out
+    done = run_cli("-", "--at", "x=3", input="\ufeffx**2\n")
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.parametrize("argument, message", [
     ("@/no/such/file", "cannot read the expression from /no/such/file"),
     ("@EMPTY", "is empty; write the expression in it"),

@@ -4,8 +4,11 @@
 
 Writes DIR/grades.csv and DIR/grades.json (one record per answer, in row order) and
 DIR/grades.html (a summary). grades.csv grows one complete line per graded answer, so an
-interrupted run resumes where it stopped: rows already there are skipped (``--fresh``
-starts over). A row that cannot be read is graded "unreadable", reported on stderr with
+interrupted run resumes where it stopped (``--fresh`` starts over). Each line carries the
+fingerprint of its row (``fingerprint``): a row is skipped only when a line has the same
+fingerprint, that is the same student, function, points, derivatives and the same
+--seed, --samples and --timeout. A changed row, or another answers file graded into the
+same folder, is graded again, and grades of rows no longer in the file are dropped. A row that cannot be read is graded "unreadable", reported on stderr with
 its row number and student id, and never stops the run.
 
 Exit status: 0 graded (whatever the verdicts), 2 bad input (no such file, not CSV or
@@ -15,6 +18,8 @@ JSON Lines, no student or function column), 130 interrupted (what was graded is 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -33,11 +38,13 @@ from diffcompare.grade.judge import (
 )
 from diffcompare.grade.rows import Row, kind_of, read_rows
 from diffcompare.language.errors import InputError
-from diffcompare.options import json_text, number_option
+from diffcompare.options import counted, json_text, number_option
 
 DEFAULT_OUT = "grades"
 CONNECT_TIMEOUT = "10s"  # to reach a Dask scheduler: a busy one answers in well under this
 MAX_JOBS = 256
+# 64 bits of SHA-256: two different rows of one class collide with odds of about n**2/2**65
+FINGERPRINT_HEX = 16
 
 EXAMPLES = """\
 answers file (CSV, header first; or JSON Lines with the same keys):
@@ -56,7 +63,8 @@ examples:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Grade students' derivatives: each answer is right, wrong (where "
-                          "and by how much), right except at some points, or cannot be read.")
+                          "and by how much), right except at some points, cannot be read, or "
+                          "not judged (out of time, or too few points to decide).")
     parser.epilog = EXAMPLES
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("answers", help="a CSV or JSON Lines file of answers; - reads "
@@ -76,7 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_seconds, default=ROW_SECONDS, metavar="SECONDS",
                         help=f"time budget per answer (default {ROW_SECONDS:g}; 0: none)")
     parser.add_argument("--fresh", action="store_true",
-                        help="grade every row again instead of resuming")
+                        help="grade every row again instead of resuming (a changed row, or "
+                             "a changed --seed, --samples or --timeout, is regraded anyway)")
 
 
 def _jobs(text: str) -> int:
@@ -105,31 +114,33 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _prepare(out)
     table = out / "grades.csv"
-    done = [] if args.fresh or not table.exists() else \
+    earlier = [] if args.fresh or not table.exists() else \
         summary.read_csv(table.read_text(encoding="utf-8"))
-    done_keys = {(record["row"], record["student"]) for record in done}
-    pending = [row for row in rows if (row.number, row.answer.student) not in done_keys]
-    done = [record for record in done
-            if (record["row"], record["student"]) in {(r.number, r.answer.student) for r in rows}]
+    prints = {row.number: fingerprint(row, args.seed, args.samples, args.timeout)
+              for row in rows}
+    done, pending = _resume(rows, prints, earlier)
+    dropped = sum(record["fingerprint"] not in prints.values() for record in earlier)
     write_atomically(table, summary.csv_text(done))  # a cut-off last line is dropped now
     records = list(done)
     with open(table, "a", encoding="utf-8") as sink, _progress_bar(len(pending)) as bar:
         for grade in _grades(pending, args):
-            record = grade.record()
+            record = {**grade.record(), "fingerprint": prints[grade.row]}
             sink.write(summary.csv_line(record))
             sink.flush()
             records.append(record)
-            if grade.verdict == "unreadable":
+            if grade.verdict in ("unreadable", "not_judged"):
                 who = f"student {grade.student}" if grade.student else "no student id"
-                sys.stderr.write(f"diffcompare: row {grade.row} ({who}): cannot be read: "
-                                 f"{grade.detail}\n")
+                sys.stderr.write(f"diffcompare: row {grade.row} ({who}): "
+                                 f"{summary.VERDICT_WORDS[grade.verdict]}: {grade.detail}\n")
             if bar is not None:
                 bar.update(1)
     records.sort(key=lambda record: record["row"])
     _write_gradebook(out, records, name)
     counts = summary.counts(records)
     resumed = f", {len(rows) - len(pending)} already graded" if len(pending) < len(rows) else ""
-    sys.stdout.write(f"graded {len(pending)} answers{resumed}: "
+    if dropped:
+        resumed += f", {counted(dropped, 'earlier grade')} of changed or removed rows dropped"
+    sys.stdout.write(f"graded {counted(len(pending), 'answer')}{resumed}: "
                      + ", ".join(f"{counts[v]} {summary.VERDICT_WORDS[v]}" for v in counts)
                      + f"; wrote {table}, {out / 'grades.json'} and {out / 'grades.html'}\n")
     return 0
@@ -158,6 +169,25 @@ def _write_gradebook(out: Path, records: list[dict], source: str) -> None:
     write_atomically(out / "grades.json", json_text(
         {"source": source, "counts": summary.counts(records), "grades": records}) + "\n")
     write_atomically(out / "grades.html", summary.html_page(records, source))
+
+
+def _resume(rows: list[Row], prints: dict[int, str],
+            earlier: list[dict]) -> tuple[list[dict], list[Row]]:
+    """The earlier records to keep (renumbered: a row may have moved) and the rows to grade."""
+    by_print = {record["fingerprint"]: record for record in earlier if record["fingerprint"]}
+    done = [{**by_print[prints[row.number]], "row": row.number} for row in rows
+            if prints[row.number] in by_print]
+    return done, [row for row in rows if prints[row.number] not in by_print]
+
+
+def fingerprint(row: Row, seed: int, samples: int, seconds: float) -> str:
+    """What decides a row's verdict, hashed: its student, function, points, derivatives
+    and why it cannot be read, and the options that change verdicts. Resuming reuses a
+    grade only when its fingerprint is the row's."""
+    answer = row.answer
+    content = [answer.student, answer.function, list(answer.points),
+               sorted(answer.derivatives.items()), row.problem, seed, samples, seconds]
+    return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()[:FINGERPRINT_HEX]
 
 
 # ---- the work: in this process, a process pool, or a Dask cluster ----

@@ -6,8 +6,10 @@ only ever sees trees we built.
 
 The check, in order:
 
-1. **Symbolic:** ``sympy.simplify(claim - diff(f, x)) == 0`` for each variable, on sympy
-   expressions built from our parsed trees.
+1. **Symbolic:** ``sympy.simplify(claim - diff(f, x))`` for each variable, on sympy
+   expressions built from our parsed trees: 0 proves them equal; a nonzero rational
+   function, or a difference sympy knows is never 0, proves them different; anything
+   else is undecided (sympy could not simplify it to 0, which proves nothing).
 2. **Numeric, at the given points and at ``SAMPLES`` seeded random points:** the exact
    derivative (sympy, ``symbolic.DIGITS`` digits) against the claim evaluated in floats,
    measured by ``compare.measure`` with the tolerance of a method not in the table
@@ -16,13 +18,17 @@ The check, in order:
 
 Verdicts (``Grade.verdict``):
 
-- ``right``: equal as formulas (or, when sympy cannot decide, at every point checked)
-  and within tolerance at every point;
+- ``right``: equal as formulas (or, when sympy cannot decide, at every point checked,
+  and at least ``MIN_POINTS`` of them) and within tolerance at every point;
 - ``right_except``: equal as formulas, but at some points the claim gives no number or a
   different one (``2*x**2/x`` at x = 0): ``where`` lists them;
 - ``wrong``: the claim differs; ``where`` is the first point where it does, ``detail``
-  says by how much;
-- ``unreadable``: the function, the points or the claim cannot be read; ``detail`` says why.
+  says by how much (or, when sympy proved them different but every point checked
+  agrees, ``where`` is empty and ``detail`` gives sympy's difference);
+- ``unreadable``: the function, the points or the claim cannot be read; ``detail`` says why;
+- ``not_judged``: the input is fine but no verdict was reached: the row ran out of its
+  time budget, or sympy could not decide and fewer than ``MIN_POINTS`` points were
+  checked; ``detail`` says which, and what to raise.
 
 >>> grade = judge(Answer("ada", "3*x**2 - 4*x + 5", ("x=3",), {"": "6*x - 4"}))
 >>> grade.verdict, grade.where
@@ -49,8 +55,9 @@ from diffcompare.language.point import parse_point
 from diffcompare.methods import budget, kinks, symbolic
 from diffcompare.methods.claim import parse_claims
 from diffcompare.methods.results import Cost, SymbolicDerivatives, quantity_label
+from diffcompare.options import counted
 
-VERDICTS = ("right", "right_except", "wrong", "unreadable")
+VERDICTS = ("right", "right_except", "wrong", "unreadable", "not_judged")
 
 # Random points per answer, beside the given ones: with the given point, enough that a
 # claim right at one point by chance (6 for 6*x - 4 at x = 1) is caught, and cheap.
@@ -63,6 +70,11 @@ TRIES_PER_SAMPLE = 4  # random points drawn per usable one wanted, at most
 # check at several points then decides.
 SIMPLIFY_OPERATIONS = 400
 ROW_SECONDS = 10.0  # a row's time budget (sympy has no timeout of its own)
+# When sympy cannot decide, the numbers alone say "right" only if at least this many points
+# agree: one point is often a coincidence (3*x for x**3 at x = 1), and a wrong formula
+# agreeing at three unrelated points is rare; the default checks 1 + SAMPLES points.
+MIN_POINTS = 3
+DIFFERENCE_CHARACTERS = 80  # sympy's difference is shown in a detail up to this length
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ class Grade:
     where: str = ""
     detail: str = ""
     checked: int = 0
-    symbolic: str = ""  # "equal", "different" or "undecided"
+    symbolic: str = ""  # "equal", "different" (proved) or "undecided"
 
     def record(self) -> dict:
         return asdict(self)
@@ -123,13 +135,13 @@ def judge_within(answer: Answer, row: int = 0, seed: int = DEFAULT_SEED,
     except budget.OutOfTime:
         return _too_slow(answer, row, seconds)
     except budget.Failed as error:
-        return Grade(row, answer.student, "unreadable", detail=f"cannot be checked: {error}")
+        return Grade(row, answer.student, "not_judged", detail=f"cannot be checked: {error}")
 
 
 def _too_slow(answer: Answer, row: int, seconds: float) -> Grade:
-    return Grade(row, answer.student, "unreadable",
-                 detail=f"took longer than {budget.format_seconds(seconds)} s to check; "
-                        "simplify the function or raise --timeout")
+    """Running out of time says nothing about the answer: not judged, not unreadable."""
+    return Grade(row, answer.student, "not_judged",
+                 detail=f"timed out after {budget.format_seconds(seconds)} s; raise --timeout")
 
 
 class _OutOfTime(Exception):
@@ -161,7 +173,7 @@ def _judge(answer: Answer, row: int, seed: int, samples: int) -> Grade:
     f_formula = symbolic.to_sympy(function, table)
     exact = {name: f_formula.diff(table[name]) for name in function.variables}
     claimed = {name: symbolic.to_sympy(claims[name], table) for name in function.variables}
-    equal = _symbolically_equal(exact, claimed)
+    status, difference = _symbolic_outcome(exact, claimed, table)
     rng = random.Random(f"{seed}:{answer.student}:{answer.function}")
     failures, checked = [], 0
     for point in [*given, *_random_points(function, rng, samples)]:
@@ -174,14 +186,22 @@ def _judge(answer: Answer, row: int, seed: int, samples: int) -> Grade:
         if checked >= len(given) + samples:
             break
     where = "; ".join(_show(point) for point, _ in failures)
-    status = {True: "equal", False: "different", None: "undecided"}[equal]
+    if not failures and status == "different":
+        return Grade(row, answer.student, "wrong", checked=checked, symbolic=status,
+                     detail=f"sympy shows {difference}, not 0, though the numbers agree "
+                            f"at the {counted(checked, 'point')} checked")
+    if not failures and status == "undecided" and checked < MIN_POINTS:
+        return Grade(row, answer.student, "not_judged", checked=checked, symbolic=status,
+                     detail=f"sympy could not decide, and the numbers were checked at "
+                            f"only {counted(checked, 'point')} (at least {MIN_POINTS} needed); "
+                            "raise --samples")
     if not failures:
         return Grade(row, answer.student, "right", checked=checked, symbolic=status,
-                     detail="" if equal else "sympy could not simplify the difference to "
-                     f"0; equal at all {checked} points checked")
+                     detail="" if status == "equal" else "sympy could not decide; "
+                     f"equal at all {counted(checked, 'point')} checked")
     only_gaps = len(failures) < checked and all(text.startswith("no number")
                                                 for _, text in failures)
-    if equal or (equal is None and only_gaps):
+    if status == "equal" or (status == "undecided" and only_gaps):
         return Grade(row, answer.student, "right_except", where=where, checked=checked,
                      symbolic=status, detail="; ".join(text for _, text in failures))
     point, text = failures[0]
@@ -189,19 +209,41 @@ def _judge(answer: Answer, row: int, seed: int, samples: int) -> Grade:
                  symbolic=status, detail=text)
 
 
-def _symbolically_equal(exact, claimed) -> bool | None:
+def _symbolic_outcome(exact, claimed, table) -> tuple[str, str]:
+    """("equal", ""), ("different", "answer - df/dx = ...") or ("undecided", "")."""
     import sympy
 
+    outcome = "equal"
     for name, formula in exact.items():
         difference = claimed[name] - formula
         if sympy.count_ops(difference) > SIMPLIFY_OPERATIONS:
-            return None
+            outcome = "undecided"
+            continue
         try:
-            if sympy.simplify(difference) != 0:
-                return False
+            simplified = sympy.simplify(difference)
+            if simplified == 0:
+                continue
+            if _never_zero(simplified, list(table.values())):
+                shown = str(simplified)
+                if len(shown) > DIFFERENCE_CHARACTERS:
+                    shown = shown[:DIFFERENCE_CHARACTERS - 3] + "..."
+                return "different", f"answer - {quantity_label(name)} = {shown}"
         except (TypeError, ValueError, ArithmeticError, RecursionError):
-            return None
-    return True
+            pass
+        outcome = "undecided"
+    return outcome, ""
+
+
+def _never_zero(simplified, symbols: list) -> bool:
+    """Whether sympy proves a difference that did not simplify to 0 is not 0 everywhere:
+    a rational function is 0 only when its canceled numerator is, and otherwise only
+    sympy's assumptions may say so (exp(x) is never 0). Simplify leaving a nonzero
+    expression proves nothing by itself (sympy misses many identities)."""
+    import sympy
+
+    if simplified.is_rational_function(*symbols):
+        return sympy.cancel(simplified) != 0
+    return simplified.is_zero is False
 
 
 def _random_points(function: Expression, rng: random.Random, samples: int):

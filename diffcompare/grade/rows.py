@@ -5,6 +5,8 @@ CSV: a header row, then one answer per row. Columns (case and spaces ignored):
 by ";"), and the derivative: ``derivative`` for a function of one variable, else one
 column per variable, ``d/dx``, ``d/dy``, ...
 
+A leading byte-order mark (Excel's "CSV UTF-8") is dropped.
+
 JSON Lines: one object per line with the same keys; ``at`` may be a list of points and
 ``derivative`` an object {"x": "...", "y": "..."}.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from diffcompare.grade.judge import Answer
 from diffcompare.language.errors import InputError
+from diffcompare.options import BOM, counted
 
 MAX_FIELD = 100_000  # characters; a longer field is refused (csv's default is 131072)
 
@@ -36,6 +39,7 @@ class Row:
 def read_rows(text: str, kind: str) -> list[Row]:
     """The rows of a ``kind`` ("csv" or "jsonl") document. Raises ``InputError`` when the
     document as a whole cannot be read (no header, no student or function column)."""
+    text = text.removeprefix(BOM)
     return _jsonl_rows(text) if kind == "jsonl" else _csv_rows(text)
 
 
@@ -43,7 +47,7 @@ def kind_of(name: str, text: str) -> str:
     """"jsonl" for a .jsonl/.json file or text starting with "{", else "csv"."""
     if name.endswith((".jsonl", ".json", ".ndjson")):
         return "jsonl"
-    return "jsonl" if text.lstrip().startswith("{") else "csv"
+    return "jsonl" if text.removeprefix(BOM).lstrip().startswith("{") else "csv"
 
 
 def _csv_rows(text: str) -> list[Row]:
@@ -77,7 +81,7 @@ def _csv_rows(text: str) -> list[Row]:
         record = {column: value for column, value in zip(columns, fields)}
         problem = ""
         if len(fields) != len(columns):
-            problem = f"{len(fields)} fields where the header has {len(columns)}"
+            problem = f"{counted(len(fields), 'field')} where the header has {len(columns)}"
         rows.append(_row(number, record, problem))
     return rows
 

@@ -8,12 +8,15 @@ from html import escape
 from typing import Sequence
 
 from diffcompare.grade.judge import VERDICTS
+from diffcompare.options import counted
 
-COLUMNS = ("row", "student", "verdict", "where", "detail", "checked", "symbolic")
+# fingerprint: a hash of the row's content and the grading options (command.fingerprint)
+COLUMNS = ("row", "student", "verdict", "where", "detail", "checked", "symbolic",
+           "fingerprint")
 VERDICT_WORDS = {"right": "right", "right_except": "right except at some points",
-                 "wrong": "wrong", "unreadable": "cannot be read"}
+                 "wrong": "wrong", "unreadable": "cannot be read", "not_judged": "not judged"}
 _COLOURS = {"right": "#2e7d32", "right_except": "#ef6c00", "wrong": "#c62828",
-            "unreadable": "#6d4c41"}
+            "unreadable": "#6d4c41", "not_judged": "#546e7a"}
 
 
 def csv_line(record: dict) -> str:
@@ -67,7 +70,7 @@ def html_page(records: Sequence[dict], source: str) -> str:
 td,th{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}}
 td:nth-child(5){{min-width:16em}}</style></head><body>
 <h1>Grades: {escape(source)}</h1>
-<p>{len(records)} answers: {escape(summary)}.</p>
+<p>{counted(len(records), "answer")}: {escape(summary)}.</p>
 <div class="box"><table>
 <tr><th>student</th><th>verdict</th><th>row</th><th>where</th><th>detail</th></tr>
 {rows}

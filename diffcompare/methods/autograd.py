@@ -13,6 +13,7 @@ from diffcompare.engine import Value, _reachable
 from diffcompare.language import faults
 from diffcompare.language.expression import Expression, Interpretation, evaluate
 from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
+from diffcompare.language import rounding
 from diffcompare.language.rounding import (
     ROUNDINGS_PER_OPERATION,
     UNIT_ROUNDOFF,
@@ -274,7 +275,9 @@ def rounding_bounds(root: Value, leaves: Mapping[str, Value], point: Mapping[str
         primitive, args, constant_errors = record
         edges = _local_derivatives(primitive, args, constant_errors, node.data, forward)
         locals_[id(node)] = edges
-        carried = sum(abs(d) * error for _, d, _, error in edges)
+        numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
+        carried = rounding.carried(primitive, numbers, node.data,
+                                   [error for _, _, _, error in edges])
         forward[id(node)] = float(carried) + ROUNDINGS_PER_OPERATION * u * abs(node.data)
     absolute = {id(root): 1.0}
     error = {id(root): 0.0}

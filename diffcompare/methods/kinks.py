@@ -36,7 +36,8 @@ from sympy.printing.str import StrPrinter
 
 from diffcompare.language.expression import Call, Expression, Interpretation, evaluate
 from diffcompare.language.primitives import PRIMITIVES
-from diffcompare.methods.symbolic import _constant, _value_at, symbols
+from diffcompare.methods import as_written
+from diffcompare.methods.symbolic import _constant, _value_at, symbols, to_sympy
 
 # How far to look for the side on which an argument is positive: the sign of its first
 # non-zero derivative along the variable, up to this order.
@@ -50,12 +51,17 @@ _ZERO = sympy.Float("1e-50")
 
 
 def symbolic_convention(name: str) -> str:
-    """What sympy's derivative gives at the switch of primitive ``name``."""
+    """What sympy's derivative gives at the switch of primitive ``name``, or at a kink
+    of sympy's form (``HIDDEN``)."""
+    if name in HIDDEN:
+        return HIDDEN[name]
     return PRIMITIVES[name].need("switch", "the kink search").symbolic
 
 
 def autograd_convention(name: str) -> str:
     """What our engine gives at the switch of primitive ``name``."""
+    if name in HIDDEN:
+        return HIDDEN_AUTOGRAD
     return PRIMITIVES[name].need("switch", "the kink search").autograd
 
 
@@ -63,6 +69,25 @@ def has_switch(expression: Expression) -> bool:
     """Whether any call in ``expression`` is of a primitive with a switch."""
     return any(isinstance(node, Call) and node.primitive.switch is not None
                for node in expression.nodes)
+
+
+def may_have_kink(expression: Expression) -> bool:
+    """Whether a kink may be here: a switch on the tree, or a root or power that sympy's
+    form may turn into one (sqrt(x**2) is Abs(x))."""
+    return has_switch(expression) or as_written.uses_switch_free_roots(expression)
+
+
+# Kinks that only sympy's form shows: what sympy's derivative of each gives at 0.
+HIDDEN = {
+    "Abs": "sympy's form has Abs there, and sign(0) = 0",
+    "sign": "sympy's form has sign there, whose derivative is 0 away from 0",
+    "Heaviside": "sympy's form has Heaviside there, and Heaviside(0) = 1/2",
+    "Max": "sympy's form has Max there: Heaviside(0) = 1/2",
+    "Min": "sympy's form has Min there: Heaviside(0) = 1/2",
+    "Pow": "sympy's form has a fractional power of 0 there",
+}
+HIDDEN_AUTOGRAD = ("the chain rule through the nodes as written at 0 (NaN where an "
+                   "infinite local derivative meets a 0)")
 
 
 SCHEME_CONVENTIONS = {
@@ -119,11 +144,64 @@ def find(expression: Expression, point: Mapping[str, Fraction]) -> tuple[Kink, .
     ...  for k in find(parse("3*abs(x - 1)"), {"x": Fraction(1)})]
     [('x', -3.0, 3.0, ('abs(x - 1)',))]
     """
-    if not has_switch(expression):
-        return ()
     symbol_table = symbols(expression)
     at = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
           for name, value in point.items() if name in symbol_table}
+    found = _on_tree(expression, point, symbol_table, at) if has_switch(expression) else ()
+    seen = {kink.variable for kink in found}
+    if not as_written.uses_switch_free_roots(expression):
+        return found
+    return found + tuple(kink for kink in _hidden(expression, point, symbol_table, at)
+                         if kink.variable not in seen)
+
+
+def _hidden(expression: Expression, point: Mapping[str, Fraction], symbol_table,
+            at) -> tuple[Kink, ...]:
+    """Kinks of sympy's form that the tree hides (sqrt(x**2) is Abs(x), (x**2)**0.5 is
+    Abs(x)**1.0): an Abs, sign, Heaviside, Max or Min whose argument, or a fractional
+    power whose base, is 0 here; the one-sided derivatives come from the tree as
+    written (``as_written.one_sided``), and a kink is reported only where they differ."""
+    if as_written.fault(expression, point) is not None:
+        return ()
+    form = to_sympy(expression, symbol_table)
+    sources = [atom for atom in _switching_atoms(form) if _is_zero(_switching_argument(atom)
+                                                                    .xreplace(at))]
+    if not sources:
+        return ()
+    kinks = []
+    for name, symbol in symbol_table.items():
+        if not any(_switching_argument(atom).has(symbol) for atom in sources):
+            continue
+        left = as_written.one_sided(expression, point, name, -1)
+        right = as_written.one_sided(expression, point, name, +1)
+        kink = Kink(variable=name, left=left, right=right,
+                    sources=tuple(dict.fromkeys(f"{_Printer().doprint(atom)} in sympy's form"
+                                                for atom in sources)),
+                    primitives=tuple(sorted({type(atom).__name__ for atom in sources})))
+        if kink.differs:
+            kinks.append(kink)
+    return tuple(kinks)
+
+
+def _switching_atoms(form: sympy.Expr) -> list:
+    pieces = form.atoms(sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
+    powers = [p for p in form.atoms(sympy.Pow) if p.exp.is_integer is not True]
+    return sorted([*pieces, *powers], key=sympy.default_sort_key)
+
+
+def _switching_argument(atom: sympy.Expr) -> sympy.Expr:
+    """What is 0 at the atom's kink: its argument, the difference of a Max's two
+    arguments, or a power's base."""
+    if isinstance(atom, sympy.Pow):
+        return atom.base
+    if isinstance(atom, (sympy.Max, sympy.Min)):
+        return atom.args[0] - atom.args[1] if len(atom.args) == 2 else sympy.Integer(1)
+    return atom.args[0]
+
+
+def _on_tree(expression: Expression, point: Mapping[str, Fraction], symbol_table,
+             at) -> tuple[Kink, ...]:
+    """The kinks of the switches on the tree as written."""
     if not _any_at_kink(expression, symbol_table, at):
         return ()
     kinks = []
@@ -239,3 +317,55 @@ def _is_zero(value: sympy.Expr) -> bool:
         return bool(abs(number) < _ZERO)
     except TypeError:  # sympy cannot order it (e.g. it holds DiracDelta(0))
         return False
+
+
+@dataclass(frozen=True)
+class Straddle:
+    """A kink near the point, inside a finite-difference stencil along ``variable``:
+    ``source`` is 0 at ``distance`` from the point (to first order), and the stencil
+    reaches ``step`` either way. f is not smooth across the stencil, so the scheme's
+    number and its error estimate (which assume a smooth f) say nothing there."""
+
+    variable: str
+    source: str
+    distance: float
+    step: float
+
+
+def near(expression: Expression, point: Mapping[str, Fraction],
+         steps: Mapping[str, float]) -> tuple[Straddle, ...]:
+    """The kinks of the tree's switches that a stencil of ``steps`` (variable -> h)
+    straddles without the point being on them.
+
+    >>> from diffcompare.language.parse import parse
+    >>> [(s.variable, s.source, f"{s.distance:.1e}") for s in near(
+    ...     parse("abs(3*x - 1)"), {"x": Fraction(3333333333333333, 10**16)}, {"x": 1e-5})]
+    [('x', 'abs(3*x - 1)', '3.3e-17')]
+    """
+    if not steps or not has_switch(expression):
+        return ()
+    symbol_table = symbols(expression)
+    at = {symbol_table[name]: sympy.Rational(value.numerator, value.denominator)
+          for name, value in point.items() if name in symbol_table}
+    switching: list[tuple] = []
+
+    def record(primitive, *args):
+        if primitive.switch is not None:
+            switching.append((primitive, args))
+        return primitive.to_sympy(*args)
+
+    evaluate(expression, _interpretation(symbol_table, record))
+    found = []
+    for primitive, args in switching:
+        argument = primitive.switch.argument(*args)
+        value = argument.xreplace(at)
+        if _is_zero(value) or not value.is_number:
+            continue
+        for name, step in steps.items():
+            slope = sympy.diff(argument, symbol_table[name]).xreplace(at)
+            if _is_zero(slope) or not slope.is_number:
+                continue
+            distance = float(abs(value / slope).evalf(20))
+            if distance <= step:
+                found.append(Straddle(name, _source(primitive, args), distance, step))
+    return tuple(dict.fromkeys(found))

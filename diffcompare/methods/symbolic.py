@@ -42,7 +42,7 @@ from diffcompare.language.limits import (
     check_exact,
     recursion_limit,
 )
-from diffcompare.methods import budget, exact_value
+from diffcompare.methods import as_written, budget, exact_value
 from diffcompare.methods.derivation import (  # noqa: F401 - symbols, to_sympy: public here too
     Printer,
     _constant,
@@ -187,14 +187,22 @@ def _results(expression, point, simplify, start, symbol_table, function,
 
     exact: dict[str, str] = {}
     reasons: dict[str, str] = {}
-    f_defined = True
+    written_fault = as_written.fault(expression, point)
+    if written_fault is not None:
+        # x/x at 0: sympy's formula is 1, but the tree as written divides 0 by 0
+        reasons["value"] = f"{AS_WRITTEN}: {written_fault}"
+    f_defined = written_fault is None
+    from_limit: dict[str, bool] = {}
     for (quantity, formula), number in zip(quantities, numbers):
         if not f_defined:
             # log(x) at -1: 1/x has a value, but a function undefined at a point has
             # no derivative there.
-            reasons[quantity] = "f itself is not defined at this point"
+            reasons.setdefault(quantity, "f itself is not defined at this point")
             continue
         text, reason = _text(formula, at, number)
+        if text is None and quantity != "value" and reason in _INDETERMINATE:
+            text = _limit(expression, point, quantity)
+            from_limit[quantity] = text is not None
         if text is None:
             reasons[quantity] = reason
             # A value beyond the float range exists; its derivatives are still asked for.
@@ -226,8 +234,30 @@ def _results(expression, point, simplify, start, symbol_table, function,
         digits=DIGITS,
         # The sympy formulas themselves (f, then each partial as first derived), so
         # that the report counts their operations without differentiating again.
-        details={"simplified": simplify, "formulas": {"value": function, **partials}},
+        details={"simplified": simplify, "formulas": {"value": function, **partials},
+                 "from_limit": tuple(q for q, found in from_limit.items() if found)},
     )
+
+
+# The start of the reason f has no value when a node of the tree as written has none.
+AS_WRITTEN = "as written, f is not defined here"
+# What sympy's derivative formula says where it is indeterminate (log(0)·0, 0/0): the
+# derivative of f as written may still exist, as a limit.
+_INDETERMINATE = ("it is undefined (NaN) at this point", "it is infinite at this point")
+
+
+def _limit(expression: Expression, point: Mapping[str, Fraction], variable: str) -> str | None:
+    """The derivative by ``variable`` as the limit of f's difference quotients of the
+    tree as written, when both sides settle on the same number (x**y at x = 0, y = 1:
+    sympy's x**y*y/x is 0/0 there, the quotient x/x is 1); else None."""
+    try:
+        right = as_written.one_sided(expression, point, variable, +1)
+        left = as_written.one_sided(expression, point, variable, -1)
+    except (ArithmeticError, ValueError, TypeError):
+        return None  # sympy could not evaluate a side: the formula's reason stands
+    if right is None or left is None or sympy.Float(left, DIGITS) != sympy.Float(right, DIGITS):
+        return None
+    return right
 
 
 class _unlimited_integer_digits:
