@@ -168,9 +168,20 @@ def prepare_inputs(np, inputs: Sequence, names: Sequence[str]):
                          "the check is of the float64 function")
         elif value.dtype.kind in "iu":
             notes.append(f"input {name} is {dtype}: taken as float64, exactly")
-        arrays.append(np.asarray(value, dtype=np.float64))
+        array = np.asarray(value, dtype=np.float64)
+        _check_finite(np, array, f"input {name}")
+        arrays.append(array)
         kinds.append(kind)
     return arrays, kinds, notes
+
+
+def _check_finite(np, array, what: str) -> None:
+    """An InputError naming the first NaN or infinite entry: no derivative is checked there."""
+    if not np.all(np.isfinite(array)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0]) if array.ndim else ()
+        where = f"[{','.join(map(str, index))}]" if index else ""
+        raise InputError(f"{what}{where} is {float(array[index])!r}, not a finite number: "
+                         "check_gradients needs finite inputs")
 
 
 @dataclass(frozen=True)
@@ -296,6 +307,9 @@ class _Check:
     def shaped(self, name, array, g, output_shape):
         """``g`` as the gradient of ``name``, or NaNs (and a shape fault) when its shape
         is not output shape + the input's shape."""
+        if self.np.iscomplexobj(g):
+            raise InputError(f"grad returned a complex array for {name}: the gradient of a "
+                             "real function is real")
         g = self.np.asarray(g, dtype=self.np.float64)
         wanted = tuple(output_shape) + array.shape
         if g.shape != wanted:
@@ -309,6 +323,10 @@ class _Check:
             grads = (grads,)
         if len(grads) != len(self.arrays):
             raise InputError(f"grad returned {len(grads)} arrays for {len(self.arrays)} inputs")
+        missing = [name for name, g in zip(self.names, grads) if g is None]
+        if missing:
+            raise InputError(f"grad returned None for {', '.join(missing)}: it must return "
+                             "an array shaped like each input (did it forget a return?)")
         return [g.detach().cpu().numpy() if type(g).__module__.startswith("torch") else g
                 for g in grads]
 

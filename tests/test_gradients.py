@@ -346,3 +346,26 @@ def test_check_gradients_without_exact_reference_says_so():
     check = check_gradients(softmax_ce, LOGITS, grad=lambda x: np.zeros_like(x), timeout=0.01)
     assert check.reference == "autograd" and not check.ok
     assert any(note.startswith("WITHOUT EXACT REFERENCE (symbolic: ") for note in check.notes)
+
+
+@pytest.mark.parametrize("value, words", [(float("nan"), "input x is nan"),
+                                          (np.array([1.0, np.inf]), "input x[1] is inf")])
+def test_check_gradients_non_finite_input_is_one_line_input_error(value, words):
+    # Regression: NaN raised a raw "ValueError: cannot convert NaN to integer ratio".
+    with pytest.raises(InputError, match=r"not a finite number") as caught:
+        check_gradients(lambda x: np.sum(x * x), value)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_assert_gradients_agree_complex_keyword_point_is_one_line_input_error():
+    # Regression: a raw "TypeError: float() argument must be ... not 'complex'".
+    with pytest.raises(InputError, match=r"^x=\(1\+2j\) is complex"):
+        assert_gradients_agree("x**2", x=1 + 2j)
+
+
+def test_check_gradients_grad_returning_none_or_complex_is_named():
+    # Regression: grad=lambda x: None was reported as "wrong shape ... is ()".
+    with pytest.raises(InputError, match="grad returned None for x"):
+        check_gradients(lambda x: np.sum(x * x), np.array([1.0]), grad=lambda x: None)
+    with pytest.raises(InputError, match="grad returned a complex array for x"):
+        check_gradients(lambda x: np.sum(x * x), np.array([1.0]), grad=lambda x: 2j * x)
