@@ -24,7 +24,10 @@ def headline(check: GradientCheck) -> str:
                "finite_difference": "finite differences (not traced)"}[check.reference]
     mode = "full gradient" if check.mode == "full" else f"{check.directions} random directions"
     if check.ok:
-        return f"AGREE: {len(check.entries)} gradient entries ({what} against {against}, {mode})"
+        kinked = check.kinked()
+        at_kink = f", kink at entry {', '.join(kinked)}" if kinked else ""
+        return (f"AGREE: {len(check.entries)} gradient entries ({what} against {against}, "
+                f"{mode}{at_kink})")
     if check.status != "disagree":  # a kink or an undefined derivative: compare's words
         verdict = next(verdict_text(c.verdict) for c in check.comparisons
                        if c.verdict.status == check.status)

@@ -369,3 +369,48 @@ def test_check_gradients_grad_returning_none_or_complex_is_named():
         check_gradients(lambda x: np.sum(x * x), np.array([1.0]), grad=lambda x: None)
     with pytest.raises(InputError, match="grad returned a complex array for x"):
         check_gradients(lambda x: np.sum(x * x), np.array([1.0]), grad=lambda x: 2j * x)
+
+
+def _torch_relu():
+    class Relu(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (x > 0)
+
+    return Relu
+
+
+@needs_torch
+def test_check_gradients_torch_relu_at_zero_is_a_kink_not_a_failure():
+    # Regression: relu'(0) = 0 (PyTorch's convention) was "zeros where there should be values".
+    relu = _torch_relu()
+    check = check_gradients(lambda x: relu.apply(x).sum(),
+                            torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert check.ok and check.status == "kink" and check.pattern is None
+    assert check.kinked() == ["x[0]"] and "kink at entry x[0]" in report(check)
+
+
+def test_check_gradients_numpy_maximum_tie_passes_between_the_one_sided_derivatives():
+    def f(x):
+        return np.sum(np.maximum(x, 0))
+
+    x = np.array([0.0, 1.0])
+    assert check_gradients(f, x, grad=lambda x: (x > 0) * 1.0).ok
+    assert check_gradients(f, x, grad=lambda x: (x >= 0) * 1.0).ok
+    outside = check_gradients(f, x, grad=lambda x: np.array([2.0, 1.0]))
+    assert not outside.ok and any("lies outside them" in note for note in outside.notes)
+
+
+@needs_torch
+def test_untraced_torch_kink_is_found_by_one_sided_differences_and_noted():
+    relu = _torch_relu()
+    check = check_gradients(lambda x: torch.cumprod(relu.apply(x) + 1, 0).sum(),
+                            torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert check.ok and check.reference == "finite_difference", report(check)
+    assert check.kinked() == ["x[0]"]
