@@ -87,6 +87,7 @@ class GradientCheck:
     pattern: str | None  # the pattern behind the failing entries, in one line
     notes: tuple[str, ...] = ()
     comparisons: tuple[Comparison, ...] = field(default=(), repr=False)
+    function: str = "f"  # the checked function's __name__
 
     @property
     def ok(self) -> bool:
@@ -457,7 +458,8 @@ class _Check:
         failed = bool(self.shape_faults) or self.judged_failures(entries, reference)
         check = GradientCheck(tuple(entries), methods, self.under_test, mode, count, reference,
                               self.options.scheme, combined_status(comparisons, failed), None,
-                              tuple(self.notes), tuple(comparisons))
+                              tuple(self.notes), tuple(comparisons),
+                              getattr(self.fn, "__name__", "f"))
         if not failed:
             return check
         pattern = patterns.describe(check, self.names, self.arrays, self.shape_faults,
