@@ -188,3 +188,12 @@ def test_matrix_comparison_repr_is_one_line_and_html_shows_the_matrix_table():
 def test_comparison_repr_without_variables_says_so():
     # Regression: compare(Value(3.0)) read "<Comparison of '3' at : agree>".
     assert repr(compare(Value(3.0))) == "<Comparison of '3' at no variables: agree>"
+
+
+@pytest.mark.parametrize("label", ["pi", "e", "sin", "tanh"])
+def test_compare_of_a_value_graph_renames_a_leaf_labelled_like_a_constant_or_function(label):
+    # Regression: Value(1.0, label="pi")*2 printed "'pi*2' at pi = 1", which typed back
+    # is the constant pi.
+    comparison = compare(Value(1.0, label=label) * 2)
+    assert repr(comparison) == f"<Comparison of '{label}_*2' at {label}_ = 1: agree>"
+    assert comparison.expression.variables == (f"{label}_",)
