@@ -18,13 +18,23 @@ this to compare f's derivatives by every method.
 from __future__ import annotations
 
 import numbers
+import sys
 
 from diffcompare.engine import Value, apply
 from diffcompare.language.primitives import FUNCTIONS
 from diffcompare.language.trace import Traced, constant
 
 
+def _traced_array(arguments) -> bool:
+    """Whether an argument is a ``language.arrays.TracedArray`` (check_gradients' trace);
+    that module needs numpy, so it is looked up only once something has imported it."""
+    arrays = sys.modules.get("diffcompare.language.arrays")
+    return arrays is not None and any(isinstance(a, arrays.TracedArray) for a in arguments)
+
+
 def _apply(name: str, x, *others):
+    if _traced_array((x, *others)):
+        return sys.modules["diffcompare.language.arrays"].apply_primitive(name, x, *others)
     if isinstance(x, Traced):
         return x.apply(name, *others)
     if any(isinstance(other, Traced) for other in others):
@@ -38,8 +48,9 @@ def _apply(name: str, x, *others):
     method = getattr(x, primitive.method, None) if primitive.method else None
     if callable(method):
         return method(*others)  # a user's Value with its own x.tanh()
+    hint = f"; for arrays use numpy's np.{name}" if hasattr(x, "shape") else ""
     raise TypeError(f"{name}() takes a number, a Value or a traced variable, "
-                    f"not {type(x).__name__}")
+                    f"not {type(x).__name__}{hint}")
 
 
 def _function(name: str):

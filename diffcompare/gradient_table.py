@@ -24,7 +24,10 @@ def headline(check: GradientCheck) -> str:
                "finite_difference": "finite differences (not traced)"}[check.reference]
     mode = "full gradient" if check.mode == "full" else f"{check.directions} random directions"
     if check.ok:
-        return f"AGREE: {len(check.entries)} gradient entries ({what} against {against}, {mode})"
+        kinked = check.kinked()
+        at_kink = f", kink at entry {', '.join(kinked)}" if kinked else ""
+        return (f"AGREE: {len(check.entries)} gradient entries ({what} against {against}, "
+                f"{mode}{at_kink})")
     if check.status != "disagree":  # a kink or an undefined derivative: compare's words
         verdict = next(verdict_text(c.verdict) for c in check.comparisons
                        if c.verdict.status == check.status)
@@ -39,6 +42,16 @@ def report(check: GradientCheck, rows: int = WORST_SHOWN) -> str:
     if check.pattern:
         lines.append(f"pattern: {check.pattern}")
     lines.extend(f"note: {note}" for note in check.notes)
+    lines.append(worst_table(check, rows))
+    failing = list(dict.fromkeys(entry.label for entry, _ in check.failures()))
+    if len(failing) > rows:
+        lines.append(f"... and {len(failing) - rows} more wrong entries")
+    return "\n".join(lines)
+
+
+def worst_table(check: GradientCheck, rows: int = WORST_SHOWN, tablefmt: str = "simple") -> str:
+    """The worst ``rows`` failing entries (the first entries when none fails): each
+    method's number, ✗ where it is outside its bound, and the digits of the first."""
     failing = list(dict.fromkeys(entry.label for entry, _ in check.failures()))
     shown = [entry for entry in check.entries if entry.label in failing[:rows]] or \
         list(check.entries[:rows])
@@ -53,10 +66,7 @@ def report(check: GradientCheck, rows: int = WORST_SHOWN) -> str:
         row.append("" if error is None or error.digits is None else f"{error.digits:.1f}")
         table.append(row)
     headers = ["entry", "exact", *check.methods, f"digits ({check.methods[0]})"]
-    lines.append(tabulate(table, headers=headers, disable_numparse=True))
-    if len(failing) > rows:
-        lines.append(f"... and {len(failing) - rows} more wrong entries")
-    return "\n".join(lines)
+    return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 def _number(value) -> str:

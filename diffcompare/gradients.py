@@ -34,7 +34,7 @@ from typing import Callable, Mapping, Sequence
 from diffcompare.compare import Comparison, Error, compare, correct_digits
 from diffcompare.language.errors import InputError
 from diffcompare.language.primitives import CONSTANTS, FUNCTIONS
-from diffcompare.methods import autograd, finite_difference, symbolic
+from diffcompare.methods import autograd, finite_difference, kinks, symbolic
 
 # Inputs with at most this many entries in all get their full gradient (one column per
 # entry); above it, DEFAULT_DIRECTIONS random directional derivatives are checked, as
@@ -87,10 +87,18 @@ class GradientCheck:
     pattern: str | None  # the pattern behind the failing entries, in one line
     notes: tuple[str, ...] = ()
     comparisons: tuple[Comparison, ...] = field(default=(), repr=False)
+    function: str = "f"  # the checked function's __name__
 
     @property
     def ok(self) -> bool:
-        return self.status == "agree"
+        """Whether the check passes: every entry agrees, or the gradient under test sits
+        between the one-sided derivatives where f has a kink (relu at 0)."""
+        return self.status == "agree" or (self.status == "kink" and self.under_test is not None)
+
+    def kinked(self) -> list[str]:
+        """The labels of the entries where the gradient under test was judged at a kink."""
+        return [entry.label for entry in self.entries
+                if self.under_test in entry.errors and entry.errors[self.under_test].kink]
 
     def failures(self) -> list[tuple[Entry, str]]:
         """(entry, method) for every number outside its bound, the worst first."""
@@ -168,9 +176,20 @@ def prepare_inputs(np, inputs: Sequence, names: Sequence[str]):
                          "the check is of the float64 function")
         elif value.dtype.kind in "iu":
             notes.append(f"input {name} is {dtype}: taken as float64, exactly")
-        arrays.append(np.asarray(value, dtype=np.float64))
+        array = np.asarray(value, dtype=np.float64)
+        _check_finite(np, array, f"input {name}")
+        arrays.append(array)
         kinds.append(kind)
     return arrays, kinds, notes
+
+
+def _check_finite(np, array, what: str) -> None:
+    """An InputError naming the first NaN or infinite entry: no derivative is checked there."""
+    if not np.all(np.isfinite(array)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0]) if array.ndim else ()
+        where = f"[{','.join(map(str, index))}]" if index else ""
+        raise InputError(f"{what}{where} is {float(array[index])!r}, not a finite number: "
+                         "check_gradients needs finite inputs")
 
 
 @dataclass(frozen=True)
@@ -188,6 +207,9 @@ class _Row:
     entry: Entry
     reference: float | None  # what the gradient under test is measured against
     reference_error: float = 0.0  # the reference's own error (an untraced torch function)
+    # f's kink along this entry (relu at 0, a max tie): the gradient under test passes
+    # between the one-sided derivatives, as compare judges abs and relu.
+    kink: object = None
 
 
 class _Check:
@@ -296,6 +318,9 @@ class _Check:
     def shaped(self, name, array, g, output_shape):
         """``g`` as the gradient of ``name``, or NaNs (and a shape fault) when its shape
         is not output shape + the input's shape."""
+        if self.np.iscomplexobj(g):
+            raise InputError(f"grad returned a complex array for {name}: the gradient of a "
+                             "real function is real")
         g = self.np.asarray(g, dtype=self.np.float64)
         wanted = tuple(output_shape) + array.shape
         if g.shape != wanted:
@@ -309,6 +334,10 @@ class _Check:
             grads = (grads,)
         if len(grads) != len(self.arrays):
             raise InputError(f"grad returned {len(grads)} arrays for {len(self.arrays)} inputs")
+        missing = [name for name, g in zip(self.names, grads) if g is None]
+        if missing:
+            raise InputError(f"grad returned None for {', '.join(missing)}: it must return "
+                             "an array shaped like each input (did it forget a return?)")
         return [g.detach().cpu().numpy() if type(g).__module__.startswith("torch") else g
                 for g in grads]
 
@@ -365,8 +394,10 @@ class _Check:
     def row(self, entry: Entry, comparison, variable: str, test, move) -> _Row:
         """The entry's numbers: each method's, or our finite difference of the torch
         function where it was not traced."""
-        numbers_, errors, exact, reference_error = {}, {}, None, 0.0
+        numbers_, errors, exact, reference_error, kink = {}, {}, None, 0.0, None
         if comparison is not None:
+            kink = next((k for k in comparison.kinks if k.variable == variable and k.differs),
+                        None)
             exact_text = comparison.reference.exact.get(variable)
             exact = None if exact_text is None else float(exact_text)
             for result in comparison.methods:
@@ -375,8 +406,11 @@ class _Check:
         else:
             from diffcompare import torch_gradients
 
-            estimate, reference_error, scheme = torch_gradients.difference(
+            estimate, reference_error, scheme, sides = torch_gradients.difference(
                 self.fn, self.arrays, *move)
+            if sides is not None:
+                kink = kinks.Kink(variable, repr(sides[0]), repr(sides[1]),
+                                  ("one-sided finite differences",), ())
             numbers_[finite_difference.METHOD] = estimate
             errors[finite_difference.METHOD] = Error(None, None, None, 0.0, None)
             self.note(f"finite differences of the torch function: {scheme}")
@@ -388,7 +422,7 @@ class _Check:
                 reference = numbers_.get(finite_difference.METHOD) if reference is None \
                     else reference
         return _Row(Entry(entry.label, entry.input, entry.index, entry.output, exact,
-                          numbers_, errors), reference, reference_error)
+                          numbers_, errors), reference, reference_error, kink)
 
     def finish(self, rows: Sequence[_Row], comparisons, mode: str, count: int) -> GradientCheck:
         from diffcompare import patterns
@@ -404,6 +438,8 @@ class _Check:
                 bound = atol + rtol * abs(row.reference or 0.0) + FD_SAFETY * row.reference_error
                 error = measure_under_test(entry.numbers[self.under_test], row.reference,
                                            rtol, bound)
+                if row.kink is not None:
+                    error = self.at_kink(entry, row.kink, error, rtol, bound)
                 entry = Entry(entry.label, entry.input, entry.index, entry.output, entry.exact,
                               entry.numbers, {**entry.errors, self.under_test: error}, bound)
             entries.append(entry)
@@ -422,12 +458,24 @@ class _Check:
         failed = bool(self.shape_faults) or self.judged_failures(entries, reference)
         check = GradientCheck(tuple(entries), methods, self.under_test, mode, count, reference,
                               self.options.scheme, combined_status(comparisons, failed), None,
-                              tuple(self.notes), tuple(comparisons))
+                              tuple(self.notes), tuple(comparisons),
+                              getattr(self.fn, "__name__", "f"))
         if not failed:
             return check
         pattern = patterns.describe(check, self.names, self.arrays, self.shape_faults,
                                     self.branch_shares if mode == "full" else None)
         return replace(check, pattern=pattern)
+
+    def at_kink(self, entry: Entry, kink, error: Error, rtol: float, bound: float) -> Error:
+        """The gradient under test at a kink: within when it lies between the one-sided
+        derivatives (relu'(0) = 0 is PyTorch's convention, 1 another's), with a note."""
+        test = entry.numbers[self.under_test]
+        within = kink.contains(test, rtol, bound / rtol if rtol else 0.0)
+        verdict = "lies between them" if within else "lies outside them"
+        self.note(f"kink at entry {entry.label}: the one-sided derivatives are "
+                  f"{float(kink.left):.17g} and {float(kink.right):.17g}; "
+                  f"{self.under_test} gives {test:.17g}, which {verdict}")
+        return replace(error, within=within, kink=True)
 
     def judged_failures(self, entries: Sequence[Entry], reference: str) -> bool:
         """Whether the check fails. Against an exact reference only the gradient under test

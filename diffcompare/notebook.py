@@ -16,8 +16,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from diffcompare import present
+from diffcompare import gradient_table, present, present_matrix
 from diffcompare.compare import Comparison
+from diffcompare.gradients import GradientCheck
+from diffcompare.matrix_compare import MatrixComparison
 from diffcompare.methods.results import Derivatives, SymbolicDerivatives
 from diffcompare.present import verdict_text
 
@@ -56,12 +58,70 @@ def comparison_html(comparison: Comparison) -> str:
     return "\n".join(parts)
 
 
+def _shorten(text: str, longest: int = 60) -> str:
+    return text if len(text) <= longest else text[:longest - 3] + "..."
+
+
 def comparison_repr(comparison: Comparison) -> str:
     """``<Comparison of 'x**2' at x = 3: agree>``"""
-    text = comparison.expression.text
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    return (f"<Comparison of {shown!r} at {present.format_point(comparison.point)}: "
+    return (f"<Comparison of {_shorten(comparison.expression.text)!r} at "
+            f"{_point(comparison.point)}: {comparison.verdict.status}>")
+
+
+def gradient_check_html(check: GradientCheck) -> str:
+    """A ``check_gradients`` result as HTML: the headline, the pattern, the notes and
+    the worst entries (``gradient_table.worst_table`` in tabulate's HTML format)."""
+    status = "agree" if check.ok else check.status
+    parts = [_STYLE, '<div class="dc-box">',
+             f"<p>{_badge(status, 'PASS' if check.ok else 'FAIL')} "
+             f"{escape(gradient_table.headline(check))}</p>"]
+    if check.pattern:
+        parts.append(f"<p>pattern: {escape(check.pattern)}</p>")
+    parts += [f"<p><small>note: {escape(note)}</small></p>" for note in check.notes]
+    parts += [gradient_table.worst_table(check, _SHOWN_FAILURES, "html"), "</div>"]
+    return "\n".join(parts)
+
+
+def gradient_check_repr(check: GradientCheck) -> str:
+    """``<GradientCheck of softmax_ce: 6 entries, pass>``, with the pattern or the kinks."""
+    count = (f"{check.directions} directions" if check.mode == "directions"
+             else f"{len(check.entries)} entries")
+    extra = f", pattern: {_shorten(check.pattern)}" if check.pattern else ""
+    kinked = check.kinked()
+    if kinked:
+        extra += f", kink at entry {', '.join(kinked[:3])}" + (", ..." if len(kinked) > 3 else "")
+    return (f"<GradientCheck of {check.function}: {count}, "
+            f"{'pass' if check.ok else 'fail'} ({check.status}){extra}>")
+
+
+def matrix_comparison_html(comparison: MatrixComparison) -> str:
+    """A Jacobian or Hessian comparison as HTML: the verdict, the point and the entry
+    table (``present_matrix.table`` in tabulate's HTML format)."""
+    status = comparison.verdict.status
+    parts = [_STYLE, '<div class="dc-box">',
+             f"<p>{_badge(status, status.upper())} "
+             f"{escape(present_matrix.verdict_text(comparison).removeprefix(status.upper() + ': '))}"
+             "</p>",
+             f"<p>{escape(comparison.kind.capitalize())} of "
+             f"<code>{escape(comparison.expression.text)}</code>"]
+    if comparison.point:
+        parts[-1] += f" at {escape(present.format_point(comparison.point))}"
+    parts[-1] += "</p>"
+    parts += [present_matrix.table(comparison, "html"),
+              f"<p><small>{escape(present_matrix.cost_line(comparison))}</small></p>", "</div>"]
+    return "\n".join(parts)
+
+
+def matrix_comparison_repr(comparison: MatrixComparison) -> str:
+    """``<MatrixComparison jacobian of 'x*y, x + y' at x = 1, y = 2: agree>``"""
+    m, n = comparison.reference.shape
+    return (f"<MatrixComparison {comparison.kind} ({m}×{n}) of "
+            f"{_shorten(comparison.expression.text)!r} at {_point(comparison.point)}: "
             f"{comparison.verdict.status}>")
+
+
+def _point(point) -> str:
+    return present.format_point(point) if point else "no variables"
 
 
 def derivatives_repr(result: Derivatives) -> str:
@@ -133,6 +193,10 @@ def install(engine_report: type | None = None, check_result: type | None = None,
     setattr(Comparison, "__repr__", comparison_repr)
     setattr(Derivatives, "__repr__", derivatives_repr)
     setattr(SymbolicDerivatives, "__repr__", derivatives_repr)  # a dataclass has its own
+    setattr(GradientCheck, "_repr_html_", gradient_check_html)
+    setattr(GradientCheck, "__repr__", gradient_check_repr)
+    setattr(MatrixComparison, "_repr_html_", matrix_comparison_html)
+    setattr(MatrixComparison, "__repr__", matrix_comparison_repr)
     if engine_report is not None:
         setattr(engine_report, "_repr_html_", engine_report_html)
         setattr(engine_report, "__repr__", engine_report_repr)

@@ -16,6 +16,7 @@ of the command line (formulas, each method's numbers and errors, the verdict).
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Callable, Mapping
 
 from diffcompare import present
@@ -137,5 +138,9 @@ def _check_arguments(f: Callable, point: Mapping[str, float]) -> None:
 
 def _exact_point(point: Mapping[str, float]) -> dict[str, str]:
     # The decimal a float prints as (0.1, not its binary expansion): the point the user wrote.
+    for name, value in point.items():
+        if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+            raise InputError(f"{name}={value!r} is complex: diffcompare checks real functions "
+                             "at real points")
     return {name: repr(float(value)) if not isinstance(value, (int, str)) else str(value)
             for name, value in point.items()}

@@ -21,6 +21,10 @@ from diffcompare.methods import finite_difference
 # (Richardson's own is about 1e-10 on smooth functions; a non-analytic operation under
 # the complex step gives an unrelated number, off by far more).
 AGREEMENT = 1e-6
+# A kink is where the forward and backward differences disagree by more than this many
+# times their own error estimates (on a smooth function they differ by about h·f'', which
+# is the sum of those estimates).
+KINK_SAFETY = 10.0
 
 
 def _tensors(arrays: Sequence[np.ndarray], requires_grad: bool = True) -> list:
@@ -63,9 +67,10 @@ def directional(fn: Callable, arrays: Sequence[np.ndarray], vs: Sequence[np.ndar
 
 
 def difference(fn: Callable, arrays: Sequence[np.ndarray], moves: Sequence[np.ndarray],
-               weights: np.ndarray) -> tuple[float, float, str]:
+               weights: np.ndarray) -> tuple[float, float, str, tuple[float, float] | None]:
     """d/ds of Σ weights·fn(arrays + s·moves) at s = 0 by our finite differences:
-    (estimate, error estimate, scheme used)."""
+    (estimate, error estimate, scheme used, the one-sided derivatives (left, right) where
+    they disagree, a kink such as relu at 0, else None)."""
     def along(s):
         with torch.no_grad():
             moved = [torch.tensor(a, dtype=torch.float64) + s * torch.tensor(m)
@@ -74,15 +79,32 @@ def difference(fn: Callable, arrays: Sequence[np.ndarray], moves: Sequence[np.nd
         total = np.sum(out * weights)
         return complex(total) if np.iscomplexobj(total) else float(total)
 
+    kink = one_sided(along)
     richardson = finite_difference.find_scheme("richardson")
     estimate, error = finite_difference.estimate_with_error(
         richardson, along, 0.0, finite_difference.step_size(richardson, 0.0))
+    if kink is not None:  # central differences straddle the kink: their mean, not a slope
+        return estimate, error, richardson.name, kink
     complex_step = finite_difference.find_scheme("complex_step")
     try:
         stepped = float(along(complex(0.0, complex_step.default_step)).imag
                         / complex_step.default_step)
     except (RuntimeError, TypeError, ValueError, AttributeError):
-        return estimate, error, richardson.name  # the function refuses complex input
+        return estimate, error, richardson.name, None  # the function refuses complex input
     if abs(stepped - estimate) <= AGREEMENT * max(abs(estimate), 1e-300) + error:
-        return stepped, finite_difference.EPSILON * abs(stepped), complex_step.name
-    return estimate, error, richardson.name
+        return stepped, finite_difference.EPSILON * abs(stepped), complex_step.name, None
+    return estimate, error, richardson.name, None
+
+
+def one_sided(along: Callable) -> tuple[float, float] | None:
+    """(left, right): the backward and forward derivatives of ``along`` at 0 where they
+    disagree beyond their error estimates (a kink), else None."""
+    sides = []
+    for name in ("backward", "forward"):
+        scheme = finite_difference.find_scheme(name)
+        sides.append(finite_difference.estimate_with_error(
+            scheme, along, 0.0, finite_difference.step_size(scheme, 0.0)))
+    (left, left_error), (right, right_error) = sides
+    if abs(left - right) > KINK_SAFETY * (left_error + right_error):
+        return left, right
+    return None

@@ -1,7 +1,8 @@
 """A ``Value`` graph read back as an expression, so ``compare(o)`` works on the lecture's ``o``.
 
-Each leaf with a label becomes a variable of that name, at the leaf's data; a leaf without
-a label is a constant. Each operation becomes a call of its primitive. Our engine keeps no
+Each leaf with a label becomes a variable of that name, at the leaf's data (a label that
+names a constant or function, ``pi`` or ``sin``, gets a trailing underscore: ``pi_``); a
+leaf without a label is a constant. Each operation becomes a call of its primitive. Our engine keeps no
 node for a number operand (``x * 2.0`` is one node), so the number is recovered from the
 node: for ``*`` it is the local derivative itself (exact); for ``+ - / **`` it is solved
 from the node's data, then shortened to the fewest decimal digits that give the same data
@@ -18,6 +19,7 @@ node's data and local derivative.
 
 from __future__ import annotations
 
+import keyword
 import math
 from typing import Callable
 
@@ -25,7 +27,7 @@ from diffcompare.draw import topological_order
 from diffcompare.engine import Value
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Call, Const, Expression, Node, Var
-from diffcompare.language.primitives import PRIMITIVES
+from diffcompare.language.primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 from diffcompare.language.trace import constant, render
 
 # Our engine's op labels: the operators' symbols, negation's "neg", the functions' names.
@@ -67,9 +69,13 @@ def _leaf(node: Value, leaves: dict[str, Value], point: dict[str, float]):
     if not node.label:
         return _constant(node.data)
     name = node.label
-    if not name.isidentifier() or name in _BY_OP:
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise InputError(f"a leaf is labelled {name!r}, which is not a variable name; "
                          "label leaves like x, w1 or b")
+    if name in CONSTANTS or name in FUNCTIONS:
+        # Typed back, "pi" would be the constant and "sin" the function: the variable
+        # gets its own name, which the expression and the point show.
+        name += "_"
     if name in leaves:
         raise InputError(f"two different leaves are labelled {name!r}; give each its own "
                          "label (a variable is one leaf, used as often as needed)")

@@ -346,3 +346,63 @@ def test_check_gradients_without_exact_reference_says_so():
     check = check_gradients(softmax_ce, LOGITS, grad=lambda x: np.zeros_like(x), timeout=0.01)
     assert check.reference == "autograd" and not check.ok
     assert any(note.startswith("WITHOUT EXACT REFERENCE (symbolic: ") for note in check.notes)
+
+
+@pytest.mark.parametrize("value, words", [(float("nan"), "input x is nan"),
+                                          (np.array([1.0, np.inf]), "input x[1] is inf")])
+def test_check_gradients_non_finite_input_is_one_line_input_error(value, words):
+    # Regression: NaN raised a raw "ValueError: cannot convert NaN to integer ratio".
+    with pytest.raises(InputError, match=r"not a finite number") as caught:
+        check_gradients(lambda x: np.sum(x * x), value)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_assert_gradients_agree_complex_keyword_point_is_one_line_input_error():
+    # Regression: a raw "TypeError: float() argument must be ... not 'complex'".
+    with pytest.raises(InputError, match=r"^x=\(1\+2j\) is complex"):
+        assert_gradients_agree("x**2", x=1 + 2j)
+
+
+def test_check_gradients_grad_returning_none_or_complex_is_named():
+    # Regression: grad=lambda x: None was reported as "wrong shape ... is ()".
+    with pytest.raises(InputError, match="grad returned None for x"):
+        check_gradients(lambda x: np.sum(x * x), np.array([1.0]), grad=lambda x: None)
+    with pytest.raises(InputError, match="grad returned a complex array for x"):
+        check_gradients(lambda x: np.sum(x * x), np.array([1.0]), grad=lambda x: 2j * x)
+
+
+def _torch_relu():
+    """The corpus's custom relu: forward x.clamp(min=0), backward g·(x > 0)."""
+    from gradient_corpus import Relu
+
+    return Relu
+
+
+@needs_torch
+def test_check_gradients_torch_relu_at_zero_is_a_kink_not_a_failure():
+    # Regression: relu'(0) = 0 (PyTorch's convention) was "zeros where there should be values".
+    relu = _torch_relu()
+    check = check_gradients(lambda x: relu.apply(x).sum(),
+                            torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert check.ok and check.status == "kink" and check.pattern is None
+    assert check.kinked() == ["x[0]"] and "kink at entry x[0]" in report(check)
+
+
+def test_check_gradients_numpy_maximum_tie_passes_between_the_one_sided_derivatives():
+    def f(x):
+        return np.sum(np.maximum(x, 0))
+
+    x = np.array([0.0, 1.0])
+    assert check_gradients(f, x, grad=lambda x: (x > 0) * 1.0).ok
+    assert check_gradients(f, x, grad=lambda x: (x >= 0) * 1.0).ok
+    outside = check_gradients(f, x, grad=lambda x: np.array([2.0, 1.0]))
+    assert not outside.ok and any("lies outside them" in note for note in outside.notes)
+
+
+@needs_torch
+def test_untraced_torch_kink_is_found_by_one_sided_differences_and_noted():
+    relu = _torch_relu()
+    check = check_gradients(lambda x: torch.cumprod(relu.apply(x) + 1, 0).sum(),
+                            torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert check.ok and check.reference == "finite_difference", report(check)
+    assert check.kinked() == ["x[0]"]

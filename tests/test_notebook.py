@@ -151,3 +151,49 @@ def test_notebook_executes_and_shows_html_and_svg():
     assert "PASS" in outputs[6][0].data["text/html"]
     page = example.render_html(executed)
     assert "data:image/svg+xml;base64," in page and page.count("In [") == len(example.CELLS)
+
+
+def test_gradient_check_repr_is_one_line_and_html_shows_the_worst_entries():
+    # Regression: repr was an 8,751-character dataclass dump, and there was no HTML.
+    np = pytest.importorskip("numpy")
+    from diffcompare import check_gradients
+
+    def loss(x):
+        return np.sum(x * x)
+
+    x = np.array([1.0, 2.0, 3.0])
+    passing = check_gradients(loss, x, grad=lambda x: 2 * x)
+    assert repr(passing) == "<GradientCheck of loss: 3 entries, pass (agree)>"
+    failing = check_gradients(loss, x, grad=lambda x: x)
+    assert repr(failing).startswith("<GradientCheck of loss: 3 entries, fail (disagree), "
+                                    "pattern: every entry is off by the same factor")
+    html = failing._repr_html_()
+    assert "FAIL" in html and "pattern: every entry" in html
+    assert html.count("<tr") == 4  # header + the 3 wrong entries
+    assert "PASS" in passing._repr_html_()
+
+
+def test_matrix_comparison_repr_is_one_line_and_html_shows_the_matrix_table():
+    # Regression: compare_jacobian/compare_hessian printed a dataclass dump, no HTML.
+    from diffcompare import compare_hessian, compare_jacobian
+
+    jacobian = compare_jacobian("x*y, x + y", at="x=1,y=2")
+    assert repr(jacobian) == "<MatrixComparison jacobian (2×2) of 'x*y, x + y' at x = 1, y = 2: agree>"
+    hessian = compare_hessian("x*y**2", at="x=1,y=2")
+    assert repr(hessian).startswith("<MatrixComparison hessian (2×2) of 'x*y**2'")
+    html = hessian._repr_html_()
+    assert "AGREE" in html and "<table>" in html and "<code>x*y**2</code>" in html
+
+
+def test_comparison_repr_without_variables_says_so():
+    # Regression: compare(Value(3.0)) read "<Comparison of '3' at : agree>".
+    assert repr(compare(Value(3.0))) == "<Comparison of '3' at no variables: agree>"
+
+
+@pytest.mark.parametrize("label", ["pi", "e", "sin", "tanh"])
+def test_compare_of_a_value_graph_renames_a_leaf_labelled_like_a_constant_or_function(label):
+    # Regression: Value(1.0, label="pi")*2 printed "'pi*2' at pi = 1", which typed back
+    # is the constant pi.
+    comparison = compare(Value(1.0, label=label) * 2)
+    assert repr(comparison) == f"<Comparison of '{label}_*2' at {label}_ = 1: agree>"
+    assert comparison.expression.variables == (f"{label}_",)

@@ -195,3 +195,21 @@ def test_assert_gradients_agree_takes_the_point_as_a_mapping_with_options():
     with pytest.raises(AssertionError):
         assert_gradients_agree("x**2*sin(y)", at={"x": 1.0, "y": 2.0}, rtol=0.0, atol=0.0,
                                engine=load(f"{ROOT / 'tests' / 'engines' / 'pow_off_by_one.py'}:Value"))
+
+
+def test_assert_gradients_agree_positional_numbers_with_diffcompare_functions():
+    # Regression: "f failed on traced arrays (TypeError: sin() takes a number ... not
+    # TracedArray)": Python numbers as positional inputs are 0-d traced arrays.
+    np = pytest.importorskip("numpy")
+    from diffcompare.gradients import check_gradients
+
+    check = assert_gradients_agree(lambda x, y: x**2 * sin(y) + tanh(x * y), 1.0, 2.0)
+    assert check.ok and check.reference == "exact"
+    assert [e.label for e in check.entries] == ["x", "y"]
+    assert check_gradients(lambda x: np.sum(sin(x) * x), np.array([0.5, -1.0])).ok
+
+
+def test_diffcompare_function_on_a_plain_array_says_to_use_numpy():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match="for arrays use numpy's np.sin"):
+        sin(np.array([1.0]))

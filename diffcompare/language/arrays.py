@@ -368,6 +368,19 @@ def apply_ufunc(session: Session, ufunc, method: str, inputs, kwargs):
     return _wrap(items, values, session)
 
 
+def apply_primitive(name: str, *operands) -> TracedArray:
+    """A row of the primitive table applied entry by entry: what ``diffcompare.functions``
+    (``sin(x)``) does on a traced array, a Python number given to ``check_gradients``
+    included (a 0-d traced array)."""
+    session = next(x.session for x in operands if isinstance(x, TracedArray))
+    primitive = FUNCTIONS[name]
+    items = np.frompyfunc(lambda *args: _call(name, *args), primitive.arity, 1)(
+        *(_items(session, x) for x in operands))
+    values = np.vectorize(primitive.evaluate, otypes=[np.float64])(
+        *(_values(x) for x in operands))
+    return _wrap(items, values, session)
+
+
 def _decide(session: Session, ufunc, inputs) -> np.ndarray:
     values = [_values(x) for x in inputs]
     if ufunc in COMPARISONS and len(values) == 2 and np.any(np.equal(*values)):
