@@ -102,6 +102,9 @@ class Error:
     scaled: float | None = None
     bound: float | None = None  # the method's own bound on this error, when it gave one
     allowed: float | None = None  # the absolute error allowed: tolerance·max(|exact|, |f|)
+    # why the number is not judged although it is within its bound (its bound is as large
+    # as the number: see distrust_unreliable); "" when it is judged
+    unreliable: str = ""
 
     @property
     def checked(self) -> bool:
@@ -211,6 +214,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
+    errors = distrust_unreliable(errors, results)
     searched = _find_kinks(expression, point, timeout, limits)
     found = searched or ()
     errors = judge_kinks(found, results, errors, reference)
@@ -288,6 +292,11 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
     judged = {method: dict(by_quantity) for method, by_quantity in errors.items()}
     f_value = abs(reference.value or 0.0)
     for kink in found:
+        if kink.jump:  # f is not continuous: no number is right or wrong
+            for result in results:
+                error = judged[result.method][kink.variable]
+                judged[result.method][kink.variable] = replace(error, within=None, kink=True)
+            continue
         if not kink.differs:
             continue
         for result in results:
@@ -295,6 +304,28 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
             within = kink.contains(result.number(kink.variable), error.tolerance, f_value)
             judged[result.method][kink.variable] = replace(error, within=within, kink=True)
     return judged
+
+
+def distrust_unreliable(errors: Mapping[str, Mapping[str, Error]],
+                        results: Sequence[Derivatives]) -> dict[str, dict[str, Error]]:
+    """``errors`` without the passes that say nothing: a finite-difference number off by
+    100% or more of the exact one (no correct digit) that is within its bound only
+    because its own error estimate is as large as the number (a jump or a cut inside the
+    stencil, a step that leaves the useful range). Such a number is not judged
+    (``Error.unreliable``), never a pass. An exact zero is judged on its absolute bound
+    as before (x**3 at 0)."""
+    distrusted = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    for result in results:
+        if not result.details.get("scheme"):
+            continue
+        for quantity, error in distrusted[result.method].items():
+            if (error.within and error.bound is not None and error.relative is not None
+                    and error.relative >= 1):
+                distrusted[result.method][quantity] = replace(
+                    error, within=None,
+                    unreliable=f"{quantity}: its own error estimate {error.bound:.1e} is as "
+                               f"large as its estimate {result.number(quantity)!r}")
+    return distrusted
 
 
 def excuse_float_overflow(errors: Mapping[str, Mapping[str, Error]],
@@ -459,9 +490,12 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
     the exact ``reference`` (which then has ``details["unavailable"]``)."""
     standard = standard or reference
     exact = standard is reference
-    common = {"not_judged": _not_judged(results),
+    common = {"not_judged": _not_judged(results) + _unreliable(errors),
               "missing_reference": None if exact else _unavailable(reference),
               "measured_against": standard.method}
+    jumps = tuple(kink for kink in found if kink.jump)
+    if jumps:  # f is not continuous here (sign(x) at 0): no derivative to agree on
+        return Verdict("kink", kinks=jumps, **common)
     failures = tuple(_failure(result, quantity, errors[result.method][quantity], standard, found)
                      for result in results for quantity in quantities
                      if errors[result.method][quantity].within is False)
@@ -494,6 +528,12 @@ def _not_judged(results: Sequence[Derivatives]) -> tuple[tuple[str, str], ...]:
         elif result.details.get("failed"):
             found.append((result.method, str(result.details["failed"])))
     return tuple(found)
+
+
+def _unreliable(errors: Mapping[str, Mapping[str, Error]]) -> tuple[tuple[str, str], ...]:
+    return tuple((method, f"the stencil is unreliable here: {error.unreliable}")
+                 for method, by_quantity in errors.items()
+                 for error in by_quantity.values() if error.unreliable)
 
 
 def _held(result: Derivatives, errors: Mapping[str, Error]) -> Held:

@@ -396,6 +396,12 @@ def verdict_text(verdict: Verdict) -> str:
         return f"DISAGREE{missing}: " + "; ".join(
             [_failure_text(failure, verdict.measured_against) for failure in verdict.failures]
             + not_judged)
+    if verdict.status == "kink" and all(kink.jump for kink in verdict.kinks):
+        return "KINK: " + "; ".join(
+            f"f jumps in {kink.variable} here ({', '.join(kink.sources)} at 0): it is not "
+            f"continuous in {kink.variable}" for kink in verdict.kinks) + (
+            ", so it has no derivative there and no method's number for it is judged: "
+            "a jump, not an agreement")
     if verdict.status == "kink":
         return "KINK: " + "; ".join(
             f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "

@@ -112,3 +112,42 @@ def test_autograd_nan_and_inf_are_explained_by_cause(text, at, cause):
     result = autograd.differentiate(expression, parse_point(at, expression))
     causes = {found.cause for found in result.details["non_finite"].values()}
     assert cause in causes, result.reasons
+
+
+def test_verdict_jump_of_sign_at_0_is_not_agreement():
+    # sign(x) at 0 read AGREE, exit 0: sympy failed on f, and central differences' 262144
+    # passed "within its bound"; f is not continuous there, so it has no derivative
+    result = compare("sign(x)", at="x=0")
+    assert result.verdict.status == "kink"
+    assert [k.variable for k in result.verdict.kinks if k.jump] == ["x"]
+    assert result.errors["finite_difference"]["x"].within is None
+    assert "f jumps in x" in verdict_text(result.verdict)
+
+
+def test_verdict_assert_gradients_agree_fails_at_a_jump():
+    from diffcompare.testing import assert_gradients_agree
+    with pytest.raises(AssertionError):
+        assert_gradients_agree("sign(x)", x=0.0)
+
+
+def test_verdict_atan2_branch_cut_is_a_jump():
+    # atan2(y, x) at x = -1, y = 0 read AGREE with df/dy = 823548 from central differences
+    result = compare("atan2(y,x)", at="x=-1,y=0")
+    assert result.verdict.status == "kink"
+    assert [k.variable for k in result.verdict.kinks] == ["y"]
+    assert "atan2(y, x)" in verdict_text(result.verdict)
+    # off the cut atan2 stays smooth
+    assert compare("atan2(y,x)", at="x=1,y=0").verdict.status == "agree"
+
+
+def test_verdict_stencil_with_no_correct_digit_is_not_a_pass():
+    # without the kink search, the straddled cut leaves central differences' 823548 for -1
+    # "within its bound": such a pass says nothing, and is "not judged" instead
+    from diffcompare.compare import distrust_unreliable, measure
+    result = compare("atan2(y,x)", at="x=-1,y=0")
+    fd = next(r for r in result.methods if r.method == "finite_difference")
+    error = measure(fd.number("y"), result.reference, "y", 1e-5, fd.error_bounds["y"])
+    assert error.within and error.digits == 0
+    distrusted = distrust_unreliable({"finite_difference": {"y": error}}, [fd])
+    judged = distrusted["finite_difference"]["y"]
+    assert judged.within is None and "as large as its estimate" in judged.unreliable
