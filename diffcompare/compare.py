@@ -369,7 +369,15 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
       times it (an exact zero is judged on this absolute bound too);
     - else ``tolerance`` relative to max(|exact|, |f|).
     """
-    exact_text = reference.exact.get(quantity)
+    return measure_number(estimate, reference.exact.get(quantity),
+                          reference.exact.get("value", "0"), tolerance, bound, given)
+
+
+def measure_number(estimate: float | None, exact_text: str | None, f_text: str | None,
+                   tolerance: float, bound: float | None = None,
+                   given: tuple[float, float] | None = None) -> Error:
+    """``measure``'s rule for one number against its exact decimal text, with f's exact
+    value ``f_text`` for the scale: what a Jacobian or Hessian entry is measured by too."""
     if exact_text is None:
         return Error(None, None, None, tolerance, None)
     if estimate is None:
@@ -378,7 +386,7 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
         exact = mpmath.mpf(exact_text)
         absolute = abs(mpmath.mpf(estimate) - exact)
         relative = absolute / abs(exact) if exact != 0 else (mpmath.mpf(0) if absolute == 0 else None)
-        f_value = mpmath.mpf(reference.exact.get("value", "0"))
+        f_value = mpmath.mpf(f_text or "0")
         scale = max(abs(exact), abs(f_value), mpmath.mpf(_SMALLEST_SCALE))
         if given is not None:
             allowed = given[1] + given[0] * abs(exact)
