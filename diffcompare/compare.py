@@ -320,11 +320,13 @@ def distrust_unreliable(errors: Mapping[str, Mapping[str, Error]],
             continue
         for quantity, error in distrusted[result.method].items():
             if (error.within and error.bound is not None and error.relative is not None
-                    and error.relative >= 1):
+                    and error.relative >= 1 and error.bound > 0
+                    and SAFETY_FACTOR * error.bound >= error.absolute):
                 distrusted[result.method][quantity] = replace(
                     error, within=None,
                     unreliable=f"{quantity}: its own error estimate {error.bound:.1e} is as "
-                               f"large as its estimate {result.number(quantity)!r}")
+                               f"large as the number it estimates, so no digit of "
+                               f"{result.number(quantity)!r} is certain")
     return distrusted
 
 

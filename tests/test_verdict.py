@@ -150,4 +150,23 @@ def test_verdict_stencil_with_no_correct_digit_is_not_a_pass():
     assert error.within and error.digits == 0
     distrusted = distrust_unreliable({"finite_difference": {"y": error}}, [fd])
     judged = distrusted["finite_difference"]["y"]
-    assert judged.within is None and "as large as its estimate" in judged.unreliable
+    assert judged.within is None and "no digit of" in judged.unreliable
+
+
+def test_verdict_subnormal_point_bound_includes_rounding_the_point():
+    # sqrt(x) at 1e-320 read DISAGREE: the point's rounding to a double (a relative gap
+    # of 1e-5 there) underflowed to 0 in the bound, which was 2.2e-176 for an error of
+    # 5.6e-166; and the step relative to |x| underflowed, so finite differences gave none
+    from diffcompare.language.rounding import SMALLEST_DOUBLE, point_error
+    assert point_error(Fraction("1e-320")) == SMALLEST_DOUBLE
+    result = compare("sqrt(x)", at="x=1e-320")
+    assert result.verdict.status == "agree", verdict_text(result.verdict)
+
+
+def test_verdict_subnormal_point_stencil_out_of_range_is_not_judged():
+    # x**2 at 1e-320: central differences' 0.0 for 2e-320, with an error estimate of
+    # 6e-22, was "held to 2.4e+299"; a bound that large says nothing
+    result = compare("x**2", at="x=1e-320")
+    error = result.errors["finite_difference"]["x"]
+    assert error.within is None and error.unreliable
+    assert "the stencil is unreliable here" in verdict_text(result.verdict)

@@ -36,9 +36,23 @@ def constant_error(number: float) -> float:
     return 0.0 if float(number).is_integer() else UNIT_ROUNDOFF * abs(number)
 
 
+# The smallest positive double (a subnormal): where the distance from a subnormal point to
+# its double (up to half of this) rounds to 0 as a float, the bound takes this instead.
+SMALLEST_DOUBLE = math.ulp(0.0)
+
+
 def point_error(exact: Fraction) -> float:
-    """How far the double nearest ``exact`` is from it."""
-    return float(abs(Fraction(float(exact)) - exact))
+    """How far the double nearest ``exact`` is from it; never 0 when they differ, so a
+    subnormal point (1e-320, a relative gap of up to 2.5e-4) still carries f's
+    sensitivity to its rounding into the bound.
+
+    >>> point_error(Fraction("1e-320")) == SMALLEST_DOUBLE
+    True
+    """
+    distance = abs(Fraction(float(exact)) - exact)
+    if distance == 0:
+        return 0.0
+    return max(float(distance), SMALLEST_DOUBLE)
 
 
 def value_bound(expression: Expression, point: Mapping[str, Fraction]) -> float:

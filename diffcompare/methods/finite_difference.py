@@ -245,7 +245,9 @@ def step_size(chosen: Scheme, x: float, step: float | None = None) -> float:
 def _step_relative_to(chosen: Scheme, x: float) -> float:
     """The scheme's optimal step scaled by |x| itself (not max(1, |x|)), rounded like
     ``step_size``: the fallback for a point near 0 where the default step leaves f's domain."""
-    return step_size(chosen, x, 2.0 ** round(math.log2(chosen.default_step * abs(x))))
+    # log2 of each factor: their product underflows to 0 for a subnormal x (1e-320)
+    exponent = round(math.log2(chosen.default_step) + math.log2(abs(x)))
+    return step_size(chosen, x, 2.0 ** exponent)
 
 
 def check_step(chosen: Scheme, step: float, name: str, x: float) -> None:
