@@ -44,6 +44,7 @@ from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
+from diffcompare.language.vector import ends_in_list
 from diffcompare.methods import autograd, budget, kinks, registry, symbolic
 from diffcompare.methods.results import Cost, Derivatives, SymbolicDerivatives
 
@@ -188,6 +189,9 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
                         f"e.g. {{\"x\": 1, \"y\": 2}}, or None to have one chosen, "
                         f"not {type(at).__name__}")
     limits = limits or DEFAULT_LIMITS
+    if isinstance(expression, str) and ends_in_list(expression, limits):
+        raise InputError("compare() takes one expression; a list of expressions has a "
+                         "Jacobian: use compare_jacobian(\"[x*y, sin(x)]\", at=\"x=1,y=2\")")
     if isinstance(expression, str):
         expression = parse(expression, limits)
     check_work(expression, limits)
