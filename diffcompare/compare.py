@@ -224,6 +224,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     errors = judge_kinks(found, results, errors, reference)
     errors = excuse_float_overflow(errors, reference)
     verdict = judge(reference, results, errors, quantities, found, standard)
+    verdict = replace(verdict, given=given)
     if searched is None and verdict.status == "agree":
         # a switch (abs, relu, max, ...) may sit on its kink here, where f has no
         # derivative to agree on
@@ -479,7 +480,8 @@ class Verdict:
     (quantity, reason) for each quantity without an exact value. ``missing_reference``:
     why the symbolic method gave no reference (None when it gave one); the errors are
     then measured against ``measured_against``. ``beyond_floats``: f's exact value is
-    too large for any float."""
+    too large for any float. ``given``: the caller's (rtol, atol), which replaced every
+    bound (None when not given)."""
 
     status: str
     failures: tuple[Failure, ...] = ()
@@ -490,6 +492,7 @@ class Verdict:
     missing_reference: str | None = None
     measured_against: str = symbolic.METHOD
     beyond_floats: bool = False
+    given: tuple[float, float] | None = None  # the caller's (rtol, atol), when given
 
     @property
     def agree(self) -> bool:

@@ -170,3 +170,16 @@ def test_verdict_subnormal_point_stencil_out_of_range_is_not_judged():
     error = result.errors["finite_difference"]["x"]
     assert error.within is None and error.unreliable
     assert "the stencil is unreliable here" in verdict_text(result.verdict)
+
+
+def test_verdict_names_the_tolerance_the_user_gave():
+    # --atol 1e-3 alone printed "within 0.011", a relative equivalent
+    text = verdict_text(compare("exp(-x)", at="x=2.4", atol=1e-3).verdict)
+    assert text.startswith("AGREE") and "within atol 0.001 (" in text and "0.011" not in text
+
+
+def test_verdict_exact_value_shows_more_digits_when_it_prints_as_the_estimate():
+    # rtol 0 printed "f = 2.718281828459045 but exact is 2.718281828459045"
+    text = verdict_text(compare("exp(x)", at="x=1", rtol=0).verdict)
+    assert "f = 2.718281828459045 but exact is 2.718281828459045235" in text
+    assert "allowed by rtol 0" in text
