@@ -401,16 +401,13 @@ def verdict_text(verdict: Verdict) -> str:
              for failure in verdict.failures]
             + not_judged)
     if verdict.status == "kink" and all(kink.jump for kink in verdict.kinks):
-        return "KINK: " + "; ".join(
-            f"f jumps in {kink.variable} here ({', '.join(kink.sources)} at 0): it is not "
-            f"continuous in {kink.variable}" for kink in verdict.kinks) + (
+        return "KINK: " + "; ".join(_kink_group(group, jump=True)
+                                    for group in _kink_groups(verdict.kinks)) + (
             ", so it has no derivative there and no method's number for it is judged: "
             "a jump, not an agreement")
     if verdict.status == "kink":
-        return "KINK: " + "; ".join(
-            f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "
-            f"left derivative {_one_sided(kink.left)}, right derivative "
-            f"{_one_sided(kink.right)}" for kink in verdict.kinks) + (
+        return "KINK: " + "; ".join(_kink_group(group, jump=False)
+                                    for group in _kink_groups(verdict.kinks)) + (
             "; every method reports a value between them and the other numbers agree. f has "
             "no derivative there: a kink, not a disagreement")
     if not verdict.held:
@@ -426,6 +423,35 @@ def verdict_text(verdict: Verdict) -> str:
     note = (f"; {standard} gives no {', '.join(label(q) for q, _ in verdict.undefined)}"
             if verdict.undefined else "")
     return f"AGREE{missing}: " + ", ".join(parts) + f" of {standard}'s values" + note
+
+
+# Kinks alike in this many variables or more are said once (60 abs terms at 0: one
+# clause, not 60): "60 kinks, in x0 … x59 (abs at 0 in each)".
+_GROUPED_KINKS = 3
+
+
+def _kink_groups(found: Sequence[kinks.Kink]) -> list[list[kinks.Kink]]:
+    """The kinks in order, those alike (primitives, one-sided derivatives) together."""
+    groups: dict[tuple, list[kinks.Kink]] = {}
+    for kink in found:
+        key = (kink.primitives, _one_sided(kink.left), _one_sided(kink.right), kink.jump)
+        groups.setdefault(key, []).append(kink)
+    return [group if len(group) >= _GROUPED_KINKS else [kink]
+            for group in groups.values() for kink in (group if len(group) < _GROUPED_KINKS
+                                                      else group[:1])]
+
+
+def _kink_group(group: Sequence[kinks.Kink], jump: bool) -> str:
+    kink = group[0]
+    if len(group) == 1:
+        where, what, each = kink.variable, f"{', '.join(kink.sources)} at 0", ""
+    else:
+        where = f"{len(group)} variables, {kink.variable} … {group[-1].variable},"
+        what, each = f"{', '.join(kink.primitives)} at 0 in each", " in each"
+    if jump:
+        return f"f jumps in {where} here ({what}): it is not continuous there"
+    return (f"f has a kink in {where} here ({what}): left derivative "
+            f"{_one_sided(kink.left)}, right derivative {_one_sided(kink.right)}{each}")
 
 
 def _nothing_to_compare(verdict: Verdict) -> str:

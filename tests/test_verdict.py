@@ -183,3 +183,15 @@ def test_verdict_exact_value_shows_more_digits_when_it_prints_as_the_estimate():
     text = verdict_text(compare("exp(x)", at="x=1", rtol=0).verdict)
     assert "f = 2.718281828459045 but exact is 2.718281828459045235" in text
     assert "allowed by rtol 0" in text
+
+
+def test_verdict_groups_alike_kinks_into_one_clause():
+    # 60 abs terms at 0 made a verdict line of 5,031 characters, one clause per variable
+    from diffcompare.compare import Verdict
+    from diffcompare.methods.kinks import Kink
+    found = tuple(Kink(f"x{i}", "-1", "1", (f"abs(x{i})",), ("abs",)) for i in range(60))
+    text = verdict_text(Verdict("kink", kinks=found))
+    assert "60 variables, x0 … x59" in text and "x17" not in text and len(text) < 400
+    # two alike kinks are still said one by one
+    two = verdict_text(compare("abs(x) + abs(y)", at="x=0,y=0").verdict)
+    assert "kink in x here (abs(x) at 0)" in two and "kink in y here (abs(y) at 0)" in two
