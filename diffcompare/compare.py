@@ -324,6 +324,8 @@ def distrust_unreliable(errors: Mapping[str, Mapping[str, Error]],
         if not result.details.get("scheme"):
             continue
         for quantity, error in distrusted[result.method].items():
+            if quantity == "value":
+                continue  # f itself is evaluated, not differenced
             if (error.within and error.bound is not None and error.relative is not None
                     and error.relative >= 1 and error.bound > 0
                     and SAFETY_FACTOR * error.bound >= error.absolute):

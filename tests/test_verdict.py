@@ -195,3 +195,14 @@ def test_verdict_groups_alike_kinks_into_one_clause():
     # two alike kinks are still said one by one
     two = verdict_text(compare("abs(x) + abs(y)", at="x=0,y=0").verdict)
     assert "kink in x here (abs(x) at 0)" in two and "kink in y here (abs(y) at 0)" in two
+
+
+@pytest.mark.parametrize("text, at", [("sqrt(x)*y", "x=1e-320,y=2"),
+                                      ("x*y", "x=1e-320,y=1e-320"),
+                                      ("exp(x)*y", "x=1e-320,y=1e-320")])
+def test_verdict_subnormal_values_round_absolutely(text, at):
+    # sqrt(x)*y: the sensitivity |Δd|·F/step underflowed to 0 (bound 4e-176 on df/dy for
+    # an error of 1e-164); x*y and exp(x)*y: f is subnormal, rounded to a multiple of
+    # 4.9e-324, which u·|f| missed, so central differences' 0.0 failed "8 × 0"
+    result = compare(text, at=at)
+    assert result.verdict.status == "agree", verdict_text(result.verdict)

@@ -543,7 +543,8 @@ def error_bounds(chosen: Scheme, expression: Expression, point: Mapping[str, Fra
     rounding = value_bound(expression, point)
     bounds = {"value": rounding} if value is not None and math.isfinite(rounding) else {}
     for name, estimate in error_estimates.items():
-        extra = 0.0 if chosen.is_complex else chosen.roundoff * rounding / steps[name]
+        # rounding / h first: R·B underflows to 0 where B is subnormal (f near 1e-320)
+        extra = 0.0 if chosen.is_complex else chosen.roundoff * (rounding / steps[name])
         if math.isfinite(estimate + extra):
             bounds[name] = estimate + extra
     return bounds
