@@ -15,6 +15,12 @@ Known cases, by kind, each with the verdict a numerical analyst would sign:
 - the expression as written: UNDEFINED where a node of the tree is (x/x at 0), KINK where
   sympy's form hides one (sqrt(x**2) at 0), AGREE from a limit (x**y at 0, 1) and where
   the finite-difference stencil straddles a kink near the point (abs(3*x - 1));
+- jumps (KINK): sign at 0, where f is not continuous;
+- branch cuts (KINK on atan2's cut y = 0, x < 0; AGREE off it, or where f is continuous
+  across it);
+- subnormal points (AGREE): x = 1e-320 and the like, where the point's rounding and f's
+  underflow are in the bounds, and a stencil that cannot resolve the derivative is not
+  judged;
 - wrong engines (DISAGREE): each broken engine of tests/engines/ on expressions that use
   its bug, as the fourth column (``--engine``).
 
@@ -157,9 +163,37 @@ def _as_written() -> list[tuple]:
             + [("stencil straddles a kink", t, at, "agree", None) for t, at in straddled])
 
 
+def _jumps() -> list[tuple]:
+    cases = [("sign(x)", "x=0"), ("sign(x - 1)*y", "x=1,y=2"), ("x + sign(x)", "x=0"),
+             ("sign(x)*exp(y)", "x=0,y=0.5"), ("tanh(sign(x - 0.5))", "x=0.5"),
+             ("sign(x) + sign(y)", "x=0,y=0")]
+    return [("jump", text, at, "kink", None) for text, at in cases]
+
+
+def _branch_cuts() -> list[tuple]:
+    on = [("atan2(y, x)", "x=-1,y=0"), ("atan2(y, x)", "x=-2.5,y=0"),
+          ("atan2(y - 1, x)", "x=-1,y=1"), ("atan2(y, x)*x", "x=-1,y=0"),
+          ("atan2(y, x - 2)", "x=0,y=0")]
+    # off the cut, or continuous across it (sin(±pi) = 0): smooth
+    off = [("atan2(y, x)", "x=1,y=0"), ("atan2(y, x)", "x=-1,y=0.5"),
+           ("sin(atan2(y, x))", "x=-3,y=0")]
+    return ([("branch cut", text, at, "kink", None) for text, at in on]
+            + [("branch cut", text, at, "agree", None) for text, at in off])
+
+
+def _subnormal_points() -> list[tuple]:
+    cases = [("sqrt(x)", "x=1e-320"), ("x**2", "x=1e-320"), ("exp(x)", "x=1e-320"),
+             ("sin(x)", "x=1e-320"), ("x*y", "x=1e-320,y=3"), ("x + 1", "x=1e-310"),
+             ("tanh(x)", "x=2e-315"), ("sqrt(x + y)", "x=1e-320,y=1e-320"),
+             ("sqrt(x)*y", "x=1e-320,y=2"), ("x*y", "x=1e-320,y=1e-320"),
+             ("exp(x)*y", "x=1e-320,y=1e-320")]
+    return [("subnormal point", text, at, "agree", None) for text, at in cases]
+
+
 def known_cases() -> list[tuple]:
     return (_zero_derivatives() + _kinks() + _undefined() + _ill_conditioned()
-            + _wrong_engines() + _as_written())
+            + _wrong_engines() + _as_written() + _jumps() + _branch_cuts()
+            + _subnormal_points())
 
 
 def _methods(engine: str | None, loaded: dict):

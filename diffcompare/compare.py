@@ -44,6 +44,7 @@ from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
 from diffcompare.language.limits import Limits, check_work
 from diffcompare.language.parse import parse
 from diffcompare.language.point import default_point, parse_point
+from diffcompare.language.vector import ends_in_list
 from diffcompare.methods import autograd, budget, kinks, registry, symbolic
 from diffcompare.methods.results import Cost, Derivatives, SymbolicDerivatives
 
@@ -102,6 +103,9 @@ class Error:
     scaled: float | None = None
     bound: float | None = None  # the method's own bound on this error, when it gave one
     allowed: float | None = None  # the absolute error allowed: tolerance·max(|exact|, |f|)
+    # why the number is not judged although it is within its bound (its bound is as large
+    # as the number: see distrust_unreliable); "" when it is judged
+    unreliable: str = ""
 
     @property
     def checked(self) -> bool:
@@ -186,6 +190,9 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
                         f"e.g. {{\"x\": 1, \"y\": 2}}, or None to have one chosen, "
                         f"not {type(at).__name__}")
     limits = limits or DEFAULT_LIMITS
+    if isinstance(expression, str) and ends_in_list(expression, limits):
+        raise InputError("compare() takes one expression; a list of expressions has a "
+                         "Jacobian: use compare_jacobian(\"[x*y, sin(x)]\", at=\"x=1,y=2\")")
     if isinstance(expression, str):
         expression = parse(expression, limits)
     check_work(expression, limits)
@@ -212,6 +219,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
         }
         for result in results
     }
+    errors = distrust_unreliable(errors, results)
     steps = _stencil_steps(results)
     searched, straddles = _search_kinks(expression, point, timeout, limits, steps)
     found = searched or ()
@@ -219,7 +227,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
     errors = excuse_straddled(straddles, results, errors)
     errors = excuse_float_overflow(errors, reference)
     verdict = replace(judge(reference, results, errors, quantities, found, standard),
-                      straddles=straddles)
+                      straddles=straddles, given=given)
     if searched is None and verdict.status == "agree":
         # a switch (abs, relu, max, ...) may sit on its kink here, where f has no
         # derivative to agree on (present.verdict_text says so, then what the numbers say)
@@ -330,6 +338,11 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
     judged = {method: dict(by_quantity) for method, by_quantity in errors.items()}
     f_value = abs(reference.value or 0.0)
     for kink in found:
+        if kink.jump:  # f is not continuous: no number is right or wrong
+            for result in results:
+                error = judged[result.method][kink.variable]
+                judged[result.method][kink.variable] = replace(error, within=None, kink=True)
+            continue
         if not kink.differs:
             continue
         for result in results:
@@ -341,6 +354,32 @@ def judge_kinks(found: Sequence[kinks.Kink], results: Sequence[Derivatives],
                       else kink.contains(number, error.tolerance, f_value))
             judged[result.method][kink.variable] = replace(error, within=within, kink=True)
     return judged
+
+
+def distrust_unreliable(errors: Mapping[str, Mapping[str, Error]],
+                        results: Sequence[Derivatives]) -> dict[str, dict[str, Error]]:
+    """``errors`` without the passes that say nothing: a finite-difference number off by
+    100% or more of the exact one (no correct digit) that is within its bound only
+    because its own error estimate is as large as the number (a jump or a cut inside the
+    stencil, a step that leaves the useful range). Such a number is not judged
+    (``Error.unreliable``), never a pass. An exact zero is judged on its absolute bound
+    as before (x**3 at 0)."""
+    distrusted = {method: dict(by_quantity) for method, by_quantity in errors.items()}
+    for result in results:
+        if not result.details.get("scheme"):
+            continue
+        for quantity, error in distrusted[result.method].items():
+            if quantity == "value":
+                continue  # f itself is evaluated, not differenced
+            if (error.within and error.bound is not None and error.relative is not None
+                    and error.relative >= 1 and error.bound > 0
+                    and SAFETY_FACTOR * error.bound >= error.absolute):
+                distrusted[result.method][quantity] = replace(
+                    error, within=None,
+                    unreliable=f"{quantity}: its own error estimate {error.bound:.1e} is as "
+                               f"large as the number it estimates, so no digit of "
+                               f"{result.number(quantity)!r} is certain")
+    return distrusted
 
 
 def excuse_float_overflow(errors: Mapping[str, Mapping[str, Error]],
@@ -384,7 +423,15 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
       times it (an exact zero is judged on this absolute bound too);
     - else ``tolerance`` relative to max(|exact|, |f|).
     """
-    exact_text = reference.exact.get(quantity)
+    return measure_number(estimate, reference.exact.get(quantity),
+                          reference.exact.get("value", "0"), tolerance, bound, given)
+
+
+def measure_number(estimate: float | None, exact_text: str | None, f_text: str | None,
+                   tolerance: float, bound: float | None = None,
+                   given: tuple[float, float] | None = None) -> Error:
+    """``measure``'s rule for one number against its exact decimal text, with f's exact
+    value ``f_text`` for the scale: what a Jacobian or Hessian entry is measured by too."""
     if exact_text is None:
         return Error(None, None, None, tolerance, None)
     if estimate is None:
@@ -393,7 +440,7 @@ def measure(estimate: float | None, reference: SymbolicDerivatives, quantity: st
         exact = mpmath.mpf(exact_text)
         absolute = abs(mpmath.mpf(estimate) - exact)
         relative = absolute / abs(exact) if exact != 0 else (mpmath.mpf(0) if absolute == 0 else None)
-        f_value = mpmath.mpf(reference.exact.get("value", "0"))
+        f_value = mpmath.mpf(f_text or "0")
         scale = max(abs(exact), abs(f_value), mpmath.mpf(_SMALLEST_SCALE))
         if given is not None:
             allowed = given[1] + given[0] * abs(exact)
@@ -480,7 +527,8 @@ class Verdict:
     (quantity, reason) for each quantity without an exact value. ``missing_reference``:
     why the symbolic method gave no reference (None when it gave one); the errors are
     then measured against ``measured_against``. ``beyond_floats``: f's exact value is
-    too large for any float."""
+    too large for any float. ``given``: the caller's (rtol, atol), which replaced every
+    bound (None when not given)."""
 
     status: str
     failures: tuple[Failure, ...] = ()
@@ -496,6 +544,7 @@ class Verdict:
     from_limit: tuple[str, ...] = ()
     # Kinks near the point inside a finite-difference stencil: those partials not judged
     straddles: tuple[kinks.Straddle, ...] = ()
+    given: tuple[float, float] | None = None  # the caller's (rtol, atol), when given
 
     @property
     def agree(self) -> bool:
@@ -510,10 +559,13 @@ def judge(reference: SymbolicDerivatives, results: Sequence[Derivatives],
     the exact ``reference`` (which then has ``details["unavailable"]``)."""
     standard = standard or reference
     exact = standard is reference
-    common = {"not_judged": _not_judged(results),
+    common = {"not_judged": _not_judged(results) + _unreliable(errors),
               "from_limit": tuple(reference.details.get("from_limit", ())),
               "missing_reference": None if exact else _unavailable(reference),
               "measured_against": standard.method}
+    jumps = tuple(kink for kink in found if kink.jump)
+    if jumps:  # f is not continuous here (sign(x) at 0): no derivative to agree on
+        return Verdict("kink", kinks=jumps, **common)
     failures = tuple(_failure(result, quantity, errors[result.method][quantity], standard, found)
                      for result in results for quantity in quantities
                      if errors[result.method][quantity].within is False)
@@ -546,6 +598,12 @@ def _not_judged(results: Sequence[Derivatives]) -> tuple[tuple[str, str], ...]:
         elif result.details.get("failed"):
             found.append((result.method, str(result.details["failed"])))
     return tuple(found)
+
+
+def _unreliable(errors: Mapping[str, Mapping[str, Error]]) -> tuple[tuple[str, str], ...]:
+    return tuple((method, f"the stencil is unreliable here: {error.unreliable}")
+                 for method, by_quantity in errors.items()
+                 for error in by_quantity.values() if error.unreliable)
 
 
 def _held(result: Derivatives, errors: Mapping[str, Error]) -> Held:

@@ -17,6 +17,7 @@ from diffcompare.language.limits import Limits
 from diffcompare.language.vector import ends_in_list
 from diffcompare.matrix_compare import compare_hessian, compare_jacobian
 from diffcompare.methods import difference_matrices
+from diffcompare.methods.finite_difference import DEFAULT_SCHEME
 from diffcompare.methods.symbolic import DEFAULT_TIMEOUT
 from diffcompare.options import EXIT_AGREE, EXIT_DISAGREE, EXIT_UNDEFINED
 
@@ -37,6 +38,10 @@ def wanted(args: argparse.Namespace) -> bool:
     return getattr(args, "order", 1) == 2 or ends_in_list(args.expression)
 
 
+def _kind(listed: bool) -> str:
+    return "Jacobian" if listed else "Hessian"
+
+
 def run(args: argparse.Namespace, at: str | None) -> int:
     for option, why in _NOT_FOR_MATRICES.items():
         if getattr(args, option, None) is not None:
@@ -45,6 +50,14 @@ def run(args: argparse.Namespace, at: str | None) -> int:
         raise InputError("--claim judges a claimed gradient; leave it out for a Jacobian "
                          "or a Hessian")
     listed = ends_in_list(args.expression)
+    if getattr(args, "fd", DEFAULT_SCHEME) != DEFAULT_SCHEME:
+        shown = ("central differences" if listed
+                 else "every second-difference scheme, each at its own step")
+        raise InputError(f"--fd picks a first-order scheme; the {_kind(listed)} table shows "
+                         f"{shown}; leave out --fd for a Jacobian or a Hessian")
+    if listed and getattr(args, "sweep", False):
+        raise InputError("--sweep is not available for a Jacobian yet (only for a gradient "
+                         "or a Hessian): leave out --sweep, or give its outputs one by one")
     if listed and args.order == 2:
         raise InputError("--order 2 takes one expression (its Hessian); the second "
                          "derivatives of a list would be a tensor: give its outputs one by one")

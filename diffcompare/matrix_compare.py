@@ -4,11 +4,13 @@
 passes), reverse mode (m passes) and central differences. ``compare_hessian("...")``:
 symbolic, forward-over-reverse, the 3-point, 5-point and Richardson second differences
 and the complex step differenced once more. Each entry is measured as first-order
-numbers are (``compare.measure``'s rule): it passes when
+numbers are (``compare.measure_number``'s rule): an exact zero with the method's own
+error estimate passes when
 
-    |estimate - exact| <= tolerance · max(|exact|, |f|)
+    |estimate - exact| <= SAFETY_FACTOR · estimate
 
-with the method's tolerance (``TOLERANCES``). The verdict is data (``MatrixVerdict``);
+an absolute test, since 0 has no relative scale; any other entry when |estimate - exact| <= tolerance · max(|exact|, |f|), with the method's tolerance
+(``TOLERANCES``). The verdict is data (``MatrixVerdict``);
 ``present_matrix`` writes it out.
 """
 
@@ -20,7 +22,7 @@ from typing import Callable, Mapping
 
 import mpmath
 
-from diffcompare.compare import Error, correct_digits
+from diffcompare.compare import Error, measure_number
 from diffcompare.language.errors import InputError
 from diffcompare.language.expression import Expression
 from diffcompare.language.limits import DEFAULT as DEFAULT_LIMITS
@@ -50,8 +52,6 @@ TOLERANCES: dict[str, float] = {
     "finite_difference (complex_step)": 1e-8,
 }
 
-_SMALLEST_SCALE = 1e-300  # below this every number counts as zero, as in compare
-_WORK_DIGITS = 60
 
 Entry = tuple[int, int]
 
@@ -275,15 +275,13 @@ def measure(result: MatrixDerivatives, reference: SymbolicMatrix, entry: Entry,
     if estimate is None:
         return Error(None, None, None, tolerance, False)
     row_value = reference.exact_values[entry[0] if reference.kind == "jacobian" else 0]
-    with mpmath.workdps(_WORK_DIGITS):
-        exact = mpmath.mpf(exact_text)
-        absolute = abs(mpmath.mpf(estimate) - exact)
-        relative = (absolute / abs(exact) if exact != 0
-                    else (mpmath.mpf(0) if absolute == 0 else None))
-        scale = max(abs(exact), abs(mpmath.mpf(row_value or "0")), mpmath.mpf(_SMALLEST_SCALE))
-        return Error(float(absolute), None if relative is None else float(relative),
-                     correct_digits(relative), tolerance, bool(absolute <= tolerance * scale),
-                     scaled=float(absolute / scale))
+    # an exact zero has no relative scale: the method's own error estimate, as at first order
+    bound = result.error_estimates.get(entry) if _is_zero(exact_text) else None
+    return measure_number(estimate, exact_text, row_value, tolerance, bound)
+
+
+def _is_zero(exact_text: str) -> bool:
+    return mpmath.mpf(exact_text) == 0
 
 
 def _defined(reference: SymbolicMatrix) -> bool:
@@ -306,6 +304,13 @@ def judge(reference: SymbolicMatrix, methods, errors: Mapping[str, Mapping[Entry
                 continue
             if error.kink and error.within:
                 continue  # between the one-sided derivatives: the method's convention
+            if error.bound is not None:  # an exact zero, held to an absolute bound
+                worst.setdefault(result.method, (0.0, tolerance_for(result.method)))
+                if not error.within:
+                    failures.append(Failure(result.method, entry,
+                                            result.entries[entry[0]][entry[1]],
+                                            reference.exact[entry], error))
+                continue
             scaled = error.scaled if error.scaled is not None else float("inf")
             previous = worst.get(result.method, (0.0, error.tolerance))[0]
             worst[result.method] = (max(previous, scaled), error.tolerance)

@@ -20,6 +20,9 @@ from diffcompare.options import json_text
 
 # Doubles need up to 17 significant digits to show where two of them part.
 SIGNIFICANT_DIGITS = 17
+# An exact value printed beside an estimate whose 17 digits it shares: enough of the
+# reference's 40 digits for the difference to show.
+_EXACT_DIGITS_SHOWN = 25
 
 SYMBOLIC_TITLE = "symbolic (exact)"
 
@@ -395,18 +398,22 @@ def verdict_text(verdict: Verdict) -> str:
     not_judged = [f"{title(method)} not judged ({why})" for method, why in verdict.not_judged]
     if verdict.status == "disagree":
         return f"DISAGREE{missing}: " + "; ".join(
-            [_failure_text(failure, verdict.measured_against) for failure in verdict.failures]
+            [_failure_text(failure, verdict.measured_against, verdict.given)
+             for failure in verdict.failures]
             + not_judged)
+    if verdict.status == "kink" and all(kink.jump for kink in verdict.kinks):
+        return "KINK: " + "; ".join(_kink_group(group, jump=True)
+                                    for group in _kink_groups(verdict.kinks)) + (
+            ", so it has no derivative there and no method's number for it is judged: "
+            "a jump, not an agreement")
     if verdict.status == "kink":
-        return "KINK: " + "; ".join(
-            f"f has a kink in {kink.variable} here ({', '.join(kink.sources)} at 0): "
-            f"left derivative {_one_sided(kink.left)}, right derivative "
-            f"{_one_sided(kink.right)}" for kink in verdict.kinks) + (
+        return "KINK: " + "; ".join(_kink_group(group, jump=False)
+                                    for group in _kink_groups(verdict.kinks)) + (
             "; every method reports a value between them and the other numbers agree. f has "
             "no derivative there: a kink, not a disagreement")
     if not verdict.held:
         return "UNDEFINED: " + _nothing_to_compare(verdict)
-    parts = not_judged + [_held_text(held) for held in verdict.held]
+    parts = not_judged + [_held_text(held, verdict.given) for held in verdict.held]
     if verdict.missing_reference is None:
         if verdict.undefined:
             why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
@@ -442,6 +449,35 @@ def _limit_note(verdict: Verdict) -> str:
             "from both sides")
 
 
+# Kinks alike in this many variables or more are said once (60 abs terms at 0: one
+# clause, not 60): "60 kinks, in x0 … x59 (abs at 0 in each)".
+_GROUPED_KINKS = 3
+
+
+def _kink_groups(found: Sequence[kinks.Kink]) -> list[list[kinks.Kink]]:
+    """The kinks in order, those alike (primitives, one-sided derivatives) together."""
+    groups: dict[tuple, list[kinks.Kink]] = {}
+    for kink in found:
+        key = (kink.primitives, _one_sided(kink.left), _one_sided(kink.right), kink.jump)
+        groups.setdefault(key, []).append(kink)
+    return [group if len(group) >= _GROUPED_KINKS else [kink]
+            for group in groups.values() for kink in (group if len(group) < _GROUPED_KINKS
+                                                      else group[:1])]
+
+
+def _kink_group(group: Sequence[kinks.Kink], jump: bool) -> str:
+    kink = group[0]
+    if len(group) == 1:
+        where, what, each = kink.variable, f"{', '.join(kink.sources)} at 0", ""
+    else:
+        where = f"{len(group)} variables, {kink.variable} … {group[-1].variable},"
+        what, each = f"{', '.join(kink.primitives)} at 0 in each", " in each"
+    if jump:
+        return f"f jumps in {where} here ({what}): it is not continuous there"
+    return (f"f has a kink in {where} here ({what}): left derivative "
+            f"{_one_sided(kink.left)}, right derivative {_one_sided(kink.right)}{each}")
+
+
 def _nothing_to_compare(verdict: Verdict) -> str:
     why = "; ".join(f"{label(q)}: {reason}" for q, reason in verdict.undefined)
     if verdict.missing_reference is not None:
@@ -453,8 +489,10 @@ def _nothing_to_compare(verdict: Verdict) -> str:
     return f"{nothing} ({why})"
 
 
-def _held_text(held: Held) -> str:
+def _held_text(held: Held, given: tuple[float, float] | None = None) -> str:
     scheme = f" ({held.scheme})" if held.scheme else ""
+    if given is not None:
+        return f"{held.method}{scheme} within {_given(given)} (worst error {_short(held.worst)})"
     if held.bound is None:
         return (f"{held.method}{scheme} within {format_tolerance(held.tolerance)}"
                 f" (worst error {_short(held.worst)})")
@@ -462,7 +500,24 @@ def _held_text(held: Held) -> str:
             f"(closest: error {_short(held.error)} of {_short(held.allowed)} allowed)")
 
 
-def _failure_text(failure: Failure, measured_against: str) -> str:
+def _given(given: tuple[float, float]) -> str:
+    """The caller's tolerance as given: "atol 0.001", "rtol 1e-06, atol 0.001"."""
+    rtol, atol = given
+    parts = [f"rtol {rtol:g}" if rtol or not atol else "", f"atol {atol:g}" if atol else ""]
+    return ", ".join(part for part in parts if part)
+
+
+def _exact_beside(estimate: float, exact: str) -> str:
+    """The exact value as it is printed beside ``estimate``: the shortest repr of its
+    double, or, when that prints as the estimate does, enough of its 40 digits to differ."""
+    if float(exact) != estimate:
+        return repr(float(exact))
+    with mpmath.workdps(_EXACT_DIGITS_SHOWN):
+        return mpmath.nstr(mpmath.mpf(exact), _EXACT_DIGITS_SHOWN, min_fixed=-4, max_fixed=16)
+
+
+def _failure_text(failure: Failure, measured_against: str,
+                  given: tuple[float, float] | None = None) -> str:
     name, quantity, error = failure.method, label(failure.quantity), failure.error
     if error.absolute is None and failure.exact is not None:
         return (f"{name} gives no {quantity} although the exact value is "
@@ -477,14 +532,17 @@ def _failure_text(failure: Failure, measured_against: str) -> str:
             "for the kink applies although f is smooth") if failure.smooth_kink else ""
     against = ("exact is" if measured_against == symbolic.METHOD
                else f"{measured_against} gives")
-    if error.bound is not None:
+    if given is not None:
+        limit = (f"error {_short(error.absolute)} > {_short(error.allowed or 0.0)} allowed "
+                 f"by {_given(given)}")
+    elif error.bound is not None:
         limit = (f"error {_short(error.absolute)} > {SAFETY_FACTOR:g} × its own error bound "
                  f"{_short(error.bound)}")
     else:
         relative = _short(error.relative) if error.relative is not None else "inf"
         limit = f"relative error {relative} > {format_tolerance(error.tolerance)}"
     return (f"{name} {quantity} = {failure.estimate!r} but {against} "
-            f"{float(failure.exact)!r} ({limit}{note})")
+            f"{_exact_beside(failure.estimate, failure.exact)} ({limit}{note})")
 
 
 def format_tolerance(tolerance: float) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from tabulate import tabulate
 
+from diffcompare.compare import SAFETY_FACTOR
 from diffcompare.matrix_compare import Failure, MatrixComparison
 from diffcompare.methods.finite_difference import Sweep
 from diffcompare.present import (
@@ -191,6 +192,10 @@ def _failure(comparison: MatrixComparison, failure: Failure) -> str:
     if failure.estimate is None:
         return f"{title(failure.method)} gives no {label} ({failure.reason or 'no number'})"
     relative = failure.error.relative
+    if failure.error.bound is not None:
+        return (f"{title(failure.method)} {label} = {failure.estimate!r} but exact is "
+                f"{float(failure.exact)!r} (error {_short(failure.error.absolute)} > "
+                f"{SAFETY_FACTOR:g} × its own error estimate {_short(failure.error.bound)})")
     return (f"{title(failure.method)} {label} = {failure.estimate!r} but exact is "
             f"{float(failure.exact)!r} (relative error "
             f"{_short(relative) if relative is not None else 'inf'} > "

@@ -154,3 +154,19 @@ def test_compare_where_fault_in_the_selected_branch_still_counts():
 
 def test_compare_where_away_from_its_switch_agrees():
     assert compare("where(x >= 1, x**2, 2*x - 1) + max(x, y)", at="x=1.5,y=0.5").agree
+
+
+def test_compare_list_points_to_compare_jacobian():
+    # compare("[x, y]") said "lists: not allowed; use numbers, ..." though the command
+    # line takes lists: the Python API names the function that does
+    import pytest
+
+    from diffcompare.language.errors import InputError
+    with pytest.raises(InputError, match="compare_jacobian"):
+        compare("[x, y]", at="x=1,y=2")
+
+
+def test_compare_corpus_line_with_a_list_says_reports_do_not_support_it_yet():
+    from diffcompare.language.corpus_file import parse_corpus
+    entries, (problem,) = parse_corpus("[x*y, sin(x)] @ x=1,y=2\n", "c.txt")
+    assert entries == [] and "not supported in reports yet" in problem.message

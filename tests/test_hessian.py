@@ -213,3 +213,12 @@ def test_hessian_property_random_trees_forward_over_reverse_matches_sympy(text, 
             assert abs(ours.entries[i][j] - reference) <= AD_BOUND * scale
             assert abs(three_point.entries[i][j] - reference) <= THREE_POINT_BOUND * scale
             assert abs(ours.entries[i][j] - ours.entries[j][i]) <= SYMMETRY_BOUND * scale
+
+
+def test_hessian_exact_zero_is_judged_on_the_absolute_bound():
+    # x**3 at 0 read DISAGREE: Richardson's -4.3e-19 against the exact 0 was "relative
+    # error inf"; as at first order, an exact zero is held to the method's own estimate
+    result = compare_hessian("x**3", at="x=0")
+    error = result.errors["finite_difference (richardson)"][(0, 0)]
+    assert error.absolute > 0 and error.bound is not None and error.within
+    assert result.verdict.status == "agree"

@@ -128,3 +128,12 @@ def test_jacobian_at_a_kink_is_a_kink_not_a_disagreement():
     result = compare_jacobian("[abs(x), relu(y)*x]", at="x=0,y=0")
     assert result.verdict.status == "kink" and result.verdict.kinks == ("abs(x)",)
     assert result.errors["forward"][(0, 0)].kink
+
+
+@pytest.mark.parametrize("option, word", [
+    (["--fd", "complex_step"], "--fd"), (["--sweep"], "--sweep")])
+def test_jacobian_cli_refuses_fd_and_sweep_it_would_ignore(option, word):
+    # --fd complex_step and --sweep were silently ignored: central differences, no sweep
+    done = run_cli("[x*y, sin(x)]", "--at", "x=1,y=2", *option)
+    assert done.returncode == 2 and done.stdout == ""
+    assert word in done.stderr and done.stderr.count("\n") == 1

@@ -140,7 +140,10 @@ SWITCHES = [row for row in PRIMITIVES.values() if row.switch is not None]
 
 
 def _at_its_switch(row) -> tuple[str, dict]:
-    """The row called so that its switching argument is 0 at x = y = 1/2."""
+    """The row called so that its switching argument is 0 at x = y = 1/2 (atan2 on its
+    cut: first argument 0, second negative)."""
+    if row.name == "atan2":
+        return "atan2(x, y)", {"x": Fraction(0), "y": Fraction(-1)}
     if row.arity == 1:
         return f"{row.name}(x - 1/2)", {"x": Fraction(1, 2)}
     operands = iter(["x", "y"])

@@ -112,3 +112,97 @@ def test_autograd_nan_and_inf_are_explained_by_cause(text, at, cause):
     result = autograd.differentiate(expression, parse_point(at, expression))
     causes = {found.cause for found in result.details["non_finite"].values()}
     assert cause in causes, result.reasons
+
+
+def test_verdict_jump_of_sign_at_0_is_not_agreement():
+    # sign(x) at 0 read AGREE, exit 0: sympy failed on f, and central differences' 262144
+    # passed "within its bound"; f is not continuous there, so it has no derivative
+    result = compare("sign(x)", at="x=0")
+    assert result.verdict.status == "kink"
+    assert [k.variable for k in result.verdict.kinks if k.jump] == ["x"]
+    assert result.errors["finite_difference"]["x"].within is None
+    assert "f jumps in x" in verdict_text(result.verdict)
+
+
+def test_verdict_assert_gradients_agree_fails_at_a_jump():
+    from diffcompare.testing import assert_gradients_agree
+    with pytest.raises(AssertionError):
+        assert_gradients_agree("sign(x)", x=0.0)
+
+
+def test_verdict_atan2_branch_cut_is_a_jump():
+    # atan2(y, x) at x = -1, y = 0 read AGREE with df/dy = 823548 from central differences
+    result = compare("atan2(y,x)", at="x=-1,y=0")
+    assert result.verdict.status == "kink"
+    assert [k.variable for k in result.verdict.kinks] == ["y"]
+    assert "atan2(y, x)" in verdict_text(result.verdict)
+    # off the cut atan2 stays smooth
+    assert compare("atan2(y,x)", at="x=1,y=0").verdict.status == "agree"
+
+
+def test_verdict_stencil_with_no_correct_digit_is_not_a_pass():
+    # without the kink search, the straddled cut leaves central differences' 823548 for -1
+    # "within its bound": such a pass says nothing, and is "not judged" instead
+    from diffcompare.compare import distrust_unreliable, measure
+    result = compare("atan2(y,x)", at="x=-1,y=0")
+    fd = next(r for r in result.methods if r.method == "finite_difference")
+    error = measure(fd.number("y"), result.reference, "y", 1e-5, fd.error_bounds["y"])
+    assert error.within and error.digits == 0
+    distrusted = distrust_unreliable({"finite_difference": {"y": error}}, [fd])
+    judged = distrusted["finite_difference"]["y"]
+    assert judged.within is None and "no digit of" in judged.unreliable
+
+
+def test_verdict_subnormal_point_bound_includes_rounding_the_point():
+    # sqrt(x) at 1e-320 read DISAGREE: the point's rounding to a double (a relative gap
+    # of 1e-5 there) underflowed to 0 in the bound, which was 2.2e-176 for an error of
+    # 5.6e-166; and the step relative to |x| underflowed, so finite differences gave none
+    from diffcompare.language.rounding import SMALLEST_DOUBLE, point_error
+    assert point_error(Fraction("1e-320")) == SMALLEST_DOUBLE
+    result = compare("sqrt(x)", at="x=1e-320")
+    assert result.verdict.status == "agree", verdict_text(result.verdict)
+
+
+def test_verdict_subnormal_point_stencil_out_of_range_is_not_judged():
+    # x**2 at 1e-320: central differences' 0.0 for 2e-320, with an error estimate of
+    # 6e-22, was "held to 2.4e+299"; a bound that large says nothing
+    result = compare("x**2", at="x=1e-320")
+    error = result.errors["finite_difference"]["x"]
+    assert error.within is None and error.unreliable
+    assert "the stencil is unreliable here" in verdict_text(result.verdict)
+
+
+def test_verdict_names_the_tolerance_the_user_gave():
+    # --atol 1e-3 alone printed "within 0.011", a relative equivalent
+    text = verdict_text(compare("exp(-x)", at="x=2.4", atol=1e-3).verdict)
+    assert text.startswith("AGREE") and "within atol 0.001 (" in text and "0.011" not in text
+
+
+def test_verdict_exact_value_shows_more_digits_when_it_prints_as_the_estimate():
+    # rtol 0 printed "f = 2.718281828459045 but exact is 2.718281828459045"
+    text = verdict_text(compare("exp(x)", at="x=1", rtol=0).verdict)
+    assert "f = 2.718281828459045 but exact is 2.718281828459045235" in text
+    assert "allowed by rtol 0" in text
+
+
+def test_verdict_groups_alike_kinks_into_one_clause():
+    # 60 abs terms at 0 made a verdict line of 5,031 characters, one clause per variable
+    from diffcompare.compare import Verdict
+    from diffcompare.methods.kinks import Kink
+    found = tuple(Kink(f"x{i}", "-1", "1", (f"abs(x{i})",), ("abs",)) for i in range(60))
+    text = verdict_text(Verdict("kink", kinks=found))
+    assert "60 variables, x0 … x59" in text and "x17" not in text and len(text) < 400
+    # two alike kinks are still said one by one
+    two = verdict_text(compare("abs(x) + abs(y)", at="x=0,y=0").verdict)
+    assert "kink in x here (abs(x) at 0)" in two and "kink in y here (abs(y) at 0)" in two
+
+
+@pytest.mark.parametrize("text, at", [("sqrt(x)*y", "x=1e-320,y=2"),
+                                      ("x*y", "x=1e-320,y=1e-320"),
+                                      ("exp(x)*y", "x=1e-320,y=1e-320")])
+def test_verdict_subnormal_values_round_absolutely(text, at):
+    # sqrt(x)*y: the sensitivity |Δd|·F/step underflowed to 0 (bound 4e-176 on df/dy for
+    # an error of 1e-164); x*y and exp(x)*y: f is subnormal, rounded to a multiple of
+    # 4.9e-324, which u·|f| missed, so central differences' 0.0 failed "8 × 0"
+    result = compare(text, at=at)
+    assert result.verdict.status == "agree", verdict_text(result.verdict)

@@ -27,6 +27,7 @@ from diffcompare.language.corpus import Case
 from diffcompare.language.errors import InputError
 from diffcompare.language.parse import parse
 from diffcompare.language.point import parse_point
+from diffcompare.language.vector import ends_in_list
 
 SEPARATOR = "@"
 COMMENT = "#"
@@ -160,6 +161,9 @@ def _case(line: str, title: str) -> Case:
     expression_text, point_text = expression_text.strip(), point_text.strip()
     if not expression_text:
         raise InputError(f"no expression before '{SEPARATOR}'; write e.g. x**2 @ x=3")
+    if ends_in_list(expression_text):
+        raise InputError("a list of expressions (a Jacobian) is not supported in reports "
+                         "yet; the command line compares it: diffcompare \"[x*y, sin(x)]\"")
     expression = parse(expression_text)
     if separator and not point_text:
         raise InputError(f"no point after '{SEPARATOR}'; write e.g. x**2 @ x=3, "

@@ -364,6 +364,12 @@ def _atan2_derivative(y: float, x: float, out: float) -> tuple[float, float]:
     return (x / r) / r, (-y / r) / r
 
 
+def _atan2_cut(y, x):
+    # 0 exactly on atan2's branch cut (y = 0 with x < 0), 1 (never 0) elsewhere
+    sympy = _sympy()
+    return sympy.Piecewise((y, sympy.StrictLessThan(x, 0)), (sympy.Integer(1), True))
+
+
 def _complex_atan2(y: complex, x: complex) -> complex:
     # atan(y/x) plus the branch's constant, chosen by the real parts; analytic off (0, 0).
     y, x = complex(y), complex(x)
@@ -815,6 +821,11 @@ _ROWS = [
               exact_value=lambda y, x: Fraction(0) if y == 0 and x > 0 else None,
               samples=((1.5, -0.75), (-2.0, 3.0), (0.5, 0.5), (-1.0, -1.0)),
               domain=((lambda y, x: y == 0 and x == 0, "{operation} is undefined"),),
+              # its branch cut: on y = 0, x < 0 it jumps from -pi (y < 0) to pi (y > 0)
+              switch=Switch(argument=_atan2_cut,
+                            branch=lambda y, x, sign: _sympy().atan(y / x) + sign * _sympy().pi,
+                            symbolic="sympy's atan2 = pi on the cut",
+                            autograd="its formula x/(x² + y²), as on either side"),
               description="the angle of the point (x, y), in (-pi, pi]; atan2(y, x)"),
     Primitive(name="sign", arity=1, evaluate=_sign, to_sympy=lambda x: _sympy().sign(x),
               derivative=lambda x, out: 0.0, method="sign",

@@ -5,9 +5,9 @@ f amplifies each rounding (its conditioning). ``value_bound`` carries, beside ea
 node's float value, a first-order bound F on its error (Higham, "Accuracy and Stability
 of Numerical Algorithms", 2nd ed., §3.3, running error analysis):
 
-    F(out) = Σ |d out / d arg_i| · F(arg_i) + k·u·|out|
+    F(out) = Σ |d out / d arg_i| · F(arg_i) + k·u·|out| + η
 
-with u = 2**-53 the unit roundoff and k = ROUNDINGS_PER_OPERATION; a variable's F is the
+with u = 2**-53 the unit roundoff, k = ROUNDINGS_PER_OPERATION and η = UNDERFLOW; a variable's F is the
 distance from its float to the exact point, a number constant's u·|c| (0 when whole).
 The local derivatives are the primitive table's. ``log(1 + u)`` with u ≈ 5e-8 gets a
 bound near 1e-16 although f ≈ 5e-8: the rounding of 1 + u, not ε·|f|.
@@ -36,9 +36,29 @@ def constant_error(number: float) -> float:
     return 0.0 if float(number).is_integer() else UNIT_ROUNDOFF * abs(number)
 
 
+# The smallest positive double (a subnormal): where the distance from a subnormal point to
+# its double (up to half of this) rounds to 0 as a float, the bound takes this instead.
+SMALLEST_DOUBLE = math.ulp(0.0)
+
+
+# A result in the subnormal range is rounded to a multiple of SMALLEST_DOUBLE: an absolute
+# error of up to half of it, which u·|out| misses (Higham §2.1, the model with underflow).
+# Half of it is no double (it rounds to 0), so the bound takes the whole.
+UNDERFLOW = SMALLEST_DOUBLE
+
+
 def point_error(exact: Fraction) -> float:
-    """How far the double nearest ``exact`` is from it."""
-    return float(abs(Fraction(float(exact)) - exact))
+    """How far the double nearest ``exact`` is from it; never 0 when they differ, so a
+    subnormal point (1e-320, a relative gap of up to 2.5e-4) still carries f's
+    sensitivity to its rounding into the bound.
+
+    >>> point_error(Fraction("1e-320")) == SMALLEST_DOUBLE
+    True
+    """
+    distance = abs(Fraction(float(exact)) - exact)
+    if distance == 0:
+        return 0.0
+    return max(float(distance), SMALLEST_DOUBLE)
 
 
 def value_bound(expression: Expression, point: Mapping[str, Fraction]) -> float:
@@ -54,7 +74,7 @@ def value_bound(expression: Expression, point: Mapping[str, Fraction]) -> float:
         out = primitive.evaluate(*numbers)
         errors = [error for _, error in args]
         return out, (carried(primitive, numbers, out, errors)
-                     + ROUNDINGS_PER_OPERATION * UNIT_ROUNDOFF * abs(out))
+                     + ROUNDINGS_PER_OPERATION * UNIT_ROUNDOFF * abs(out) + UNDERFLOW)
 
     try:
         _, bound = evaluate(expression, Interpretation(

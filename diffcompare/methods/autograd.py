@@ -341,7 +341,8 @@ def _sensitivity(primitive, numbers, j: int, k: int, d: float, error_j: float) -
             continue  # that side leaves the domain: the other side measures
         if math.isfinite(d_moved):
             largest = max(largest, abs(d_moved - d))
-    return largest * abs(error_j) / step
+    # error_j / step <= 1: the ratio first, as the product underflows near x = 1e-320
+    return largest * (abs(error_j) / step)
 
 
 def _out_sensitivity(primitive, numbers, out: float, k: int, d: float) -> float:

@@ -245,7 +245,9 @@ def step_size(chosen: Scheme, x: float, step: float | None = None) -> float:
 def _step_relative_to(chosen: Scheme, x: float) -> float:
     """The scheme's optimal step scaled by |x| itself (not max(1, |x|)), rounded like
     ``step_size``: the fallback for a point near 0 where the default step leaves f's domain."""
-    return step_size(chosen, x, 2.0 ** round(math.log2(chosen.default_step * abs(x))))
+    # log2 of each factor: their product underflows to 0 for a subnormal x (1e-320)
+    exponent = round(math.log2(chosen.default_step) + math.log2(abs(x)))
+    return step_size(chosen, x, 2.0 ** exponent)
 
 
 def check_step(chosen: Scheme, step: float, name: str, x: float) -> None:
@@ -541,7 +543,8 @@ def error_bounds(chosen: Scheme, expression: Expression, point: Mapping[str, Fra
     rounding = value_bound(expression, point)
     bounds = {"value": rounding} if value is not None and math.isfinite(rounding) else {}
     for name, estimate in error_estimates.items():
-        extra = 0.0 if chosen.is_complex else chosen.roundoff * rounding / steps[name]
+        # rounding / h first: R·B underflows to 0 where B is subnormal (f near 1e-320)
+        extra = 0.0 if chosen.is_complex else chosen.roundoff * (rounding / steps[name])
         if math.isfinite(estimate + extra):
             bounds[name] = estimate + extra
     return bounds

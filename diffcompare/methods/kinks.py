@@ -306,6 +306,13 @@ class _Printer(StrPrinter):
             return f"relu({self._print(others[0])})"
         return super()._print_Max(expr)
 
+    def _print_Piecewise(self, expr):
+        # a switch that exists only where a condition holds (atan2's cut): "y (where x < 0)"
+        if len(expr.args) == 2 and expr.args[1].cond == sympy.true:
+            argument, condition = expr.args[0]
+            return f"{self._print(argument)} (where {self._print(condition)})"
+        return super()._print_Piecewise(expr)
+
 
 def _is_zero(value: sympy.Expr) -> bool:
     if value.is_zero is not None:
