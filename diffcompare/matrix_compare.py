@@ -124,7 +124,9 @@ def compare_jacobian(expression: str | VectorExpression, at: str | Mapping | Non
     limits = limits or DEFAULT_LIMITS
     vector = expression if isinstance(expression, VectorExpression) else parse_vector(
         _text(expression), limits)
-    check_work(vector, limits)
+    n, m = len(vector.variables), len(vector.outputs)
+    check_work(vector, limits, {"forward mode": n, "autograd": 2 * m,
+                                "the finite differences (central)": 1 + 4 * n})
     point, chosen = _point(vector, at, limits, lambda p: _finite(forward.jacobian(vector, p)))
     reference = symbolic_matrices.within_budget(
         symbolic_matrices.jacobian, vector, point, vector.output_names(), vector.variables,
