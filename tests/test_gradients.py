@@ -346,3 +346,59 @@ def test_check_gradients_without_exact_reference_says_so():
     check = check_gradients(softmax_ce, LOGITS, grad=lambda x: np.zeros_like(x), timeout=0.01)
     assert check.reference == "autograd" and not check.ok
     assert any(note.startswith("WITHOUT EXACT REFERENCE (symbolic: ") for note in check.notes)
+
+
+# ---- odd inputs found by the fuzz run (issue 16 §8): one-line InputErrors, never a traceback ----
+
+
+@pytest.mark.parametrize("value, message", [
+    ([[1.0], [2.0, 3.0]], "cannot be read as an array of numbers: ValueError"),  # ragged
+    (np.array([1.0, np.nan]), r"holds nan at \(1,\).*finite"),  # Fraction(nan) raised
+    (np.array([np.inf]), "holds inf"),
+    (float("-inf"), "holds -inf at its value"),
+])
+def test_check_gradients_unreadable_or_non_finite_input_is_one_line(value, message):
+    with pytest.raises(InputError, match=message) as caught:
+        check_gradients(lambda x: np.sum(x), value, timeout=0.5)
+    assert "\n" not in caught.value.one_line()
+
+
+def test_check_gradients_meta_tensor_is_one_line():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(InputError, match="NotImplementedError"):
+        check_gradients(lambda x: x.sum(), torch.empty(2, device="meta"))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"directions": 10**9}, "at most 1000"),  # hung: a comparison per direction
+    ({"rtol": float("nan")}, "rtol must be a number at least 0"),
+    ({"atol": "a"}, "atol must be"),
+    ({"grad": 3}, "grad must be a function"),
+    ({"grad": lambda x: "no"}, "grad's array for x failed: ValueError"),
+])
+def test_check_gradients_bad_options_are_one_line(options, message):
+    with pytest.raises(InputError, match=message):
+        check_gradients(lambda x: np.sum(x * x), np.array([1.0, 2.0]), timeout=0.5, **options)
+
+
+def test_check_gradients_torch_function_that_raises_is_one_line():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(InputError, match="the torch function failed: TypeError"):
+        check_gradients(lambda x: x.sum(), torch.ones(2, dtype=torch.float64),
+                        torch.ones(1, dtype=torch.float64), timeout=0.5)
+    with pytest.raises(InputError, match="the torch function failed: AttributeError"):
+        check_gradients(lambda x: "text", torch.ones(2, dtype=torch.float64), timeout=0.5)
+
+
+def test_check_gradients_numpy_function_raising_on_traced_arrays_is_one_line():
+    def f(x):
+        return x.no_such_method()
+
+    with pytest.raises(InputError, match=r"f failed on traced arrays \(AttributeError"):
+        check_gradients(f, np.array([1.0]), timeout=0.5)
+
+
+def test_check_gradients_empty_output_in_directions_is_one_line():
+    # was AttributeError: 'NoneType' object has no attribute 'node'
+    with pytest.raises(InputError, match=r"shape \(0, 3\), no entries"):
+        check_gradients(np.tanh, np.zeros((0, 3)), directions=1, timeout=0.5)
