@@ -169,3 +169,9 @@ def test_fuzz_check_gradients_inputs_give_a_result_or_one_line_input_error(rng):
     except InputError as error:
         assert "\n" not in error.one_line()
     assert time.monotonic() - start < TIME_BOUND
+
+
+def test_fuzz_syntax_warning_of_the_vector_check_is_not_a_second_stderr_line():
+    # found by the fuzz run: ends_in_list's ast.parse printed Python's "SyntaxWarning:
+    # invalid decimal literal" before the one-line refusal
+    check_outcome(*run_in_process(["loglambda+1if2**2", "--timeout", BUDGET]))
