@@ -149,20 +149,7 @@ def command_line(rng: random.Random) -> list[str]:
 
 
 def mutate(text: str, rng: random.Random) -> str:
-    for _ in range(rng.randrange(1, 5)):
-        position = rng.randrange(len(text) + 1)
-        kind = rng.random()
-        if kind < 0.4:
-            text = text[:position] + rng.choice(TOKENS) + text[position:]
-        elif kind < 0.7:
-            text = text[:position] + text[position + rng.randrange(1, 6):]
-        elif kind < 0.85:
-            stretch = text[position:position + rng.randrange(1, 12)]
-            text = text[:position] + stretch * rng.randrange(2, 40) + text[position:]
-        else:
-            text = text[:position] + rng.choice(["-", "sin(", "(", "exp("]) * \
-                rng.randrange(10, 300) + text[position:]
-    return text
+    return fuzz_surfaces.mutate(text, rng, TOKENS, towers=["-", "sin(", "(", "exp("])
 
 
 def check(case: fuzz_surfaces.Case, budget: float,

@@ -64,16 +64,21 @@ def functions_case(rng: random.Random) -> Case:
     return Case("functions", [expression, *(["--at", at] if at else [])])
 
 
-def _mutated_text(text: str, rng: random.Random) -> str:
+def mutate(text: str, rng: random.Random, tokens=ODD_TEXT, towers=()) -> str:
+    """1 to 4 edits: insert a token, delete a few characters, repeat a stretch, or (with
+    ``towers``) insert one of them 10 to 300 times."""
     for _ in range(rng.randrange(1, 5)):
         position = rng.randrange(len(text) + 1)
         kind = rng.random()
-        if kind < 0.45:
-            text = text[:position] + rng.choice(ODD_TEXT) + text[position:]
-        elif kind < 0.8:
-            text = text[:position] + text[position + rng.randrange(1, 8):]
+        if kind < 0.4:
+            text = text[:position] + rng.choice(tokens) + text[position:]
+        elif kind < 0.7:
+            text = text[:position] + text[position + rng.randrange(1, 6):]
+        elif kind < 0.85 or not towers:
+            stretch = text[position:position + rng.randrange(1, 12)]
+            text = text[:position] + stretch * rng.randrange(2, 40) + text[position:]
         else:
-            text = text[:position] + text[position:position + 20] * rng.randrange(2, 6) + \
+            text = text[:position] + rng.choice(towers) * rng.randrange(10, 300) + \
                 text[position:]
     return text
 
@@ -94,7 +99,7 @@ def grade_case(rng: random.Random) -> Case:
                                    rng.choice(["derivative", "d/dx"]): d}) + "\n"
                        for s, f, a, d in rows)
     if rng.random() < 0.8:
-        text = _mutated_text(text, rng)
+        text = mutate(text, rng)
     return Case("grade", ["grade", f"{{dir}}/{name}", "--out", "{dir}/out", "--samples", "2",
                           "--timeout", "0.5"], {name: text})
 
@@ -115,7 +120,7 @@ def notebook_case(rng: random.Random) -> Case:
         marker = rng.choice(["# %%", "# %% [markdown]", "# +", "```python", "#%%"])
         text = "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n# ---\n\n" + \
             "".join(f"{marker}\n{cell}\n\n" for cell in cells)
-    text = _mutated_text(text, rng)
+    text = mutate(text, rng)
     spec = f"{{dir}}/{name}" + rng.choice([":Value", "", ":Nope", ":math"])
     return Case("notebook", ["check", spec, "--timeout", "1"], {name: text})
 
