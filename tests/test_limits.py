@@ -216,3 +216,14 @@ def test_limits_every_limit_is_documented_with_its_default(name):
     security = (ROOT / "README.md").read_text().split("## Security", 1)[1]
     assert re.search(rf"`{name}`.*{default}", security), name
     assert re.search(rf"{name} \({default}", LIMITS_HELP), name
+
+
+def test_hessian_work_counts_its_second_differences_evaluations():
+    from diffcompare.matrix_compare import HESSIAN_EVALUATIONS, check_hessian_work
+
+    expression = parse(" + ".join(f"sin(x{i})" for i in range(300)))
+    with pytest.raises(LimitExceeded, match="the Hessian's second differences") as caught:
+        check_hessian_work(expression, DEFAULT)
+    assert caught.value.limit == "work"
+    small = parse("sin(x)*y")
+    check_hessian_work(small, Limits(work=small.size * (HESSIAN_EVALUATIONS * 4 + 4)))
