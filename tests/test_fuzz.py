@@ -175,3 +175,16 @@ def test_fuzz_syntax_warning_of_the_vector_check_is_not_a_second_stderr_line():
     # found by the fuzz run: ends_in_list's ast.parse printed Python's "SyntaxWarning:
     # invalid decimal literal" before the one-line refusal
     check_outcome(*run_in_process(["loglambda+1if2**2", "--timeout", BUDGET]))
+
+
+def test_fuzz_nul_byte_in_an_at_file_path_is_one_line():
+    # found by the fuzz run: open() raised ValueError (embedded null byte), exit 70
+    check_outcome(*run_in_process(["@x\x00y", "--timeout", BUDGET]))
+
+
+def test_fuzz_grade_student_id_with_a_newline_stays_on_one_stderr_line(tmp_path):
+    # found by the fuzz run: the row's message printed the id's newline and NUL raw
+    answers = tmp_path / "answers.csv"
+    answers.write_text('student,function,at,derivative\n"s\n1\x00",x**2,x=1\n')
+    status, out, err, _ = run_in_process(["grade", str(answers), "--out", str(tmp_path / "o")])
+    assert status == 0 and len(err.splitlines()) == 1 and "\\n1\\x00" in err, err
