@@ -5,9 +5,11 @@ valid expressions, with random points and options, each run in-process through
     python benchmarks/fuzz.py                       # 100,000 inputs
     python benchmarks/fuzz.py --inputs 5000 --seed 7
 
-Four kinds of input: random expression trees that parse, with points (40%), random
-bytes and characters, random token strings, and mutated valid expressions. Every input
-must end in a result (exit status 0, 1 or 3, output on stdout, nothing on
+Command lines (60%): random expression trees that parse, with points, random bytes and
+characters, random token strings, and mutated valid expressions. The newer surfaces
+(``fuzz_surfaces``, 40%): every function of the primitive table and ``where``, ``grade``'s
+answers files, ``check`` on notebooks and jupytext files, and ``check_gradients``'s
+inputs (a result, or an InputError of one line). Every input must end in a result (exit status 0, 1 or 3, output on stdout, nothing on
 stderr) or in exit status 2 with exactly one line on stderr. Anything else is a crash:
 an internal error (exit status 70), a traceback, an exception escaping ``main``, a
 second stderr line, or an input taking longer than the bound. Prints inputs tried,
@@ -24,6 +26,7 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,6 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from diffcompare.cli import main  # noqa: E402
 from diffcompare.language.corpus import CORPUS  # noqa: E402
+from diffcompare.language.errors import InputError  # noqa: E402
+
+import fuzz_surfaces  # noqa: E402
+
+# The share of each newer surface among the inputs; the rest are command lines.
+SURFACES = {"functions": 0.15, "grade": 0.07, "notebook": 0.04, "gradients": 0.14}
 
 TOKENS = [
     "x", "y", "z", "a", "b", "e", "pi", "E", "I", "N", "S", "oo", "beta", "_x", "__class__",
@@ -102,7 +111,17 @@ class Hang(BaseException):
     """An input took longer than the bound (BaseException: main must not catch it)."""
 
 
-def generate(rng: random.Random) -> list[str]:
+def generate(rng: random.Random) -> fuzz_surfaces.Case:
+    """One random input: a newer surface's case, or a command line."""
+    pick = rng.random()
+    for surface, share in SURFACES.items():
+        if pick < share:
+            return fuzz_surfaces.GENERATORS[surface](rng)
+        pick -= share
+    return fuzz_surfaces.Case("cli", command_line(rng))
+
+
+def command_line(rng: random.Random) -> list[str]:
     """One random command line."""
     kind = rng.random()
     if kind < 0.4:
@@ -130,24 +149,49 @@ def generate(rng: random.Random) -> list[str]:
 
 
 def mutate(text: str, rng: random.Random) -> str:
-    for _ in range(rng.randrange(1, 5)):
-        position = rng.randrange(len(text) + 1)
-        kind = rng.random()
-        if kind < 0.4:
-            text = text[:position] + rng.choice(TOKENS) + text[position:]
-        elif kind < 0.7:
-            text = text[:position] + text[position + rng.randrange(1, 6):]
-        elif kind < 0.85:
-            stretch = text[position:position + rng.randrange(1, 12)]
-            text = text[:position] + stretch * rng.randrange(2, 40) + text[position:]
-        else:
-            text = text[:position] + rng.choice(["-", "sin(", "(", "exp("]) * \
-                rng.randrange(10, 300) + text[position:]
-    return text
+    return fuzz_surfaces.mutate(text, rng, TOKENS, towers=["-", "sin(", "(", "exp("])
 
 
-def check(args: list[str], budget: float, bound: float) -> tuple[str | None, float, str]:
-    """Run one command line; returns (crash description or None, seconds, outcome)."""
+def check(case: fuzz_surfaces.Case, budget: float,
+          bound: float) -> tuple[str | None, float, str]:
+    """Run one input; returns (crash description or None, seconds, outcome)."""
+    if case.call is not None:
+        return check_call(case.call, bound)
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
+        for name, text in case.files.items():
+            Path(folder, name).write_text(text, encoding="utf-8", errors="surrogateescape")
+        args = [arg.replace("{dir}", folder) for arg in case.args]
+        return check_command(args, budget, bound, case.surface)
+
+
+def check_call(call: tuple, bound: float) -> tuple[str | None, float, str]:
+    """``check_gradients(function, *inputs, **options)``: a result or a one-line
+    InputError."""
+    from diffcompare.gradients import check_gradients
+
+    function, inputs, options = call
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, bound)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            check_gradients(function, *inputs, **options)
+    except Hang:
+        return f"took longer than {bound} s", time.monotonic() - start, "hang"
+    except InputError as error:
+        if "\n" in error.one_line():
+            return "an InputError of several lines", time.monotonic() - start, "input error"
+        return None, time.monotonic() - start, "input error"
+    except BaseException as error:  # noqa: BLE001 - anything else escaping is a crash
+        return f"{type(error).__name__} escaped check_gradients: {error}", \
+            time.monotonic() - start, "escaped"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return None, time.monotonic() - start, "result"
+
+
+def check_command(args: list[str], budget: float, bound: float,
+                  surface: str) -> tuple[str | None, float, str]:
+    """Run one command line through ``cli.main``."""
     out, err = io.StringIO(), io.StringIO()
     start = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, bound)
@@ -164,6 +208,11 @@ def check(args: list[str], budget: float, bound: float) -> tuple[str | None, flo
         signal.setitimer(signal.ITIMER_REAL, 0)
     seconds = time.monotonic() - start
     stdout, stderr = out.getvalue(), err.getvalue()
+    if surface == "grade" and status == 0:  # a line per unreadable row, and a result
+        stderr = "".join(line for line in stderr.splitlines(True)
+                         if not line.startswith("diffcompare: row "))
+    if surface == "notebook" and status in (0, 1):  # what the engine printed on import
+        stderr = ""
     if "Traceback" in stdout + stderr:
         return "a traceback", seconds, f"exit {status}"
     if status not in (0, 1, 2, 3):
@@ -187,13 +236,14 @@ def run_chunk(job: tuple[int, int, float, float]) -> dict:
     crashes: list = []
     slowest = (0.0, None)
     for _ in range(count):
-        args = generate(rng)
-        crash, seconds, outcome = check(args, budget, bound)
-        outcomes[outcome] += 1
+        case = generate(rng)
+        crash, seconds, outcome = check(case, budget, bound)
+        outcomes[f"{case.surface} {outcome}"] += 1
+        shown = f"{case.surface}: {_shown(case.args or case.call)}"  # plain text: it is pickled
         if crash:
-            crashes.append((args, crash))
+            crashes.append((shown, crash))
         if seconds > slowest[0]:
-            slowest = (seconds, args)
+            slowest = (seconds, shown)
     return {"count": count, "outcomes": outcomes, "crashes": crashes, "slowest": slowest}
 
 
@@ -207,6 +257,9 @@ def main_fuzz() -> int:
                         help="seconds an input may take, everything included (default 10)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="stop after this many seconds and report the inputs done "
+                             "(default 0: run every input)")
     options = parser.parse_args()
 
     jobs = []
@@ -232,6 +285,9 @@ def main_fuzz() -> int:
             elapsed = time.monotonic() - start
             print(f"\r{total}/{options.inputs} inputs, {len(crashes)} crashes, "
                   f"{elapsed:.0f} s", end="", file=sys.stderr, flush=True)
+            if options.seconds and elapsed > options.seconds:
+                pool.terminate()  # the chunks still running are not counted
+                break
     print(file=sys.stderr)
     elapsed = time.monotonic() - start
 
@@ -240,12 +296,12 @@ def main_fuzz() -> int:
     print("outcomes:       " + ", ".join(f"{name}: {count}"
                                          for name, count in sorted(outcomes.items())))
     seconds, args = slowest
-    print(f"slowest input:  {seconds:.2f} s  {_shown(args)}")
+    print(f"slowest input:  {seconds:.2f} s  {args}")
     print(f"wall time:      {elapsed:.0f} s ({total / elapsed:.0f} inputs/s, "
           f"{options.workers} workers, symbolic budget {options.timeout:g} s, "
           f"bound {options.bound:g} s, seed {options.seed})")
     for args, crash in crashes[:20]:
-        print(f"CRASH: {crash}: {_shown(args)}")
+        print(f"CRASH: {crash}: {args}")
     return 1 if crashes else 0
 
 

@@ -64,7 +64,7 @@ exit status: 0 agree, 1 disagree, 2 bad input, 3 not defined at the point (or a 
 LIMITS_HELP = ("raise a limit, e.g. depth=500,nodes=100000; limits (defaults): "
                "length (100000 characters), nodes (20000), depth (200), digits (1000 per "
                "number), exponent (10000), exact_digits (100000), memory (2048 MiB for sympy), "
-               "work (20000000 nodes x variables)")
+               "work (100000000 node evaluations, all methods)")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -195,11 +195,11 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
                          "Jacobian: use compare_jacobian(\"[x*y, sin(x)]\", at=\"x=1,y=2\")")
     if isinstance(expression, str):
         expression = parse(expression, limits)
-    check_work(expression, limits)
+    methods = METHODS if methods is None else methods
+    check_work(expression, limits, registry.work_passes(methods, expression))
     point_chosen = at is None
     point = (default_point(expression, lambda point: _finite_by_autograd(expression, point))
              if at is None else parse_point(at, expression, limits))
-    methods = METHODS if methods is None else methods
 
     reference = symbolic.differentiate_within(expression, point, timeout, simplify, limits)
     results = tuple(run_method(name, method, expression, point) for name, method in methods.items())

@@ -24,6 +24,7 @@ Needs numpy (``pip install diffcompare[numpy]``); PyTorch inputs need torch.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import numbers
@@ -41,6 +42,10 @@ from diffcompare.methods import autograd, finite_difference, kinks, symbolic
 # torch.autograd.gradcheck's fast_mode and jax's check_grads do.
 FULL_LIMIT = 32
 DEFAULT_DIRECTIONS = 3
+# The most random directions one check takes: each is a comparison with its own sympy
+# budget, so a count far beyond this could not end (a full check, directions=0, is the
+# way to cover many entries).
+MOST_DIRECTIONS = 1000
 DEFAULT_SCHEME = "richardson"
 # The gradient under test passes where |test - reference| <= atol + rtol·|reference|.
 # float64 code that computes the same derivative differs by rounding only: a few ulps per
@@ -136,12 +141,29 @@ def check_gradients(fn: Callable, *inputs, grad: Callable | None = None,
     arrays, kinds, notes = prepare_inputs(np, inputs, names)
     if directions is None:
         directions = 0 if sum(a.size for a in arrays) <= FULL_LIMIT else DEFAULT_DIRECTIONS
-    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 0:
-        raise InputError(f"directions must be 0 (every entry) or a positive count, "
-                         f"not {directions!r}")
+    if (isinstance(directions, bool) or not isinstance(directions, int) or directions < 0
+            or directions > MOST_DIRECTIONS):
+        raise InputError(f"directions must be 0 (every entry) or a positive count of at "
+                         f"most {MOST_DIRECTIONS}, not {directions!r}")
+    for name, given in (("rtol", rtol), ("atol", atol)):
+        if given is not None and not (is_number(given) and 0 <= given < math.inf):
+            raise InputError(f"{name} must be a number at least 0, or None, not {given!r}")
     check = _Check(np, fn, inputs, grad, names, arrays, "torch" in kinds, notes,
                    _Options(scheme, rtol, atol, timeout))
     return check.directional(directions) if directions else check.full()
+
+
+@contextlib.contextmanager
+def _user_code(what: str):
+    """Run the user's ``fn`` or ``grad`` (and torch on what it returned): whatever it
+    raises is a one-line InputError naming it, not our traceback."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the user's code may raise anything
+        detail = (str(error).strip().splitlines() or [""])[0]
+        raise InputError(f"{what} failed: {type(error).__name__}: {detail}") from None
 
 
 def _numpy():
@@ -159,15 +181,12 @@ def prepare_inputs(np, inputs: Sequence, names: Sequence[str]):
     arrays, kinds, notes = [], [], []
     for name, value in zip(names, inputs):
         kind = "number" if is_number(value) else "numpy"
-        if type(value).__module__.startswith("torch"):
-            kind, dtype = "torch", str(value.dtype).replace("torch.", "")
-            if value.is_complex():
-                raise InputError(f"input {name} is {dtype}: check_gradients takes real numbers")
-            value = value.detach().cpu()
-            value = (value.double() if value.is_floating_point() else value).numpy()
-        else:
-            value = np.asarray(value)
-            dtype = value.dtype.name
+        try:
+            kind, dtype, value = _as_array(np, name, value, kind)
+        except (ValueError, TypeError, RuntimeError, NotImplementedError) as error:
+            detail = (str(error).strip().splitlines() or [""])[0]
+            raise InputError(f"input {name} cannot be read as an array of numbers: "
+                             f"{type(error).__name__}: {detail}") from None
         if value.dtype.kind not in "iuf" and dtype not in ("float16", "bfloat16", "float32"):
             raise InputError(f"input {name} has dtype {dtype}: check_gradients takes real "
                              "numbers (float64; float32 and integers are converted)")
@@ -190,6 +209,18 @@ def _check_finite(np, array, what: str) -> None:
         where = f"[{','.join(map(str, index))}]" if index else ""
         raise InputError(f"{what}{where} is {float(array[index])!r}, not a finite number: "
                          "check_gradients needs finite inputs")
+
+
+def _as_array(np, name: str, value, kind: str):
+    """(kind, dtype name, array) for one input; torch tensors detached to the CPU."""
+    if type(value).__module__.startswith("torch"):
+        dtype = str(value.dtype).replace("torch.", "")
+        if value.is_complex():
+            raise InputError(f"input {name} is {dtype}: check_gradients takes real numbers")
+        value = value.detach().cpu()
+        return "torch", dtype, (value.double() if value.is_floating_point() else value).numpy()
+    value = np.asarray(value)
+    return kind, value.dtype.name, value
 
 
 @dataclass(frozen=True)
@@ -305,7 +336,8 @@ class _Check:
         if self.under_test == "torch":
             from diffcompare import torch_gradients
 
-            output_shape, grads = torch_gradients.jacobian(self.fn, self.arrays)
+            with _user_code("the torch function"):
+                output_shape, grads = torch_gradients.jacobian(self.fn, self.arrays)
         elif self.under_test == "grad":
             if output_shape is None:
                 raise InputError("grad= needs a function that can be traced")
@@ -321,7 +353,8 @@ class _Check:
         if self.np.iscomplexobj(g):
             raise InputError(f"grad returned a complex array for {name}: the gradient of a "
                              "real function is real")
-        g = self.np.asarray(g, dtype=self.np.float64)
+        with _user_code(f"grad's array for {name}"):
+            g = self.np.asarray(g, dtype=self.np.float64)
         wanted = tuple(output_shape) + array.shape
         if g.shape != wanted:
             self.shape_faults.append((name, g.shape, wanted))
@@ -329,7 +362,10 @@ class _Check:
         return g
 
     def call_grad(self):
-        grads = self.grad(*self.inputs)
+        if not callable(self.grad):
+            raise InputError(f"grad must be a function, not a {type(self.grad).__name__}")
+        with _user_code("grad"):
+            grads = self.grad(*self.inputs)
         if not isinstance(grads, (tuple, list)):
             grads = (grads,)
         if len(grads) != len(self.arrays):
@@ -338,8 +374,9 @@ class _Check:
         if missing:
             raise InputError(f"grad returned None for {', '.join(missing)}: it must return "
                              "an array shaped like each input (did it forget a return?)")
-        return [g.detach().cpu().numpy() if type(g).__module__.startswith("torch") else g
-                for g in grads]
+        with _user_code("grad"):
+            return [g.detach().cpu().numpy() if type(g).__module__.startswith("torch") else g
+                    for g in grads]
 
     # ---- random directions ----
 
@@ -357,6 +394,9 @@ class _Check:
             traced = self.trace([along_direction(a, v, t) for a, v in zip(self.arrays, vs)],
                                 ["t"])
             output_shape = traced.output_shape if traced is not None else self.output_shape()
+            if 0 in output_shape:
+                raise InputError(f"the function's output has shape {tuple(output_shape)}, no "
+                                 "entries: there is no derivative to check in a direction")
             u = rng.choice([-1.0, 1.0], size=output_shape)
             comparison = None
             if traced is not None:
@@ -373,14 +413,16 @@ class _Check:
     def output_shape(self):
         from diffcompare import torch_gradients
 
-        return torch_gradients.output_shape(self.fn, self.arrays)
+        with _user_code("the torch function"):
+            return torch_gradients.output_shape(self.fn, self.arrays)
 
     def tested_direction(self, vs, u, output_shape) -> float | None:
         np = self.np
         if self.under_test == "torch":
             from diffcompare import torch_gradients
 
-            return torch_gradients.directional(self.fn, self.arrays, vs, u)
+            with _user_code("the torch function"):
+                return torch_gradients.directional(self.fn, self.arrays, vs, u)
         if self.under_test is None:
             return None
         total = 0.0
@@ -406,8 +448,9 @@ class _Check:
         else:
             from diffcompare import torch_gradients
 
-            estimate, reference_error, scheme, sides = torch_gradients.difference(
-                self.fn, self.arrays, *move)
+            with _user_code("the torch function"):
+                estimate, reference_error, scheme, sides = torch_gradients.difference(
+                    self.fn, self.arrays, *move)
             if sides is not None:
                 kink = kinks.Kink(variable, repr(sides[0]), repr(sides[1]),
                                   ("one-sided finite differences",), ())

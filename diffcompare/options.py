@@ -88,9 +88,9 @@ def read_text_argument(text: str, what: str = "the expression") -> str:
         return text
     try:
         content = read()
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
         reason = getattr(error, "strerror", None) or str(error)
-        raise InputError(f"cannot read {what} from {source}: {reason}") from None
+        raise InputError(f"cannot read {what} from {source!r}: {reason}") from None
     content = content.removeprefix(BOM).strip()
     if not content:
         raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")

@@ -7,13 +7,18 @@ subprocess. ``benchmarks/fuzz.py`` runs the same check over 100,000 inputs.
 
 import contextlib
 import io
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-from helpers import run_cli
+from helpers import ROOT, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from diffcompare import InputError
 from diffcompare.cli import EXIT_BAD_INPUT, main
+from diffcompare.gradients import check_gradients
 from diffcompare.language.corpus import CORPUS
 
 BUDGET = "0.5"  # seconds for sympy per input
@@ -113,3 +118,73 @@ def test_fuzz_named_hostile_cases_through_a_real_process():
         start = time.monotonic()
         done = run_cli(expression, "--timeout", BUDGET, timeout=60)
         check_outcome(done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+
+
+# ---- the newer surfaces (issue 16 §8): the generators of benchmarks/fuzz_surfaces.py ----
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import fuzz_surfaces  # noqa: E402
+
+surface_seeds = st.randoms(use_true_random=False)
+
+
+def run_case(case) -> tuple[int, str, str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in case.files.items():
+            Path(folder, name).write_text(text, encoding="utf-8", errors="surrogateescape")
+        return run_in_process([arg.replace("{dir}", folder) for arg in case.args])
+
+
+@settings(max_examples=40)
+@given(surface_seeds)
+def test_fuzz_every_function_of_the_table_and_where(rng):
+    case = fuzz_surfaces.functions_case(rng)
+    check_outcome(*run_in_process([*case.args, "--timeout", BUDGET]))
+
+
+@settings(max_examples=15)
+@given(surface_seeds)
+def test_fuzz_grade_answers_files_end_in_grades_or_one_line(rng):
+    status, out, err, seconds = run_case(fuzz_surfaces.grade_case(rng))
+    if status == 0:  # one stderr line per unreadable row is part of the result
+        err = "".join(line for line in err.splitlines(True)
+                      if not line.startswith("diffcompare: row "))
+    check_outcome(status, out, err, seconds)
+
+
+@settings(max_examples=10)
+@given(surface_seeds)
+def test_fuzz_check_on_mutated_notebooks_ends_in_a_verdict_or_one_line(rng):
+    status, out, err, seconds = run_case(fuzz_surfaces.notebook_case(rng))
+    check_outcome(status, out, "" if status in (0, 1) else err, seconds)
+
+
+@settings(max_examples=40)
+@given(surface_seeds)
+def test_fuzz_check_gradients_inputs_give_a_result_or_one_line_input_error(rng):
+    function, inputs, options = fuzz_surfaces.gradients_case(rng).call
+    start = time.monotonic()
+    try:
+        check_gradients(function, *inputs, **options)
+    except InputError as error:
+        assert "\n" not in error.one_line()
+    assert time.monotonic() - start < TIME_BOUND
+
+
+def test_fuzz_syntax_warning_of_the_vector_check_is_not_a_second_stderr_line():
+    # found by the fuzz run: ends_in_list's ast.parse printed Python's "SyntaxWarning:
+    # invalid decimal literal" before the one-line refusal
+    check_outcome(*run_in_process(["loglambda+1if2**2", "--timeout", BUDGET]))
+
+
+def test_fuzz_nul_byte_in_an_at_file_path_is_one_line():
+    # found by the fuzz run: open() raised ValueError (embedded null byte), exit 70
+    check_outcome(*run_in_process(["@x\x00y", "--timeout", BUDGET]))
+
+
+def test_fuzz_grade_student_id_with_a_newline_stays_on_one_stderr_line(tmp_path):
+    # found by the fuzz run: the row's message printed the id's newline and NUL raw
+    answers = tmp_path / "answers.csv"
+    answers.write_text('student,function,at,derivative\n"s\n1\x00",x**2,x=1\n')
+    status, out, err, _ = run_in_process(["grade", str(answers), "--out", str(tmp_path / "o")])
+    assert status == 0 and len(err.splitlines()) == 1 and "\\n1\\x00" in err, err

@@ -406,3 +406,59 @@ def test_untraced_torch_kink_is_found_by_one_sided_differences_and_noted():
                             torch.tensor([0.0, 1.0], dtype=torch.float64))
     assert check.ok and check.reference == "finite_difference", report(check)
     assert check.kinked() == ["x[0]"]
+
+
+# ---- odd inputs found by the fuzz run (issue 16 §8): one-line InputErrors, never a traceback ----
+
+
+@pytest.mark.parametrize("value, message", [
+    ([[1.0], [2.0, 3.0]], "cannot be read as an array of numbers: ValueError"),  # ragged
+    (np.array([1.0, np.nan]), r"input x\[1\] is nan, not a finite number"),  # Fraction(nan)
+    (np.array([np.inf]), "is inf, not a finite number"),
+    (float("-inf"), "is -inf, not a finite number"),
+])
+def test_check_gradients_unreadable_or_non_finite_input_is_one_line(value, message):
+    with pytest.raises(InputError, match=message) as caught:
+        check_gradients(lambda x: np.sum(x), value, timeout=0.5)
+    assert "\n" not in caught.value.one_line()
+
+
+def test_check_gradients_meta_tensor_is_one_line():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(InputError, match="NotImplementedError"):
+        check_gradients(lambda x: x.sum(), torch.empty(2, device="meta"))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"directions": 10**9}, "at most 1000"),  # hung: a comparison per direction
+    ({"rtol": float("nan")}, "rtol must be a number at least 0"),
+    ({"atol": "a"}, "atol must be"),
+    ({"grad": 3}, "grad must be a function"),
+    ({"grad": lambda x: "no"}, "grad's array for x failed: ValueError"),
+])
+def test_check_gradients_bad_options_are_one_line(options, message):
+    with pytest.raises(InputError, match=message):
+        check_gradients(lambda x: np.sum(x * x), np.array([1.0, 2.0]), timeout=0.5, **options)
+
+
+def test_check_gradients_torch_function_that_raises_is_one_line():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(InputError, match="the torch function failed: TypeError"):
+        check_gradients(lambda x: x.sum(), torch.ones(2, dtype=torch.float64),
+                        torch.ones(1, dtype=torch.float64), timeout=0.5)
+    with pytest.raises(InputError, match="the torch function failed: AttributeError"):
+        check_gradients(lambda x: "text", torch.ones(2, dtype=torch.float64), timeout=0.5)
+
+
+def test_check_gradients_numpy_function_raising_on_traced_arrays_is_one_line():
+    def f(x):
+        return x.no_such_method()
+
+    with pytest.raises(InputError, match=r"f failed on traced arrays \(AttributeError"):
+        check_gradients(f, np.array([1.0]), timeout=0.5)
+
+
+def test_check_gradients_empty_output_in_directions_is_one_line():
+    # was AttributeError: 'NoneType' object has no attribute 'node'
+    with pytest.raises(InputError, match=r"shape \(0, 3\), no entries"):
+        check_gradients(np.tanh, np.zeros((0, 3)), directions=1, timeout=0.5)

@@ -1,14 +1,18 @@
 import re
+import time
 from dataclasses import fields
 from fractions import Fraction
 
 import pytest
-from helpers import ROOT
+
+from helpers import ROOT, run_cli
 
 from diffcompare import InputError, compare, parse
 from diffcompare.cli import LIMITS_HELP
+from diffcompare.compare import METHODS
 from diffcompare.language.expression import evaluate_float
-from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact
+from diffcompare.language.limits import DEFAULT, LimitExceeded, Limits, check_exact, check_work
+from diffcompare.methods import finite_difference, registry
 from diffcompare.present import verdict_text
 
 LIMIT_NAMES = [item.name for item in fields(Limits)]
@@ -155,6 +159,39 @@ def test_compare_refuses_too_much_finite_difference_work():
     assert caught.value.limit == "work"
 
 
+def test_cli_work_estimate_refuses_a_3000_variable_richardson_chain_before_running():
+    # issue 16 §7: the quotient chain's finite differences were not bounded; the estimate
+    # (nodes × passes of every method) refuses this one before any method starts
+    chain = " / ".join(f"x{i}" for i in range(3000))
+    start = time.monotonic()
+    result = run_cli(chain, "--fd", "richardson", timeout=60)
+    seconds = time.monotonic() - start
+    assert result.returncode == 2
+    assert result.stdout == "" and len(result.stderr.splitlines()) == 1
+    assert "--limit work=N" in result.stderr and "richardson" in result.stderr
+    assert seconds < 10  # parse and estimate only: the work itself would take minutes
+
+
+def test_work_estimate_counts_every_method_and_is_raised_by_the_limit():
+    chain = parse(" / ".join(f"x{i}" for i in range(300)))
+    fd = finite_difference.method("richardson")
+    passes = registry.work_passes({**METHODS, finite_difference.METHOD: fd}, chain)
+    assert passes == {"autograd": 2, "the finite differences (richardson)": 1 + 18 * 300,
+                      "forward mode": 300}
+    with pytest.raises(LimitExceeded, match="richardson") as caught:
+        check_work(chain, Limits(work=chain.size * sum(passes.values()) - 1), passes)
+    assert caught.value.limit == "work"
+    check_work(chain, Limits(work=chain.size * sum(passes.values())), passes)
+
+
+@pytest.mark.parametrize("scheme", list(finite_difference.SCHEMES))
+def test_scheme_evaluations_column_is_what_differentiate_counts(scheme):
+    expression = parse("sin(x)*y + x")
+    result = finite_difference.differentiate(expression, {"x": Fraction(3, 10),
+                                                          "y": Fraction(7, 10)}, scheme)
+    assert result.cost.evaluations == finite_difference.evaluations(expression, scheme)
+
+
 def test_limits_from_spec_sets_named_limits():
     limits = Limits.from_spec(["depth=500, nodes=1e5", "digits=2_000"])
     assert (limits.depth, limits.nodes, limits.digits) == (500, 100_000, 2000)
@@ -179,3 +216,14 @@ def test_limits_every_limit_is_documented_with_its_default(name):
     security = (ROOT / "README.md").read_text().split("## Security", 1)[1]
     assert re.search(rf"`{name}`.*{default}", security), name
     assert re.search(rf"{name} \({default}", LIMITS_HELP), name
+
+
+def test_hessian_work_counts_its_second_differences_evaluations():
+    from diffcompare.matrix_compare import HESSIAN_EVALUATIONS, check_hessian_work
+
+    expression = parse(" + ".join(f"sin(x{i})" for i in range(300)))
+    with pytest.raises(LimitExceeded, match="the Hessian's second differences") as caught:
+        check_hessian_work(expression, DEFAULT)
+    assert caught.value.limit == "work"
+    small = parse("sin(x)*y")
+    check_hessian_work(small, Limits(work=small.size * (HESSIAN_EVALUATIONS * 4 + 4)))

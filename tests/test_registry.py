@@ -36,9 +36,9 @@ def _broken(expression, point) -> Derivatives:
 def registered(monkeypatch):
     """Registers the halved and the broken method for one test."""
     monkeypatch.setitem(registry.REGISTRY, HALVED,
-                        registry.Method(HALVED, "halved autograd", _halved))
+                        registry.Method(HALVED, "halved autograd", _halved, lambda e: 2))
     monkeypatch.setitem(registry.REGISTRY, BROKEN,
-                        registry.Method(BROKEN, "always broken", _broken))
+                        registry.Method(BROKEN, "always broken", _broken, lambda e: 1))
     battery._computed_reference.cache_clear()
     yield
     battery._computed_reference.cache_clear()

@@ -130,8 +130,9 @@ def run(args: argparse.Namespace) -> int:
             records.append(record)
             if grade.verdict in ("unreadable", "not_judged"):
                 who = f"student {grade.student}" if grade.student else "no student id"
-                sys.stderr.write(f"diffcompare: row {grade.row} ({who}): "
-                                 f"{summary.VERDICT_WORDS[grade.verdict]}: {grade.detail}\n")
+                line = (f"row {grade.row} ({who}): "
+                        f"{summary.VERDICT_WORDS[grade.verdict]}: {grade.detail}")
+                sys.stderr.write(f"diffcompare: {_printable(line)}\n")
             if bar is not None:
                 bar.update(1)
     records.sort(key=lambda record: record["row"])
@@ -144,6 +145,12 @@ def run(args: argparse.Namespace) -> int:
                      + ", ".join(f"{counts[v]} {summary.VERDICT_WORDS[v]}" for v in counts)
                      + f"; wrote {table}, {out / 'grades.json'} and {out / 'grades.html'}\n")
     return 0
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: control characters from the file (a newline in a student
+    id) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _read(source: str) -> tuple[str, str]:

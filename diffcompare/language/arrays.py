@@ -547,6 +547,10 @@ def trace_arrays(function: Callable, leaves: Sequence[np.ndarray], values: Seque
                          f"arrays ({type(error).__name__}: {error}); a traced value stored "
                          "into a float array (out[i] = ...) is the usual cause: build arrays "
                          "with np.stack or np.concatenate") from error
+    except Exception as error:  # noqa: BLE001 - the user's function may raise anything
+        detail = (str(error).strip().splitlines() or [""])[0]
+        raise InputError(f"{getattr(function, '__name__', 'the function')} failed on traced "
+                         f"arrays ({type(error).__name__}: {detail})") from error
     out = unwrap(out) if unwrap else out
     items = _output_items(session, out, getattr(function, "__name__", "the function"))
     if variables is None:

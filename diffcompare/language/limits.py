@@ -13,14 +13,18 @@ digits          1000       digits of one number, in the expression or in ``--at`
 exponent        10000      magnitude of a constant exponent, as in ``x**10000``
 exact_digits    100000     digits of the largest exact number sympy would compute
 memory          2048       MiB the symbolic process may use beyond what it starts with
-work            20000000   nodes × variables: finite differences evaluate, twice per
-                           variable, the nodes that depend on it (a 3,000-term sum of
-                           3,000 variables is 18,000,000; Rosenbrock's n = 1000 is 9,000,000)
+work            100000000  node evaluations of the whole run, estimated before any method
+                           starts: nodes × the passes over the expression each method
+                           makes (``registry.Method.evaluations``: central differences
+                           1 + 4 per variable, forward mode 1 per variable, autograd 2).
+                           A 3,000-term sum of 3,000 variables is 90,000,000; the
+                           quotient chain x0/x1/…/x1999 40,000,000
 ==============  =========  ================================================================
 
 Why these bound what they bound: our own code never recurses on the expression, so
-length and node count bound its time and memory, and work bounds the finite differences
-(their time grows with nodes × variables; at the limit they take some seconds). sympy does recurse (Python's parser does
+length and node count bound its time and memory, and work bounds every method
+(finite differences and forward mode grow with nodes × variables; at the limit the whole
+run takes some seconds). sympy does recurse (Python's parser does
 too), so depth keeps it well inside Python's recursion limit; Python's parser refuses more
 than 200 nested parentheses itself. sympy computes with exact rationals: ``10**10**10``
 or ``x**y`` at ``y=1e9`` would ask it for numbers with billions of digits, so the size of
@@ -59,7 +63,7 @@ class Limits:
     exponent: int = 10_000
     exact_digits: int = 100_000
     memory: int = 2048
-    work: int = 20_000_000
+    work: int = 100_000_000
 
     def __post_init__(self):
         for item in fields(self):
@@ -169,13 +173,20 @@ def recursion_limit(limit: int):
                 sys.setrecursionlimit(_raised["caller's"])
 
 
-def check_work(expression, limits: Limits) -> None:
-    """Refuse an expression whose finite differences would take too long."""
-    work = expression.size * len(expression.variables)
+def check_work(expression, limits: Limits, passes: Mapping[str, int]) -> None:
+    """Refuse, before any of them starts, methods whose work would pass ``limits.work``.
+
+    ``passes`` maps each method's name (as people read it) to the passes over the whole
+    expression it makes; the work is nodes × the passes of all methods together, and the
+    refusal names the costliest method and the limit to raise.
+    """
+    work = expression.size * sum(passes.values())
     if work > limits.work:
+        costliest = max(passes, key=passes.get)
         raise refuse(f"the expression has {len(expression.variables)} variables and "
-                     f"{expression.size} nodes, {work} nodes × variables for the finite "
-                     "differences", "work", limits)
+                     f"{expression.size} nodes: {work:.2e} node evaluations, "
+                     f"{expression.size * passes[costliest]:.2e} of them for "
+                     f"{costliest} ({passes[costliest]} passes)", "work", limits)
 
 
 # ---- nesting depth ----

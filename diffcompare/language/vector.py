@@ -9,6 +9,7 @@ that walks ``nodes`` does the shared work once.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -21,7 +22,7 @@ from diffcompare.language.expression import (
     topological_order,
 )
 from diffcompare.language.limits import DEFAULT, Limits
-from diffcompare.language.parse import parse_outputs
+from diffcompare.language.parse import _AST_LOCK, parse_outputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +118,10 @@ def ends_in_list(text: str, limits: Limits = DEFAULT) -> bool:
     if not isinstance(text, str) or len(text) > limits.length:
         return False
     try:
-        module = ast.parse(text)
+        # as in parse: Python's SyntaxWarnings would be extra lines on stderr
+        with _AST_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     last = module.body[-1] if module.body else None

@@ -129,6 +129,9 @@ class Scheme:
     # Steps to search (each times max(1, |x|)) when no step is forced: the one whose own
     # error estimate is smallest wins. Empty: the default step alone.
     searched_steps: tuple[float, ...] = ()
+    # Distinct evaluations of f per variable, D(2h) for the error estimate and every
+    # searched step included: the work limit's estimate (``evaluations``).
+    evaluations: int = 4
 
     @property
     def optimal_step(self) -> float:
@@ -189,17 +192,22 @@ def _roundoff_constant(*weights: float) -> float:
 SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in [
-        Scheme("forward", "(f(x+h) - f(x))/h", _forward, 1, 1 / 2, _roundoff_constant(1, 1)),
-        Scheme("backward", "(f(x) - f(x-h))/h", _backward, 1, 1 / 2, _roundoff_constant(1, 1)),
-        Scheme("central", "(f(x+h) - f(x-h))/2h", _central, 2, 1 / 6, _roundoff_constant(1 / 2, 1 / 2)),
+        Scheme("forward", "(f(x+h) - f(x))/h", _forward, 1, 1 / 2, _roundoff_constant(1, 1),
+               evaluations=2),  # x+h, x+2h
+        Scheme("backward", "(f(x) - f(x-h))/h", _backward, 1, 1 / 2, _roundoff_constant(1, 1),
+               evaluations=2),
+        Scheme("central", "(f(x+h) - f(x-h))/2h", _central, 2, 1 / 6, _roundoff_constant(1 / 2, 1 / 2),
+               evaluations=4),  # x±h, x±2h
         Scheme("five_point", "(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h))/12h", _five_point,
-               4, 1 / 30, _roundoff_constant(1 / 12, 8 / 12, 8 / 12, 1 / 12), reach=4),
+               4, 1 / 30, _roundoff_constant(1 / 12, 8 / 12, 8 / 12, 1 / 12), reach=4,
+               evaluations=6),  # x±h, x±2h, x±4h
         Scheme("richardson", "Richardson extrapolation of central differences at h, h/2, "
                "h/4", _richardson, 2 * RICHARDSON_LEVELS, 1 / (64 * 5040),
                _roundoff_constant(*_RICHARDSON_WEIGHTS, *_RICHARDSON_WEIGHTS),
-               finest=2 ** (RICHARDSON_LEVELS - 1), searched_steps=RICHARDSON_SEARCHED_STEPS),
+               finest=2 ** (RICHARDSON_LEVELS - 1), searched_steps=RICHARDSON_SEARCHED_STEPS,
+               evaluations=18),  # central differences at 9 steps
         Scheme("complex_step", "Im f(x+ih)/h", _complex_step, 2, 1 / 6, 0.0, reach=2,
-               is_complex=True),
+               is_complex=True, evaluations=2),  # x+ih, x+2ih
     ]
 }
 DEFAULT_SCHEME = "central"
@@ -550,6 +558,18 @@ def error_bounds(chosen: Scheme, expression: Expression, point: Mapping[str, Fra
     return bounds
 
 
+def evaluations(expression: Expression, scheme: str = DEFAULT_SCHEME) -> int:
+    """Passes over the expression ``differentiate`` makes at most: f at the point, and
+    the scheme's evaluations per variable (each over the nodes that depend on it, so
+    fewer nodes in fact: this is a bound).
+
+    >>> from diffcompare.language.parse import parse
+    >>> evaluations(parse("x*y"), "richardson")
+    37
+    """
+    return 1 + find_scheme(scheme).evaluations * len(expression.variables)
+
+
 def method(scheme: str = DEFAULT_SCHEME, step: float | None = None) -> Callable:
     """``differentiate`` with a scheme and step fixed: a method for ``compare``.
 
@@ -558,7 +578,10 @@ def method(scheme: str = DEFAULT_SCHEME, step: float | None = None) -> Callable:
     True
     """
     find_scheme(scheme)  # fail early on a bad name
-    return functools.partial(differentiate, scheme=scheme, step=step)
+    chosen = functools.partial(differentiate, scheme=scheme, step=step)
+    chosen.evaluations = functools.partial(evaluations, scheme=scheme)  # the work estimate
+    chosen.label = f"the finite differences ({scheme})"
+    return chosen
 
 
 # ---- the step sweep: the error of each scheme as the step shrinks ----

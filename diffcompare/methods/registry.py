@@ -1,7 +1,9 @@
 """The methods compared against the exact reference: one entry per method.
 
 A method is a module with a ``differentiate(expression, point) -> Derivatives`` function
-and one ``Method`` entry here. ``compare``, ``present`` (table, verdict, cost line,
+and one ``Method`` entry here, which states its cost: ``evaluations(expression)``, the
+passes over the expression it makes, which the work limit adds up before any method
+starts (``work_passes``). ``compare``, ``present`` (table, verdict, cost line,
 ``--json``), the report and ``check`` read this registry, so a new method shows
 everywhere once it is registered (``register``, or an entry in ``REGISTRY``).
 
@@ -20,6 +22,7 @@ from diffcompare.methods import autograd, finite_difference, forward
 from diffcompare.methods.results import Derivatives
 
 Differentiate = Callable[[Expression, Mapping[str, Fraction]], Derivatives]
+Evaluations = Callable[[Expression], int]
 
 # Relative tolerance for a method that reports no bound on its own error
 # (``Derivatives.error_bounds``): reverse mode's, a few ulps per operation for a
@@ -30,13 +33,27 @@ DEFAULT_TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class Method:
     """One method: its ``name`` (the key in results and JSON), its ``label`` for people,
-    its ``differentiate`` function, and the relative ``tolerance`` it is held to when it
-    reports no error bound of its own."""
+    its ``differentiate`` function, its cost ``evaluations(expression)`` in passes over
+    the expression, and the relative ``tolerance`` it is held to when it reports no error
+    bound of its own."""
 
     name: str
     label: str
     differentiate: Differentiate
+    evaluations: Evaluations
     tolerance: float = DEFAULT_TOLERANCE
+
+
+def _one_pass_per_variable(expression: Expression) -> int:
+    return max(1, len(expression.variables))
+
+
+def _forward_and_backward(expression: Expression) -> int:
+    return 2
+
+
+# A method of unknown cost (a user's engine, a claim): one forward and one backward pass.
+UNKNOWN_COST = _forward_and_backward
 
 
 def _forward_with_bounds(expression: Expression, point: Mapping[str, Fraction]) -> Derivatives:
@@ -57,10 +74,11 @@ def _forward_with_bounds(expression: Expression, point: Mapping[str, Fraction]) 
 # The order here is the order of the table's rows and the report's columns.
 REGISTRY: dict[str, Method] = {
     entry.name: entry for entry in (
-        Method(autograd.METHOD, "autograd", autograd.differentiate),
+        Method(autograd.METHOD, "autograd", autograd.differentiate, _forward_and_backward),
         Method(finite_difference.METHOD, "finite difference", finite_difference.differentiate,
+               finite_difference.evaluations,
                tolerance=1e-5),  # gradcheck's own rtol: central differences' ~4e-11 and room
-        Method(forward.METHOD, "forward mode", _forward_with_bounds),
+        Method(forward.METHOD, "forward mode", _forward_with_bounds, _one_pass_per_variable),
     )
 }
 
@@ -75,6 +93,20 @@ def label(name: str) -> str:
     own name."""
     entry = REGISTRY.get(name)
     return entry.label if entry is not None else name
+
+
+def work_passes(methods: Mapping[str, Differentiate], expression: Expression) -> dict[str, int]:
+    """{label: passes over ``expression``} for the methods ``compare`` is about to run: a
+    method's own ``evaluations`` attribute (``finite_difference.method`` with its
+    scheme), else its registry entry's, else ``UNKNOWN_COST``."""
+    passes = {}
+    for name, differentiate in methods.items():
+        entry = REGISTRY.get(name)
+        cost = getattr(differentiate, "evaluations", None)
+        if cost is None:
+            cost = entry.evaluations if entry is not None else UNKNOWN_COST
+        passes[getattr(differentiate, "label", label(name))] = cost(expression)
+    return passes
 
 
 class Differentiators(Mapping):
