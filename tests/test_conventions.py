@@ -34,7 +34,7 @@ def test_at_file_and_dash_accept_a_leading_byte_order_mark(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argument, message", [
-    ("@/no/such/file", "cannot read the expression from /no/such/file"),
+    ("@/no/such/file", "cannot read the expression from '/no/such/file'"),
     ("@EMPTY", "is empty; write the expression in it"),
 ])
 def test_unreadable_expression_file_is_one_line_and_exit_2(argument, message, tmp_path,
