@@ -396,6 +396,7 @@ def _propagate(root: Value) -> None:
             else:
                 other._pending -= 1
 
+
 def _number(other) -> float | None:
     """A number operand as a float; None when it is not a real number."""
     if type(other) is int or isinstance(other, numbers.Real):
