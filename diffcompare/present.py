@@ -492,12 +492,12 @@ def _nothing_to_compare(verdict: Verdict) -> str:
 def _held_text(held: Held, given: tuple[float, float] | None = None) -> str:
     scheme = f" ({held.scheme})" if held.scheme else ""
     if given is not None:
-        return f"{held.method}{scheme} within {_given(given)} (worst error {_short(held.worst)})"
+        return f"{held.method}{scheme} within {_given(given)} (worst error {short_number(held.worst)})"
     if held.bound is None:
         return (f"{held.method}{scheme} within {format_tolerance(held.tolerance)}"
-                f" (worst error {_short(held.worst)})")
+                f" (worst error {short_number(held.worst)})")
     return (f"{held.method}{scheme} within {SAFETY_FACTOR:g}× its own error bound "
-            f"(closest: error {_short(held.error)} of {_short(held.allowed)} allowed)")
+            f"(closest: error {short_number(held.error)} of {short_number(held.allowed)} allowed)")
 
 
 def _given(given: tuple[float, float]) -> str:
@@ -533,13 +533,13 @@ def _failure_text(failure: Failure, measured_against: str,
     against = ("exact is" if measured_against == symbolic.METHOD
                else f"{measured_against} gives")
     if given is not None:
-        limit = (f"error {_short(error.absolute)} > {_short(error.allowed or 0.0)} allowed "
+        limit = (f"error {short_number(error.absolute)} > {short_number(error.allowed or 0.0)} allowed "
                  f"by {_given(given)}")
     elif error.bound is not None:
-        limit = (f"error {_short(error.absolute)} > {SAFETY_FACTOR:g} × its own error bound "
-                 f"{_short(error.bound)}")
+        limit = (f"error {short_number(error.absolute)} > {SAFETY_FACTOR:g} × its own error bound "
+                 f"{short_number(error.bound)}")
     else:
-        relative = _short(error.relative) if error.relative is not None else "inf"
+        relative = short_number(error.relative) if error.relative is not None else "inf"
         limit = f"relative error {relative} > {format_tolerance(error.tolerance)}"
     return (f"{name} {quantity} = {failure.estimate!r} but {against} "
             f"{_exact_beside(failure.estimate, failure.exact)} ({limit}{note})")
@@ -555,5 +555,6 @@ def _one_sided(text: str | None) -> str:
     return "undefined" if text is None else f"{float(text):.17g}"
 
 
-def _short(number: float) -> str:
+def short_number(number: float) -> str:
+    """An error in two significant digits: "0", "3.1e-05"."""
     return "0" if number == 0 else f"{number:.1e}"

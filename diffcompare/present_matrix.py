@@ -26,6 +26,7 @@ from diffcompare.present import (
     format_number,
     format_point,
     format_tolerance,
+    short_number,
     sweep_table,
 )
 
@@ -165,7 +166,7 @@ def verdict_text(comparison: MatrixComparison) -> str:
     if verdict.status == "disagree":
         return "DISAGREE: " + "; ".join(_failure(comparison, f) for f in verdict.failures)
     parts = ", ".join(f"{title(method)} within {format_tolerance(tolerance)} (worst error "
-                      f"{_short(worst)})" for method, (worst, tolerance) in verdict.worst.items())
+                      f"{short_number(worst)})" for method, (worst, tolerance) in verdict.worst.items())
     if verdict.status == "undefined":
         if not verdict.worst:
             reasons = set(verdict.undefined.values())
@@ -194,16 +195,12 @@ def _failure(comparison: MatrixComparison, failure: Failure) -> str:
     relative = failure.error.relative
     if failure.error.bound is not None:
         return (f"{title(failure.method)} {label} = {failure.estimate!r} but exact is "
-                f"{float(failure.exact)!r} (error {_short(failure.error.absolute)} > "
-                f"{SAFETY_FACTOR:g} × its own error estimate {_short(failure.error.bound)})")
+                f"{float(failure.exact)!r} (error {short_number(failure.error.absolute)} > "
+                f"{SAFETY_FACTOR:g} × its own error estimate {short_number(failure.error.bound)})")
     return (f"{title(failure.method)} {label} = {failure.estimate!r} but exact is "
             f"{float(failure.exact)!r} (relative error "
-            f"{_short(relative) if relative is not None else 'inf'} > "
+            f"{short_number(relative) if relative is not None else 'inf'} > "
             f"{format_tolerance(failure.error.tolerance)})")
-
-
-def _short(number: float) -> str:
-    return "0" if number == 0 else f"{number:.1e}"
 
 
 def document(comparison: MatrixComparison) -> dict[str, Any]:

@@ -101,6 +101,8 @@ def load(spec: str, path: list, source: str | None):
     location, _, name = spec.rpartition(":")
     if source is not None:
         namespace = {"__name__": "__user_engine__", "math": math}
+        # The user's own engine code, which they asked us to check, run in this child
+        # process apart from the tool (never expression text: that only goes to the parser).
         exec(compile(source, f"<source of {name}>", "exec"), namespace)
         return namespace[name]
     if location.endswith(".py") or os.sep in location or "/" in location:
@@ -167,6 +169,7 @@ def _run_cells(module_name: str, location: str, cells: list):
     module.__file__ = os.path.abspath(location)
     sys.modules[module_name] = module
     for number, cell in enumerate(cells, 1):
+        # the notebook's code cells up to the engine's class: user code, in this child only
         exec(compile(cell, f"{os.path.basename(location)} cell {number}", "exec"),
              module.__dict__)
     return module
