@@ -233,18 +233,21 @@ def run_chunk(job: tuple[int, int, float, float]) -> dict:
     signal.signal(signal.SIGALRM, _on_alarm)
     rng = random.Random(seed)
     outcomes: Counter = Counter()
+    seconds_by_surface: Counter = Counter()
     crashes: list = []
     slowest = (0.0, None)
     for _ in range(count):
         case = generate(rng)
         crash, seconds, outcome = check(case, budget, bound)
         outcomes[f"{case.surface} {outcome}"] += 1
+        seconds_by_surface[case.surface] += seconds
         shown = f"{case.surface}: {_shown(case.args or case.call)}"  # plain text: it is pickled
         if crash:
             crashes.append((shown, crash))
         if seconds > slowest[0]:
             slowest = (seconds, shown)
-    return {"count": count, "outcomes": outcomes, "crashes": crashes, "slowest": slowest}
+    return {"count": count, "outcomes": outcomes, "crashes": crashes, "slowest": slowest,
+            "seconds": seconds_by_surface}
 
 
 def main_fuzz() -> int:
@@ -273,6 +276,7 @@ def main_fuzz() -> int:
     start = time.monotonic()
     total = 0
     outcomes: Counter = Counter()
+    seconds_by_surface: Counter = Counter()
     crashes: list = []
     slowest = (0.0, None)
     context = multiprocessing.get_context("fork")
@@ -280,6 +284,7 @@ def main_fuzz() -> int:
         for result in pool.imap_unordered(run_chunk, jobs):
             total += result["count"]
             outcomes.update(result["outcomes"])
+            seconds_by_surface.update(result["seconds"])
             crashes += result["crashes"]
             slowest = max(slowest, result["slowest"], key=lambda pair: pair[0])
             elapsed = time.monotonic() - start
@@ -292,11 +297,16 @@ def main_fuzz() -> int:
     elapsed = time.monotonic() - start
 
     print(f"inputs tried:   {total}")
-    print(f"crashes:        {len(crashes)}")
+    hangs = sum(1 for _, crash in crashes if crash.startswith("took longer"))
+    print(f"crashes:        {len(crashes) - hangs}")
+    print(f"hangs:          {hangs} (inputs over the {options.bound:g} s bound)")
     print("outcomes:       " + ", ".join(f"{name}: {count}"
                                          for name, count in sorted(outcomes.items())))
     seconds, args = slowest
     print(f"slowest input:  {seconds:.2f} s  {args}")
+    print("time by surface: " + ", ".join(
+        f"{name} {seconds:.0f} s for {sum(n for o, n in outcomes.items() if o.split()[0] == name)}"
+        for name, seconds in sorted(seconds_by_surface.items())))
     print(f"wall time:      {elapsed:.0f} s ({total / elapsed:.0f} inputs/s, "
           f"{options.workers} workers, symbolic budget {options.timeout:g} s, "
           f"bound {options.bound:g} s, seed {options.seed})")
