@@ -8,7 +8,8 @@ import time
 import pytest
 
 from diffcompare import compare, compare_many
-from diffcompare.batch import Failure, run_many, split_case
+from diffcompare.batch import (CHUNK_SECONDS, MAX_CHUNK, Failure, _Pace, run_many,
+                               split_case)
 from diffcompare.language.errors import InputError
 
 
@@ -33,6 +34,32 @@ def test_run_many_a_hung_or_crashed_case_costs_only_itself():
     assert results[4] == Failure(4, "input", "a bad case")
     assert time.monotonic() - start < 30
     assert multiprocessing.active_children() == []  # the pool is gone
+
+
+def test_run_many_a_hang_or_crash_inside_a_chunk_costs_only_its_own_item():
+    # Fast items travel in chunks; the chunk holding the hang (or the crash) fails as a
+    # whole and its items run again one at a time: only the bad ones are failures.
+    items = [k for k in range(80)]
+    items[50], items[60], items[70] = "hang", "crash", "bad"
+    start = time.monotonic()
+    results = list(run_many(_misbehave, items, jobs=2, deadline=2.0))
+    assert [r for k, r in enumerate(results) if k not in (50, 60, 70)] == \
+        [2 * k for k in range(80) if k not in (50, 60, 70)]
+    assert results[50] == Failure(50, "timeout", results[50].reason)
+    assert results[60].kind == "crash" and results[60].index == 60
+    assert results[70] == Failure(70, "input", "a bad case")
+    assert time.monotonic() - start < 30
+    assert multiprocessing.active_children() == []
+
+
+def test_chunks_hold_about_chunk_seconds_of_work():
+    pace = _Pace()
+    assert pace.chunk_size() == 1  # nothing timed yet
+    pace.add(0.002 * 10, 10)  # 2 ms an item: as many as fit, up to the cap
+    assert pace.chunk_size() == min(MAX_CHUNK, int(CHUNK_SECONDS / 0.002))
+    pace.add(10.0, 10)  # now about half a second an item: one at a time
+    assert pace.chunk_size() == 1
+    assert pace.chunk_timeout(1) == float("inf")  # a lone item has the whole deadline
 
 
 def test_run_many_stopped_early_leaves_no_worker():
