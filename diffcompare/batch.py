@@ -90,10 +90,11 @@ def run_many(function: Callable[[Any], Any], items: Iterable[Any], jobs: int | N
     function), and so must its items and results. Without pebble, any other ``jobs``
     raises ``ImportError``.
 
-    Short items travel in chunks (``chunk_size``): the pool's own cost, about 1 ms an
-    item in each process (pickling, pebble's pipes and threads), would otherwise halve the
-    throughput of items that take 2-3 ms. A chunk that passes its deadline or whose worker
-    dies is run again one item at a time, each with the whole ``deadline``, so a hang or a
+    Short items travel in chunks (``CHUNK_SECONDS`` of work, ``MAX_CHUNK`` items at most):
+    the pool's own cost, about 1 ms an item in each process (pickling, pebble's pipes and
+    threads), would otherwise eat half of what a second worker gains on items of 2-3 ms.
+    A chunk that runs past its expected time or whose worker dies is run again one item at
+    a time, each with the whole ``deadline``, so a hang or a
     crash still costs only its own item (and the seconds its chunk ran).
     """
     if jobs == 0:
