@@ -286,6 +286,8 @@ def main_fuzz() -> int:
             outcomes.update(result["outcomes"])
             seconds_by_surface.update(result["seconds"])
             crashes += result["crashes"]
+            for args, crash in result["crashes"]:  # at once: a long run may be cut short
+                print(f"\nCRASH: {crash}: {args}", file=sys.stderr, flush=True)
             slowest = max(slowest, result["slowest"], key=lambda pair: pair[0])
             elapsed = time.monotonic() - start
             print(f"\r{total}/{options.inputs} inputs, {len(crashes)} crashes, "
