@@ -146,6 +146,28 @@ def test_compare_where_trap_autograd_gives_nan_where_the_derivative_is_one():
     assert "autograd" in verdict_text(result.verdict) and "NaN" in verdict_text(result.verdict)
 
 
+@pytest.mark.parametrize("text, at", [
+    ("where(x > 0, x, log(x - x))", "x=1"),  # log'(0) = 1/0 in the branch not selected
+    ("where(x > 0, x, 1/(x - x))", "x=2"),  # and 1/0
+])
+def test_compare_where_trap_with_no_local_derivative_is_the_trap_not_a_failed_method(text, at):
+    # The rounding bound asked log for its derivative at 0 and met ZeroDivisionError:
+    # autograd and forward mode were "not judged (the method failed)" and the verdict AGREE.
+    result = compare(text, at=at)
+    autograd, _, forward = result.methods
+    assert autograd.value is not None and autograd.gradient["x"] is None
+    assert "where-trap" in autograd.reasons["x"]
+    assert forward.value is not None  # forward mode ran and was judged
+    assert result.verdict.status == "disagree"
+
+
+@pytest.mark.parametrize("text", ["where(0.5 >= atan(-1), 1, log(erf(0)))",
+                                  "where(softplus(2) >= 0*pi, 0.5/pi, 0.5/0)"])
+def test_compare_constant_where_with_a_pole_in_the_branch_not_selected(text):
+    # The fuzzer's internal error (exit 70): ZeroDivisionError from the same bound.
+    assert compare(text).agree
+
+
 def test_compare_where_fault_in_the_selected_branch_still_counts():
     result = compare("where(x > 0, x, log(x))", at="x=-1")
     assert result.methods[0].value is None and "log(-1.0)" in result.methods[0].reasons["value"]

@@ -93,7 +93,7 @@ def carried(primitive, numbers, out: float, errors) -> float:
     says nothing of the other side: abs at 0 has the local derivative 0 (PyTorch's
     convention), but an input off by F moves |a| by F (abs(3*x - 1) at x = 0.3333333333333333,
     where 3*x - 1 rounds to 0)."""
-    local = _local(primitive, numbers, out)
+    local = local_derivatives(primitive, numbers, out)
     total = 0.0
     for k, (d, error) in enumerate(zip(local, errors)):
         if not error:
@@ -102,13 +102,20 @@ def carried(primitive, numbers, out: float, errors) -> float:
         for moved in (numbers[k] - error, numbers[k] + error):
             shifted = [*numbers[:k], moved, *numbers[k + 1:]]
             try:
-                reach = max(reach, abs(_local(primitive, shifted, primitive.evaluate(*shifted))[k]))
+                moved_out = primitive.evaluate(*shifted)
+                reach = max(reach, abs(local_derivatives(primitive, shifted, moved_out)[k]))
             except ARITHMETIC_ERRORS:
                 continue  # that side leaves the domain: the other side measures
         total += reach * error
     return total
 
 
-def _local(primitive, numbers, out: float) -> tuple:
-    local = primitive.derivative(*numbers, out)
+def local_derivatives(primitive, numbers, out: float) -> tuple:
+    """The local derivatives of ``primitive`` by each argument at ``numbers`` (``out`` its
+    value there), one float per argument; NaN where there is none: log'(0) = 1/0, as in a
+    branch that ``where`` does not select, is a NaN bound, not an exception."""
+    try:
+        local = primitive.derivative(*numbers, out)
+    except ARITHMETIC_ERRORS:
+        return (math.nan,) * len(numbers)
     return local if isinstance(local, tuple) else (local,)

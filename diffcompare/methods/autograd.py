@@ -206,10 +206,8 @@ def _recorded_graph(expression: Expression, leaves: Mapping[str, Value],
             records[id(out)] = (primitive, args, errors)
             _label(out, primitive, args, labels)
         else:
-            try:
-                local = _derivatives(primitive, list(args), out)
-            except ARITHMETIC_ERRORS:
-                local = (math.inf,) * len(args)
+            local = [math.inf if math.isnan(d) else d  # no derivative: no bound
+                     for d in rounding.local_derivatives(primitive, list(args), out)]
             carried = sum(abs(d) * e for d, e in zip(local, errors) if e)
             computed[id(out)] = (out, carried + ROUNDINGS_PER_OPERATION * UNIT_ROUNDOFF * abs(out))
         return out
@@ -300,7 +298,7 @@ def _local_derivatives(primitive, args, constant_errors, out: float,
     the argument's value) for each argument of one node; ``constant_errors`` holds the
     bound of each number argument (None for a node)."""
     numbers = [arg.data if isinstance(arg, Value) else arg for arg in args]
-    derivatives = _derivatives(primitive, numbers, out)
+    derivatives = rounding.local_derivatives(primitive, numbers, out)
     errors = [forward.get(id(arg), math.inf) if isinstance(arg, Value) else constant
               for arg, constant in zip(args, constant_errors)]
     edges = []
@@ -319,11 +317,6 @@ def _local_derivatives(primitive, args, constant_errors, out: float,
     return edges
 
 
-def _derivatives(primitive, numbers, out: float) -> tuple:
-    local = primitive.derivative(*numbers, out)
-    return local if isinstance(local, tuple) else (local,)
-
-
 def _sensitivity(primitive, numbers, j: int, k: int, d: float, error_j: float) -> float:
     """How much the k-th local derivative moves when argument j moves by its error bound:
     the largest change over a step of SENSITIVITY_STEP·|x_j| either way, scaled to it."""
@@ -336,7 +329,8 @@ def _sensitivity(primitive, numbers, j: int, k: int, d: float, error_j: float) -
         shifted = list(numbers)
         shifted[j] = moved
         try:
-            d_moved = _derivatives(primitive, shifted, primitive.evaluate(*shifted))[k]
+            moved_out = primitive.evaluate(*shifted)
+            d_moved = rounding.local_derivatives(primitive, shifted, moved_out)[k]
         except ARITHMETIC_ERRORS:
             continue  # that side leaves the domain: the other side measures
         if math.isfinite(d_moved):
@@ -355,7 +349,7 @@ def _out_sensitivity(primitive, numbers, out: float, k: int, d: float) -> float:
     largest = 0.0
     for moved in (out - step, out + step):
         try:
-            d_moved = _derivatives(primitive, numbers, moved)[k]
+            d_moved = rounding.local_derivatives(primitive, numbers, moved)[k]
         except ARITHMETIC_ERRORS:
             continue
         if math.isfinite(d_moved):
