@@ -19,6 +19,7 @@ keep them uses flat memory however many cases there are; workers are replaced af
 from __future__ import annotations
 
 import importlib.util
+import gc
 import itertools
 import os
 import signal
@@ -39,7 +40,7 @@ DEFAULT_DEADLINE = 120.0
 # Cases a worker runs (at most) before it is replaced by a fresh one: sympy's caches grow
 # with every expression it has seen, so a long run would otherwise grow without bound.
 # The pool counts chunks: a worker is replaced after TASKS_PER_WORKER // MAX_CHUNK of them.
-TASKS_PER_WORKER = 500
+TASKS_PER_WORKER = 200
 # What pickling a result may recurse in a worker: as deep as the parser goes.
 RESULT_RECURSION_LIMIT = 20_000
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -208,6 +209,10 @@ def _worker_start() -> None:
     results are pickled back with the recursion limit the parser allows (an expression
     of a few hundred terms is that deep); the parent's unpickling does not recurse."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What the worker inherits from the parent (sympy, matplotlib: over 100 MiB) stays
+    # out of its garbage collections, which would otherwise write to every page of it
+    # and so copy it: the worker's own memory is then about what its cases need.
+    gc.freeze()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RESULT_RECURSION_LIMIT))
     budget.run_in_place()
     budget.limit_memory(budget.DEFAULT_MEMORY_MIB)
