@@ -141,3 +141,20 @@ def test_report_fault_at_every_rename_leaves_the_previous_output_whole(tmp_path,
     assert k - 1 == (4 if first else 2)  # version, current, and the two links at first
     assert (out / "notes.txt").read_text() == "the user's own file"
     assert "sin" in (out / "index.html").read_text()
+
+
+def test_an_interrupt_while_the_pool_stops_reaches_the_command(monkeypatch):
+    # Ctrl-C that arrived while run_many's pool was being stopped, after the last case, was
+    # "Exception ignored in: <generator object run_many>": the generator was left to the
+    # garbage collector, the report was written over the previous one and the exit was 0.
+    def run_many(function, items, jobs, deadline):
+        try:
+            for item in items:
+                yield function(item)
+        finally:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("diffcompare.report.cases.batch.run_many", run_many)
+    entries, problems = parse_corpus("x**2 @ x=3\n", "corpus.txt")
+    with pytest.raises(KeyboardInterrupt):
+        build(entries, problems, studies=False)

@@ -12,6 +12,7 @@ one more for the formulas the page shows, rendered there as MathML and LaTeX tex
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
@@ -117,15 +118,18 @@ def build(entries: Sequence[Entry], problems: Sequence[Problem] = (), *,
     """
     cases, refused = [], list(problems)
     tasks = ((number, entry, timings, timeout) for number, entry in enumerate(entries, 1))
-    results = batch.run_many(_build_task, tasks, jobs, deadline)
-    for entry, result in zip(entries, results):
-        if isinstance(result, batch.Failure):
-            title = entry.case.name if entry.case.name != entry.case.expression else ""
-            refused.append(Problem(0, entry.case.expression,
-                                   f"{entry.origin}: not reported: {result.reason}", title))
-        else:
-            cases.append(result)
-        tick(entry.case.name)
+    # Closed here, not by the garbage collector: an interrupt while its pool stops must
+    # reach the command (zip leaves the generator suspended after its last result).
+    with contextlib.closing(batch.run_many(_build_task, tasks, jobs, deadline)) as results:
+        for entry, result in zip(entries, results):
+            if isinstance(result, batch.Failure):
+                title = entry.case.name if entry.case.name != entry.case.expression else ""
+                refused.append(Problem(0, entry.case.expression,
+                                       f"{entry.origin}: not reported: {result.reason}",
+                                       title))
+            else:
+                cases.append(result)
+            tick(entry.case.name)
     cases = [_renumbered(case, number) for number, case in enumerate(cases, start=1)]
     scaling = swell = timed = orders = None
     if studies:
