@@ -18,9 +18,10 @@ keep them uses flat memory however many cases there are; workers are replaced af
 
 from __future__ import annotations
 
-import importlib.util
 import gc
+import importlib.util
 import itertools
+import math
 import os
 import signal
 import sys
@@ -28,10 +29,11 @@ import time
 from collections import deque
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from diffcompare.compare import Comparison, compare
 from diffcompare.language.errors import InputError
+from diffcompare.language.expression import Expression
 from diffcompare.language.limits import Limits
 from diffcompare.methods import budget, symbolic
 
@@ -72,6 +74,22 @@ def has_pool() -> bool:
     return importlib.util.find_spec("pebble") is not None
 
 
+def check_pool_arguments(jobs: Any, deadline: Any) -> None:
+    """``TypeError`` or ``ValueError`` in one line for a ``jobs`` that is not None or a
+    whole number >= 0, or a ``deadline`` that is not a positive number of seconds."""
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool)):
+        raise TypeError(f"jobs is a number of worker processes (0: here; None: one per "
+                        f"core), not {type(jobs).__name__}")
+    if jobs is not None and jobs < 0:
+        raise ValueError(f"jobs is a number of worker processes >= 0 (0: here; None: one "
+                         f"per core), not {jobs}")
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
+        raise TypeError(f"deadline is a number of seconds, not {type(deadline).__name__}")
+    if not 0 < deadline < math.inf:
+        raise ValueError(f"deadline is the seconds a case may take, a positive number, not "
+                         f"{deadline}")
+
+
 def require_pool(jobs: int | None) -> None:
     """``ImportError`` in one line when ``jobs`` asks for worker processes without pebble."""
     if jobs != 0 and not has_pool():
@@ -98,6 +116,7 @@ def run_many(function: Callable[[Any], Any], items: Iterable[Any], jobs: int | N
     a time, each with the whole ``deadline``, so a hang or a
     crash still costs only its own item (and the seconds its chunk ran).
     """
+    check_pool_arguments(jobs, deadline)
     if jobs == 0:
         yield from _here(function, items)
         return
@@ -252,13 +271,36 @@ def compare_many(cases: Iterable[Any], jobs: int | None = None, *,
     (``pip install "diffcompare[batch]"``): without it, ``ImportError`` at once, unless
     ``jobs`` is 0.
     """
-    require_pool(jobs)  # now, not at the first result
-    tasks = ((*split_case(case), timeout, limits) for case in cases)
-    return run_many(_compare_one, tasks, jobs, deadline)
+    if isinstance(cases, (str, bytes)):
+        raise TypeError("compare_many() takes many cases (a list, or any iterable), not one "
+                        "str: compare_many([\"x**2 @ x=3\"]), or compare() for one case")
+    check_pool_arguments(jobs, deadline)  # now, not at the first result
+    require_pool(jobs)
+    return run_many(_compare_one, (_task(case, timeout, limits) for case in cases), jobs,
+                    deadline)
+
+
+def _task(case: Any, timeout: float | None, limits: Limits | None) -> tuple:
+    """A case as ``_compare_one`` takes it; a case of a form it cannot read becomes that
+    case's ``Failure`` (kind "input"), in its place, rather than an exception that would
+    end the whole batch."""
+    try:
+        expression, at = split_case(case)
+    except TypeError as error:
+        return None, str(error), timeout, limits
+    if not isinstance(expression, (str, Expression)):
+        return None, ("a case's expression is a str (\"x**2\"), not "
+                      f"{type(expression).__name__}"), timeout, limits
+    if at is not None and not isinstance(at, (str, Mapping)):
+        return None, ("a case's point is a str (\"x=1,y=2\") or a mapping, not "
+                      f"{type(at).__name__}"), timeout, limits
+    return expression, at, timeout, limits
 
 
 def _compare_one(task: tuple) -> Comparison:
     expression, at, timeout, limits = task
+    if expression is None:  # the case could not be read: ``at`` says why
+        raise InputError(at)
     return portable(compare(expression, at=at, timeout=timeout, limits=limits))
 
 

@@ -87,9 +87,35 @@ def test_compare_many_in_this_process_too():
     assert [r.agree for r in compare_many(["x**2 @ x=3", "sin(x)"], jobs=0)] == [True, True]
 
 
-def test_compare_many_refuses_a_case_it_cannot_read():
-    with pytest.raises(TypeError, match="compare_many"):
-        list(compare_many([42], jobs=0))
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_compare_many_a_case_it_cannot_read_is_that_cases_failure(jobs):
+    # One None among the cases raised TypeError half-way and the rest of the batch was
+    # lost; ("x", 5) came back as a "crash".
+    results = list(compare_many(["x**2 @ x=3", None, 42, ("x", 5), (3, "x=1"), "sin(x)"],
+                                jobs=jobs))
+    assert results[0].agree and results[5].agree
+    for index in (1, 2, 3, 4):
+        assert results[index].kind == "input" and results[index].index == index
+    assert "compare_many() takes cases" in results[1].reason
+    assert "point" in results[3].reason and "int" in results[3].reason
+    assert "expression" in results[4].reason
+
+
+@pytest.mark.parametrize("arguments, error, words", [
+    (("x**2 @ x=3",), TypeError, "not one str"),
+    ((["x"], -1), ValueError, ">= 0"),
+    ((["x"], "2"), TypeError, "not str"),
+    ((["x"], True), TypeError, "not bool"),
+])
+def test_compare_many_refuses_bad_arguments_at_once(arguments, error, words):
+    with pytest.raises(error, match=words):
+        compare_many(*arguments)  # at the call, not at the first result
+
+
+@pytest.mark.parametrize("deadline", [0, -1, float("nan"), float("inf"), "10"])
+def test_compare_many_refuses_a_deadline_that_is_no_positive_number(deadline):
+    with pytest.raises((TypeError, ValueError), match="deadline"):
+        compare_many(["x"], jobs=0, deadline=deadline)
 
 
 # ---- without pebble (an optional dependency: the batch and report extras) ----
