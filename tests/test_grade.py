@@ -296,3 +296,12 @@ def test_grade_executor_needs_a_reachable_scheduler(tmp_path, monkeypatch, capsy
     status = main(["grade", str(CLASS), "--out", str(tmp_path / "g"), "--executor",
                    "tcp://127.0.0.1:9"])
     assert status == 2 and "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("function", ["where(asin(2) >= cbrt(x), sinh(0.5), erf(0))",
+                                      "where(x > sqrt(-1), x, 1)"])
+def test_judge_a_condition_comparing_a_number_that_is_not_real_is_unreadable(function):
+    # The fuzzer's internal error (exit 70): sympy's "Invalid comparison of non-real
+    # asin(2)" escaped grade.
+    grade = judge(Answer("ann", function, ("x=0.5",), {"": "0"}), samples=1)
+    assert grade.verdict == "unreadable" and "not real" in grade.detail

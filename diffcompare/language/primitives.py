@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Mapping
 
+from diffcompare.language.errors import InputError
+
 
 def _sympy():
     """sympy, imported on first use: the engine and the float methods never need it, and
@@ -647,8 +649,15 @@ def _extremum(name: str, evaluate: Callable, derivative: Callable, sympy_name: s
 
 
 def _comparison(name: str, symbol: str, holds: Callable, to_sympy: Callable) -> Primitive:
+    def sympy_comparison(x, y):
+        try:
+            return to_sympy(x, y)
+        except TypeError:  # sympy: "Invalid comparison of non-real asin(2)"
+            raise InputError(f"where's condition compares {x} {symbol} {y}, and a number "
+                             "that is not real (as asin(2)) cannot be compared") from None
+
     return Primitive(
-        name=name, arity=2, evaluate=_compare(holds), to_sympy=to_sympy,
+        name=name, arity=2, evaluate=_compare(holds), to_sympy=sympy_comparison,
         derivative=lambda x, y, out: (0.0, 0.0), evaluate_complex=_compare(holds),
         second_derivative=lambda x, y, out: _LINEAR_BINARY,
         symbol=symbol, precedence=0, comparison=True,
