@@ -8,7 +8,6 @@ reverse mode, evaluations for finite differences) and the verdict in words.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
 from tabulate import tabulate
@@ -16,6 +15,7 @@ from tabulate import tabulate
 from diffcompare.compare import SAFETY_FACTOR
 from diffcompare.matrix_compare import Failure, MatrixComparison
 from diffcompare.methods.finite_difference import Sweep
+from diffcompare.options import json_text
 from diffcompare.present import (
     TABLE_LEGEND,
     _duration,
@@ -235,4 +235,5 @@ def document(comparison: MatrixComparison) -> dict[str, Any]:
 
 
 def to_json(comparison: MatrixComparison) -> str:
-    return json.dumps(document(comparison), indent=2, allow_nan=False)
+    """The document as RFC 8259 JSON, ``schema_version`` first, as every ``--json``."""
+    return json_text(document(comparison))

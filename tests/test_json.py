@@ -42,6 +42,19 @@ def test_json_main_command_is_json_at_edge_points(capsys, expression, at):
     _strict_json(capsys.readouterr().out)
 
 
+@pytest.mark.parametrize("arguments", [
+    ["[x*y, sin(x)*z]", "--at", "x=1,y=2,z=3"],  # a Jacobian
+    ["[exp(x), x]", "--at", "x=1000"],  # a Jacobian whose entries overflow
+    ["x*y", "--order", "2", "--at", "x=1,y=2"],  # a Hessian
+    ["exp(x)*y", "--order", "2", "--at", "x=710,y=1"],
+])
+def test_json_jacobian_and_hessian_are_json_with_the_schema_version(capsys, arguments):
+    # They had no schema_version, and json.dumps(allow_nan=False) could raise on inf.
+    status = main([*arguments, "--json"])
+    assert status in (0, 1, 3)
+    _strict_json(capsys.readouterr().out)
+
+
 def test_json_main_command_with_an_engine_is_json(capsys):
     status = main(["x**2", "--at", "x=1e200", "--json", "--engine", str(ENGINES / "correct.py")])
     assert status in (0, 1, 3)
