@@ -395,7 +395,10 @@ def verdict_text(verdict: Verdict) -> str:
                 "here; the numbers say " + verdict_text(replace(verdict, status="agree")))
     missing = ("" if verdict.missing_reference is None
                else f" WITHOUT EXACT REFERENCE (symbolic: {verdict.missing_reference})")
-    not_judged = [f"{title(method)} not judged ({why})" for method, why in verdict.not_judged]
+    # A method judged on some numbers and not on others is "partly" not judged.
+    partly = {held.method for held in verdict.held}
+    not_judged = [f"{title(method)} {'partly ' if method in partly else ''}not judged ({why})"
+                  for method, why in verdict.not_judged]
     if verdict.status == "disagree":
         return f"DISAGREE{missing}: " + "; ".join(
             [_failure_text(failure, verdict.measured_against, verdict.given)

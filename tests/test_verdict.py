@@ -206,3 +206,11 @@ def test_verdict_subnormal_values_round_absolutely(text, at):
     # 4.9e-324, which u·|f| missed, so central differences' 0.0 failed "8 × 0"
     result = compare(text, at=at)
     assert result.verdict.status == "agree", verdict_text(result.verdict)
+
+
+def test_verdict_a_method_judged_on_some_numbers_only_is_partly_not_judged():
+    # "finite difference not judged (...)" and "finite_difference (central) within 8×"
+    # stood side by side in one AGREE: its f was judged, its df/dx (no digit certain) not.
+    text = verdict_text(compare("exp(-x)", at="x=1000").verdict)
+    assert text.startswith("AGREE") and "finite difference partly not judged" in text
+    assert "within" in text.split("finite_difference (central)")[1]
