@@ -134,13 +134,17 @@ def engine_specs(arguments: list[str]) -> list[str]:
     specs = []
     for argument in arguments:
         folder = Path(argument)
-        if not folder.is_dir():
+        try:
+            is_folder = user_engine.path_kind(folder) == "folder"
+        except InputError:
+            is_folder = False  # checked as an engine, which says what is wrong
+        if not is_folder:
             specs.append(argument)
             continue
         found = sorted(str(path) for path in folder.rglob("*.py") if _defines_value(path))
         if not found:
-            raise InputError(f"{argument} holds no .py file that defines class "
-                             f"{user_engine.DEFAULT_CLASS}")
+            raise InputError(f"{user_engine.shown(argument)} holds no .py file that "
+                             f"defines class {user_engine.DEFAULT_CLASS}")
         specs += found
     return specs
 
@@ -202,14 +206,14 @@ def _bar(total: int):
 def render_class(specs: list[str], outcomes: list) -> str:
     rows = []
     for spec, outcome in zip(specs, outcomes):
+        engine = _clip(user_engine.shown(spec), _LONGEST_SPEC)
         if isinstance(outcome, InputError):
-            rows.append([_clip(spec, _LONGEST_SPEC), "ERROR", "", "", "", "", "",
-                         _clip(outcome.one_line())])
+            rows.append([engine, "ERROR", "", "", "", "", "", _clip(outcome.one_line())])
             continue
         counts = outcome.counts
         first = outcome.causes[0] if outcome.causes else _second_order_cause(outcome) or (
             f"limit: {outcome.limits[0]}" if outcome.limits else "")
-        rows.append([_clip(spec, _LONGEST_SPEC), "PASS" if outcome.ok else "FAIL",
+        rows.append([engine, "PASS" if outcome.ok else "FAIL",
                      counts["pass"], counts["fail"], counts["unsupported"], counts["limit"],
                      f"{outcome.seconds:.1f}", _clip(first)])
     passed = sum(isinstance(o, EngineReport) and o.ok for o in outcomes)

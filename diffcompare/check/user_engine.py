@@ -87,17 +87,16 @@ def resolve(engine) -> Engine:
     if not isinstance(engine, str):
         raise InputError(f"expected a class such as Value or {SPEC_HELP}, "
                          f"got a {type(engine).__name__}")
-    location, colon, name = engine.rpartition(":")
-    if not colon or _is_windows_drive(location):
-        location, name = engine, DEFAULT_CLASS
+    location, name = _split(engine)
     if not location or not name.isidentifier():
         raise InputError(f"cannot read the engine {engine!r}; give {SPEC_HELP}")
     if location.endswith((".py", ".ipynb")) or os.sep in location or "/" in location:
         path = Path(location)
-        if not path.is_file():
-            raise InputError(f"no such file: {path}" if not path.exists()
-                             else f"{path} is not a file")
-        return Engine(f"{path.resolve()}:{name}", f"{path.name}:{name}")
+        kind = path_kind(path)
+        if kind != "file":
+            raise InputError(f"no such file: {shown(location)}" if kind == "missing"
+                             else f"{shown(location)} is not a file")
+        return Engine(f"{path.resolve()}:{name}", f"{shown(path.name)}:{name}")
     if not all(part.isidentifier() for part in location.split(".")):
         raise InputError(f"cannot read the engine {engine!r}; give {SPEC_HELP}")
     return Engine(f"{location}:{name}", f"{location}:{name}", (os.getcwd(),))
@@ -135,8 +134,37 @@ def _of_class(cls: type) -> Engine:
                   source=source)
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """("path/engine.py", "Value") for "path/engine.py:Value" and for "path/engine.py"."""
+    location, colon, name = spec.rpartition(":")
+    if not colon or _is_windows_drive(location):
+        return spec, DEFAULT_CLASS
+    return location, name
+
+
 def _is_windows_drive(location: str) -> bool:
     return len(location) == 1 and location.isalpha()
+
+
+def shown(name: str) -> str:
+    """A file name as typed, on one line and whole: as it is when every character
+    prints, else quoted with Python's escapes ('a\\nb.py')."""
+    return name if name.isprintable() else repr(name)
+
+
+def path_kind(path: Path) -> str:
+    """"file", "folder", "missing" or "other" (a device, a socket); ``InputError`` in
+    one line when the system cannot look (a name too long, a folder not readable)."""
+    try:
+        if path.is_file():
+            return "file"
+        if path.is_dir():
+            return "folder"
+        return "other" if path.exists() else "missing"
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"cannot read {shown(str(path))}: "
+                         f"{reason[:1].lower() + reason[1:]}") from None
 
 
 def _import_failure(engine: Engine, why: str) -> str:
@@ -163,7 +191,8 @@ def _import_error(engine: Engine, loaded: dict) -> str:
     if "relative import" in message and engine.spec.split(":")[0].endswith(".py"):
         file = Path(engine.spec.rpartition(":")[0])
         return (f"importing {engine.name} failed: {message}; it is part of a package: "
-                f"run from {file.parent.parent} and give {file.parent.name}.{file.stem}:{name}")
+                f"run from {shown(str(file.parent.parent))} and give "
+                f"{shown(file.parent.name)}.{shown(file.stem)}:{name}")
     if " is a " in message and "not a class" in message:
         return (f"{where}:{name} is a {message.split(' is a ')[1].split(',')[0]}; "
                 f"give the class of your values, e.g. {where}:Value")
