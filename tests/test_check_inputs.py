@@ -1,9 +1,13 @@
-"""What ``check`` is given: odd file names. Every refusal is one line on stderr with
-exit status 2."""
+"""What ``check`` is given: odd file names, folders of a class. Every refusal is one
+line on stderr with exit status 2; a class run counts as engines only the files that
+define the class."""
+
+import shutil
 
 import pytest
 from helpers import ROOT
 
+from diffcompare.check.command import defines_value, engine_specs
 from diffcompare.cli import main
 
 ENGINES = ROOT / "tests" / "engines"
@@ -56,3 +60,53 @@ def test_file_name_with_a_newline_is_escaped_in_the_report_header(tmp_path, caps
     odd.write_text(CORRECT)
     assert main(["check", str(odd)]) == 0
     assert capsys.readouterr().out.startswith("checking 'odd\\nname.py':Value: ")
+
+
+# ---- a class: which files are engines ----
+
+
+def _class_folder(tmp_path):
+    """alice: an engine, a network and tests that only import it; bob: an engine."""
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "bob").mkdir()
+    shutil.copy(ENGINES / "correct.py", tmp_path / "alice" / "engine.py")
+    shutil.copy(ENGINES / "wrong_tanh.py", tmp_path / "bob" / "engine.py")
+    (tmp_path / "alice" / "nn.py").write_text("from engine import Value\n\n\nclass Neuron:\n"
+                                              "    pass\n")
+    ran = tmp_path / "test_code_ran"
+    (tmp_path / "alice" / "test_engine.py").write_text(
+        f"from engine import Value\nopen({str(ran)!r}, 'w').close()\n")
+    return ran
+
+
+def test_class_folder_counts_only_files_that_define_value(tmp_path, capsys):
+    # Regression: files that only import Value were engines: four rows for two students,
+    # "3 of 4 engines pass", and the students' test code was run.
+    ran = _class_folder(tmp_path)
+    assert main(["check", str(tmp_path), "--jobs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("1 of 2 engines pass")
+    assert "nn.py" not in out and "test_engine.py" not in out
+    assert not ran.exists()
+
+
+@pytest.mark.parametrize("source, defines", [
+    ("class Value:\n    pass\n", True),
+    ("import math\n\nclass Value(object):\n    pass\n", True),
+    ("from engine import Value\n", False),
+    ("from engine import *\nValue = Value\n", False),
+    ("def make():\n    class Value:\n        pass\n", False),
+    ("# class Value: in a comment\nx = 'class Value:'\n", False),
+    ("class Value:\n    def __init__(self, data)\n", True),  # broken: its row says why
+    ("class ValueError2:\n    pass\n", False),
+])
+def test_class_folder_reads_each_files_source(tmp_path, source, defines):
+    path = tmp_path / "engine.py"
+    path.write_text(source)
+    assert defines_value(path) is defines
+
+
+def test_class_folder_private_modules_are_not_engines(tmp_path):
+    (tmp_path / "_base.py").write_text("class Value:\n    pass\n")
+    (tmp_path / "engine.py").write_text("class Value:\n    pass\n")
+    assert engine_specs([str(tmp_path)]) == [str(tmp_path / "engine.py")]

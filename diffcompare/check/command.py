@@ -11,10 +11,12 @@ folder) are checked as a class, ``--jobs`` at a time, with a summary table.
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 import os
 import re
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,8 +50,9 @@ A class whose backward() takes create_graph (as PyTorch's does) is checked on He
 too, reverse-over-reverse; for any other, second order is unsupported, not a failure.
 
 ENGINE is {user_engine.SPEC_HELP} (the class name defaults to Value), or a folder:
-every .py file in it that defines class Value. Several engines are checked as a class,
-each in its own process. Importing an engine runs the file's code, just as
+every .py file in it (and in its subfolders) whose source defines class Value at its
+top level; files that only import Value are not engines. Several engines are checked as
+a class, each in its own process. Importing an engine runs the file's code, just as
 `python engine.py` would (but not its `if __name__ == "__main__":` block), in a child
 process with a time, memory and output limit: that keeps a faulty engine from changing
 the verdicts, but it is not a sandbox: check only code you trust.
@@ -128,9 +131,8 @@ def _progress(done: int, total: int) -> None:
 
 def engine_specs(arguments: list[str]) -> list[str]:
     """The engines named: files and specs as given, and for a folder each ``.py`` file
-    in it (and in its subfolders) that defines or imports ``Value`` (``class Value``,
-    ``Value = ...``, ``from ... import Value``), private ``_*.py`` modules left out, in
-    sorted order."""
+    in it (and in its subfolders) whose source defines ``class Value`` at its top level
+    (``defines_value``), private ``_*.py`` modules left out, in sorted order."""
     specs = []
     for argument in arguments:
         folder = Path(argument)
@@ -141,7 +143,9 @@ def engine_specs(arguments: list[str]) -> list[str]:
         if not is_folder:
             specs.append(argument)
             continue
-        found = sorted(str(path) for path in folder.rglob("*.py") if _defines_value(path))
+        found = sorted(str(path) for path in folder.rglob("*.py")
+                       if not path.name.startswith("_")  # a private module, e.g. a base
+                       and defines_value(path))
         if not found:
             raise InputError(f"{user_engine.shown(argument)} holds no .py file that "
                              f"defines class {user_engine.DEFAULT_CLASS}")
@@ -149,16 +153,22 @@ def engine_specs(arguments: list[str]) -> list[str]:
     return specs
 
 
-def _defines_value(path: Path) -> bool:
+def defines_value(path: Path, name: str = user_engine.DEFAULT_CLASS) -> bool:
+    """Whether the file's source defines ``class NAME`` at its top level, read with
+    ``ast`` (nothing of it runs): a file that only imports the class (a network built on
+    it, the student's tests) is not an engine. A file Python cannot parse is one when a
+    line starts with ``class NAME``, so that its row says what is wrong with it."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    if path.name.startswith("_"):
-        return False  # a private module, e.g. a shared base that engines import
-    name = user_engine.DEFAULT_CLASS
-    return re.search(rf"^(class {name}\b|{name} = |from \S+ import .*\b{name}\b)", text,
-                     re.MULTILINE) is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "invalid escape sequence": not our output
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return re.search(rf"^class {re.escape(name)}\b", text, re.MULTILINE) is not None
+    return any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body)
 
 
 def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
