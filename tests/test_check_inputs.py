@@ -1,7 +1,8 @@
 """What ``check`` is given: odd file names, folders of a class. Every refusal is one
-line on stderr with exit status 2; a class run counts as engines only the files that
-define the class."""
+line on stderr with exit status 2; a class run names every engine uniquely, and counts
+as engines only the files that define the class."""
 
+import json
 import shutil
 
 import pytest
@@ -110,3 +111,24 @@ def test_class_folder_private_modules_are_not_engines(tmp_path):
     (tmp_path / "_base.py").write_text("class Value:\n    pass\n")
     (tmp_path / "engine.py").write_text("class Value:\n    pass\n")
     assert engine_specs([str(tmp_path)]) == [str(tmp_path / "engine.py")]
+
+
+# ---- a class: JSON ----
+
+
+def test_class_json_names_every_engine_uniquely_with_the_same_keys(tmp_path, capsys):
+    # Regression: "engine" was the base name (two students' engine.py were both
+    # "engine.py:Value"), and an entry that was no engine had no "spec".
+    _class_folder(tmp_path)
+    (tmp_path / "conftest.py").write_text("class Value:\n    pass\n")  # no micrograd Value
+    assert main(["check", str(tmp_path), "--json", "--jobs", "2"]) == 1
+    engines = json.loads(capsys.readouterr().out)["engines"]
+    names = [entry["engine"] for entry in engines]
+    assert names == [f"{tmp_path}/alice/engine.py:Value", f"{tmp_path}/bob/engine.py:Value",
+                     f"{tmp_path}/conftest.py:Value"]
+    assert len({entry["spec"] for entry in engines}) == 3
+    assert len({frozenset(entry) for entry in engines}) == 1  # the same keys in each
+    error = engines[2]
+    assert error["ok"] is False and "does not look like a micrograd Value" in error["error"]
+    assert error["counts"] is None and error["checks"] == []
+    assert engines[0]["error"] is None and engines[0]["ok"] is True

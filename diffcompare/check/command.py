@@ -18,6 +18,7 @@ import re
 import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from tabulate import tabulate
@@ -173,15 +174,17 @@ def defines_value(path: Path, name: str = user_engine.DEFAULT_CLASS) -> bool:
 
 def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
                 strict: bool = False) -> list:
-    """Each engine's ``EngineReport``, or the ``InputError`` that kept it from being
-    checked; each in its own process, ``jobs`` at a time. One engine's fault never
-    touches another's result."""
+    """Each engine's ``EngineReport`` (its ``engine`` the spec as given, with the class:
+    unique in the class), or the ``InputError`` that kept it from being checked; each in
+    its own process, ``jobs`` at a time. One engine's fault never touches another's
+    result."""
     warm_references()  # sympy once, here, before the threads start
     bar = _bar(len(specs))
 
     def one(spec: str):
         try:
-            return check_engine(spec, timeout=timeout, strict=strict, second_order=True)
+            report = check_engine(spec, timeout=timeout, strict=strict, second_order=True)
+            return replace(report, engine=user_engine.given_name(spec))
         except InputError as error:
             return error
         finally:
@@ -241,9 +244,13 @@ def _second_order_cause(report: EngineReport) -> str:
 
 
 def _class_document(spec: str, outcome) -> dict:
+    """One engine of a class run: every entry has the same keys; one that could not be
+    checked has its ``error``, null counts and no checks."""
     if isinstance(outcome, InputError):
-        return {"engine": spec, "ok": False, "error": outcome.one_line()}
-    return {"spec": spec, **document(outcome)}
+        return {"spec": spec, "engine": user_engine.given_name(spec), "ok": False,
+                "error": outcome.one_line(), "counts": None, "causes": [], "limits": [],
+                "unsupported": {}, "checks": [], "second_order": None}
+    return {"spec": spec, **document(outcome), "error": None}
 
 
 # ---- the terminal report ----
@@ -419,9 +426,10 @@ def summary(report: EngineReport) -> str:
 
 
 def document(report: EngineReport) -> dict:
-    """The report as JSON-ready data (non-finite numbers become null)."""
-    second = {} if report.second_order is None else {
-        "second_order": second_order_document(report.second_order)}
+    """The report as JSON-ready data (non-finite numbers become null); the same keys
+    for every engine (``second_order`` null when it was not checked)."""
+    second = {"second_order": None if report.second_order is None
+              else second_order_document(report.second_order)}
     return {
         "engine": report.engine,
         "ok": report.ok,

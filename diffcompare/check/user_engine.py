@@ -146,6 +146,13 @@ def _is_windows_drive(location: str) -> bool:
     return len(location) == 1 and location.isalpha()
 
 
+def given_name(spec: str) -> str:
+    """The engine as the user named it, with its class: "subm/alice/engine.py:Value"
+    (unique in a class run, where two students' files may both be engine.py)."""
+    location, name = _split(spec)
+    return f"{shown(location)}:{name}"
+
+
 def shown(name: str) -> str:
     """A file name as typed, on one line and whole: as it is when every character
     prints, else quoted with Python's escapes ('a\\nb.py')."""
