@@ -1,6 +1,6 @@
-"""What ``check`` is given: odd file names, folders of a class. Every refusal is one
-line on stderr with exit status 2; a class run names every engine uniquely, and counts
-as engines only the files that define the class."""
+"""What ``check`` is given: odd file names, folders of a class, notebooks that do not
+load. Every refusal is one line on stderr with exit status 2; a class run names every
+engine uniquely, and counts as engines only the files that define the class."""
 
 import json
 import shutil
@@ -132,3 +132,46 @@ def test_class_json_names_every_engine_uniquely_with_the_same_keys(tmp_path, cap
     assert error["ok"] is False and "does not look like a micrograd Value" in error["error"]
     assert error["counts"] is None and error["checks"] == []
     assert engines[0]["error"] is None and engines[0]["ok"] is True
+
+
+# ---- notebooks and files that do not load: one line ----
+
+
+_HEADER = "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n# ---\n\n"
+
+
+def _percent(*cells: str) -> str:
+    return _HEADER + "".join(f"# %%\n{cell}\n\n" for cell in cells)
+
+
+# A warning Python prints while compiling (two lines with its source line), then the fault.
+_WARNS = "y = 2(3) if False else 0"
+_SYNTAX_ERROR = CORRECT.replace("def __add__(self, other):", "def __add__(self, other)")
+
+BROKEN = {
+    "syntax error": _percent("import math", _SYNTAX_ERROR),
+    "warning, then syntax error": _percent("import math", _WARNS, _SYNTAX_ERROR),
+    "prints, then syntax error": _percent("print('a')\nprint('b')", _SYNTAX_ERROR),
+    "not a Value": _percent("import math", "print('hi')\nclass Value:\n    pass"),
+    "warning, not a Value": _percent(_WARNS, "class Value:\n    pass"),
+    "unterminated string": _percent("import math\ns = 'open", CORRECT),
+    "unicode junk": _percent("import math\nλ = ∑ 3\n\ufeff\u2028", CORRECT),
+    "no cells, a warning": f"import math\n{_WARNS}\nprint('x')\n{CORRECT}",
+    "no cells, not a Value": f"{_WARNS}\nclass Value:\n    pass\n",
+    "undecodable bytes": _percent("import math\nb = '\udcff'", CORRECT),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+@pytest.mark.parametrize("cls", ["", ":Value", ":math", ":Nope"])
+def test_broken_percent_notebook_is_refused_in_one_line(tmp_path, capsys, name, cls):
+    # Regression (fuzz): what the file printed while importing (Python's own warnings
+    # included) went to stderr before the refusal: three lines instead of one.
+    path = tmp_path / "engine.pct.py"
+    path.write_text(BROKEN[name], encoding="utf-8", errors="surrogateescape")
+    status = main(["check", f"{path}{cls}", "--timeout", "1"])
+    captured = capsys.readouterr()
+    if status == 2:
+        assert captured.out == "" and len(captured.err.splitlines()) == 1, captured.err
+    else:  # one that loads is checked, its printing on stderr as `python engine.py`
+        assert status in (0, 1) and captured.out

@@ -359,7 +359,8 @@ class _Session:
 
 def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
                  checks: tuple[Check, ...] | None = None, progress=None,
-                 strict: bool = False, second_order: bool = False) -> EngineReport:
+                 strict: bool = False, second_order: bool = False,
+                 import_timeout: float | None = user_engine.IMPORT_TIMEOUT) -> EngineReport:
     """Run the battery against a micrograd-style ``Value`` class and diagnose failures.
 
     ``engine`` is a class, or where one is: "path/engine.py:Value" or
@@ -369,19 +370,22 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     ``progress``, when given, is called with (done, total) after each check. ``strict``:
     limits (a deep graph, an overflow at an edge) fail the engine too. ``second_order``:
     check Hessians by ``backward(create_graph=True)`` too, in the same process
-    (``second_order.check_second_order``), where the class supports it. Raises
-    ``InputError`` when the class does not load, or does not look like a Value class
-    at all (``cls(2.0).data`` must be 2.0).
+    (``second_order.check_second_order``), where the class supports it.
+    ``import_timeout`` bounds the import of the engine's file, in seconds (None: no
+    bound). Raises ``InputError`` when the class does not load (in time), or does not
+    look like a Value class at all (``cls(2.0).data`` must be 2.0).
     """
     from diffcompare.check.diagnose import diagnose
 
     start = time.perf_counter()
     checks = battery() if checks is None else checks
-    found = user_engine.load(engine)
-    for check in checks:
-        _reference(check.expression, check.at, check.build)
-    with found.process() as process:
+    found = user_engine.resolve(engine)
+    with found.process(import_timeout) as process:
+        printed = user_engine.start(found, process)
         shape = user_engine.check_shape(found, timeout, process)
+        user_engine.show_printed(printed)  # once the engine is accepted: a refusal is one line
+        for check in checks:
+            _reference(check.expression, check.at, check.build)
         session = _Session(process, timeout)
         found_probe = probe(session)
         results = []

@@ -11,6 +11,7 @@ the original stdout; both are moved to private descriptors first, so that the en
 ``print`` goes to stderr (which the parent reads and bounds) and its ``input()`` reads
 end of file. Requests:
 
+- ``{"ready": true}``: answer {"ok": true} at once (the interpreter has started);
 - ``{"load": SPEC, "path": [...], "source": TEXT|null, "memory": BYTES}``: import the class;
 - ``{"shape": true}``: does ``Value(2.0)`` look like a micrograd value;
 - ``{"run": NODES, "point": {...}, "mode": "once"|"twice"|"fresh"|"forward"}``: build
@@ -622,7 +623,10 @@ def main() -> None:
     for line in requests:
         request = json.loads(line)
         try:
-            if "load" in request:
+            reply: dict
+            if "ready" in request:
+                reply = {"ok": True}
+            elif "load" in request:
                 _limit_memory(request.get("memory"))
                 cls = load(request["load"], request.get("path", []), request.get("source"))
                 reply = {"ok": True} if isinstance(cls, type) else {

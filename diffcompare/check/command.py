@@ -81,6 +81,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS",
                         help="time allowed for each check (default "
                              f"{user_engine.DEFAULT_TIMEOUT:g}; 0 for no limit)")
+    parser.add_argument("--import-timeout", type=_seconds,
+                        default=user_engine.IMPORT_TIMEOUT, metavar="SECONDS",
+                        help="time allowed for importing each engine's file (default "
+                             f"{user_engine.IMPORT_TIMEOUT:g}; 0 for no limit)")
     parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                         help="engines checked at once, each in its own process (default 1)")
     parser.add_argument("--strict", action="store_true",
@@ -102,16 +106,17 @@ def _jobs(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     specs = engine_specs(args.engines)
-    timeout = args.timeout or None
+    timeout, import_timeout = args.timeout or None, args.import_timeout or None
     if len(specs) == 1 and not os.path.isdir(args.engines[0]):
         progress = _progress if sys.stderr.isatty() else None
         report = check_engine(specs[0], timeout=timeout, progress=progress,
-                              strict=args.strict, second_order=True)
+                              strict=args.strict, second_order=True,
+                              import_timeout=import_timeout)
         if progress is not None:
             sys.stderr.write("\r\033[K")
         sys.stdout.write((json_text(document(report)) if args.json else render(report)) + "\n")
         return EXIT_PASS if report.ok else EXIT_FAIL
-    outcomes = check_class(specs, timeout, args.jobs, args.strict)
+    outcomes = check_class(specs, timeout, args.jobs, args.strict, import_timeout)
     if args.json:
         text = json_text({"engines": [_class_document(spec, outcome)
                                       for spec, outcome in zip(specs, outcomes)]})
@@ -173,7 +178,8 @@ def defines_value(path: Path, name: str = user_engine.DEFAULT_CLASS) -> bool:
 
 
 def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
-                strict: bool = False) -> list:
+                strict: bool = False,
+                import_timeout: float | None = user_engine.IMPORT_TIMEOUT) -> list:
     """Each engine's ``EngineReport`` (its ``engine`` the spec as given, with the class:
     unique in the class), or the ``InputError`` that kept it from being checked; each in
     its own process, ``jobs`` at a time. One engine's fault never touches another's
@@ -183,7 +189,8 @@ def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
 
     def one(spec: str):
         try:
-            report = check_engine(spec, timeout=timeout, strict=strict, second_order=True)
+            report = check_engine(spec, timeout=timeout, strict=strict, second_order=True,
+                                  import_timeout=import_timeout)
             return replace(report, engine=user_engine.given_name(spec))
         except InputError as error:
             return error

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from diffcompare.check.child import describe
-from diffcompare.check.isolation import ChildLost, EngineProcess
+from diffcompare.check.isolation import IMPORT_TIMEOUT, IMPORTING, ChildLost, EngineProcess
 from diffcompare.language.errors import InputError
 
 SPEC_HELP = ("path/to/engine.py:Value, package.module:Value or a notebook, "
@@ -29,9 +29,7 @@ DEFAULT_CLASS = "Value"
 # Seconds one run of the user's engine may take. A correct engine needs milliseconds
 # even for the deep-graph check; a hung one is stopped and reported.
 DEFAULT_TIMEOUT = 5.0
-# Seconds an import may take: a file that trains a model at import time, or waits for
-# input, is stopped and told to move that under ``if __name__ == "__main__":``.
-IMPORT_TIMEOUT = 60.0
+# IMPORT_TIMEOUT (imported above): seconds an import may take, ``--import-timeout``.
 
 
 @dataclass(frozen=True)
@@ -58,23 +56,36 @@ class Engine:
 
 def load(engine, import_timeout: float | None = IMPORT_TIMEOUT) -> Engine:
     """The ``Engine`` for a spec or a class, its import tried once in a child process.
+    What the file prints while importing goes to stderr, as with ``python engine.py``.
 
     Raises ``InputError`` for a spec that names no file, module, attribute or class, or
-    a file whose import fails.
+    a file whose import fails or takes longer than ``import_timeout`` seconds.
     """
     found = resolve(engine)
     with found.process(import_timeout) as process:
-        try:
-            loaded = process.start()
-        except ChildLost as lost:
-            raise InputError(_import_failure(found, str(lost))) from None
-        finally:
-            printed = process.printed()
-            if printed:  # what the file prints while importing, as `python engine.py`
-                sys.stderr.write(printed if printed.endswith("\n") else printed + "\n")
+        show_printed(start(found, process))
+    return found
+
+
+def start(found: Engine, process: EngineProcess) -> str:
+    """Import the engine in ``process`` (left running): what it printed while importing.
+
+    Raises ``InputError``, in one line, when the import fails or takes longer than the
+    process's import limit; what it printed then is left out (a refusal is one line).
+    """
+    try:
+        loaded = process.start()
+    except ChildLost as lost:
+        raise InputError(_import_failure(found, lost)) from None
     if "error" in loaded:
         raise InputError(_import_error(found, loaded))
-    return found
+    return process.printed()
+
+
+def show_printed(printed: str) -> None:
+    """What the user's file printed while importing, on stderr, as ``python engine.py``."""
+    if printed:
+        sys.stderr.write(printed if printed.endswith("\n") else printed + "\n")
 
 
 def resolve(engine) -> Engine:
@@ -174,12 +185,14 @@ def path_kind(path: Path) -> str:
                          f"{reason[:1].lower() + reason[1:]}") from None
 
 
-def _import_failure(engine: Engine, why: str) -> str:
-    if "took longer" in why:
-        return (f"importing {engine.name} took longer than the time limit; if it trains or "
-                "runs examples at import time, move that code under "
-                "if __name__ == \"__main__\":")
-    return f"importing {engine.name} failed: {why.split(': ', 1)[-1]}"
+def _import_failure(engine: Engine, lost: ChildLost) -> str:
+    if lost.kind == "timeout" and lost.doing == IMPORTING:
+        printed = f"; last output: {lost.output}" if lost.output else ""
+        return (f"importing {engine.name} took longer than the {lost.seconds:g} s import "
+                f"limit (--import-timeout){printed}; if it trains or runs examples at "
+                "import time, move that code under if __name__ == \"__main__\":, or "
+                "raise the limit")
+    return f"importing {engine.name} failed: {str(lost).split(': ', 1)[-1]}"
 
 
 def _import_error(engine: Engine, loaded: dict) -> str:
@@ -218,13 +231,18 @@ def check_shape(engine, timeout: float | None = DEFAULT_TIMEOUT,
     what the child found, e.g. ``{"ok": True, "merges": False}``."""
     found = resolve(engine)
     own = process is None
-    process = found.process() if own else process
+    if process is None:
+        process = found.process()
     try:
+        if own:
+            start(found, process)  # what it prints is not shown: it is a column, not a check
         reply = process.ask({"shape": True}, timeout, f"{found.__name__}(2.0)")
     except ChildLost as lost:
+        if lost.doing == IMPORTING:
+            raise InputError(_import_failure(found, lost)) from None
         if lost.kind == "timeout":
             raise InputError(f"{found.name}: {found.__name__}(2.0) took longer than the "
-                             f"time limit ({timeout:g} s); raise the limit (diffcompare "
+                             f"time limit ({lost.seconds:g} s); raise the limit (diffcompare "
                              "check --timeout SECONDS), or look for a loop in "
                              f"{found.__name__}.__init__") from None
         raise InputError(f"{found.name}: {lost}") from None
