@@ -175,3 +175,12 @@ def test_broken_percent_notebook_is_refused_in_one_line(tmp_path, capsys, name, 
         assert captured.out == "" and len(captured.err.splitlines()) == 1, captured.err
     else:  # one that loads is checked, its printing on stderr as `python engine.py`
         assert status in (0, 1) and captured.out
+
+
+def test_module_attribute_that_is_no_class_lists_the_classes_of_a_percent_file(tmp_path,
+                                                                              capsys):
+    # "engine.pct" is imported as user_engine: its classes were looked up under the stem
+    path = tmp_path / "engine.pct.py"
+    path.write_text(CORRECT)
+    err = _refused_in_one_line(capsys, ["check", f"{path}:Nope"])
+    assert "engine.pct.py has no 'Nope'; it defines Value" in err

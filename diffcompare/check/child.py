@@ -107,8 +107,7 @@ def load(spec: str, path: list, source: str | None):
         exec(compile(source, f"<source of {name}>", "exec"), namespace)
         return namespace[name]
     if location.endswith(".py") or os.sep in location or "/" in location:
-        stem = os.path.splitext(os.path.basename(location))[0]
-        module_name = stem if stem.isidentifier() else "user_engine"
+        module_name = _module_name(location)
         sys.path.insert(0, os.path.dirname(os.path.abspath(location)))
         cells = notebook_cells(location, name)
         if cells is not None:
@@ -121,6 +120,13 @@ def load(spec: str, path: list, source: str | None):
     else:
         module = importlib.import_module(location)
     return getattr(module, name)
+
+
+def _module_name(location: str) -> str:
+    """The name a file is imported under: its stem, or "user_engine" for a stem that is
+    no identifier ("engine.pct", "my-engine")."""
+    stem = os.path.splitext(os.path.basename(location))[0]
+    return stem if stem.isidentifier() else "user_engine"
 
 
 # A jupytext notebook saved as .py: cells start with a "# %%" line.
@@ -177,7 +183,9 @@ def _run_cells(module_name: str, location: str, cells: list):
 
 
 def _classes(spec: str, path: list) -> list:
-    module = sys.modules.get(os.path.splitext(os.path.basename(spec.rpartition(":")[0]))[0])
+    location = spec.rpartition(":")[0]
+    is_file = location.endswith((".py", ".ipynb")) or os.sep in location or "/" in location
+    module = sys.modules.get(_module_name(location) if is_file else location)
     if module is None:
         return []
     return sorted(key for key, value in vars(module).items()
