@@ -224,22 +224,28 @@ def _bar(total: int):
 
 
 def render_class(specs: list[str], outcomes: list) -> str:
+    """The summary table of a class run; a "not run" column when an engine has checks
+    that were not run."""
+    reports = [o for o in outcomes if isinstance(o, EngineReport)]
+    not_run = any(report.counts["not_run"] for report in reports)
+    statuses = ["pass", "fail", "unsupported", "limit"] + (["not_run"] if not_run else [])
     rows = []
     for spec, outcome in zip(specs, outcomes):
         engine = _clip(user_engine.shown(spec), _LONGEST_SPEC)
         if isinstance(outcome, InputError):
-            rows.append([engine, "ERROR", "", "", "", "", "", _clip(outcome.one_line())])
+            rows.append([engine, "ERROR", *[""] * len(statuses), "",
+                         _clip(outcome.one_line())])
             continue
         counts = outcome.counts
         first = outcome.causes[0] if outcome.causes else _second_order_cause(outcome) or (
             f"limit: {outcome.limits[0]}" if outcome.limits else "")
         rows.append([engine, "PASS" if outcome.ok else "FAIL",
-                     counts["pass"], counts["fail"], counts["unsupported"], counts["limit"],
+                     *[counts[status] for status in statuses],
                      f"{outcome.seconds:.1f}", _clip(first)])
-    passed = sum(isinstance(o, EngineReport) and o.ok for o in outcomes)
-    table_text = tabulate(rows, headers=["engine", "verdict", "pass", "fail", "unsupported",
-                                         "limits", "seconds", "first cause"],
-                          tablefmt="simple", disable_numparse=True)
+    passed = sum(report.ok for report in reports)
+    headers = ["engine", "verdict", "pass", "fail", "unsupported", "limits"] + (
+        ["not run"] if not_run else []) + ["seconds", "first cause"]
+    table_text = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     return f"{table_text}\n\n{passed} of {len(outcomes)} engines pass"
 
 
@@ -277,9 +283,13 @@ def render(report: EngineReport) -> str:
                 lines.append(f"  - ... and {len(with_cause) - SHOWN_PER_CAUSE} more "
                              "with the same cause")
         lines.append("")
+    if report.causes:  # a run lost while trying the class is a cause without a failure
         lines.append("likely cause" + ("s:" if len(report.causes) > 1 else ":"))
         lines += [f"  {number}. {cause}" for number, cause in enumerate(report.causes, 1)]
         lines.append("")
+    not_run = [r for r in report.results if r.status == "not_run"]
+    if not_run:
+        lines += not_run_lines(report)
     limits = [r for r in report.results if r.status == "limit"]
     if limits:
         lines.append("limits (not wrong gradients; they fail the check only with --strict):")
@@ -291,6 +301,20 @@ def render(report: EngineReport) -> str:
         lines += second_order_lines(report.second_order)
     lines.append(summary(report))
     return "\n".join(lines)
+
+
+def not_run_lines(report: EngineReport) -> list[str]:
+    """The checks not run (the engine's process was lost too often, or they need an
+    operation that loses it alone): a line for each reason, with its count."""
+    not_run = [r for r in report.results if r.status == "not_run"]
+    reasons: dict[str, int] = {}
+    for result in not_run:
+        why = str(result.failure).removeprefix("not run: ")
+        reasons[why] = reasons.get(why, 0) + 1
+    lines = [f"not run ({_count(len(not_run), 'check')}; the engine cannot pass until they "
+             "run):"]
+    lines += [f"  - {_count(count, 'check')}: {why}" for why, count in reasons.items()]
+    return lines + [""]
 
 
 def second_order_lines(second: SecondOrderReport) -> list[str]:
@@ -336,13 +360,17 @@ def table(report: EngineReport) -> str:
     rows = []
     previous_group = None
     for result in report.results:
-        if result.status == "unsupported":
+        if result.status in ("unsupported", "not_run"):
             continue
         group = result.group if result.group != previous_group else ""
         previous_group = result.group
         status = {"pass": "pass", "fail": "FAIL", "limit": "limit"}[result.status]
         rows.append([group, result.name, _clip(result.check.at, _LONGEST_POINT), status,
                      _detail(result)])
+    not_run = [r for r in report.results if r.status == "not_run"]
+    if not_run:
+        rows.append(["not run", _count(len(not_run), "check"), "", "not run",
+                     "the engine's process was lost: see below"])
     unsupported = [r for r in report.results if r.status == "unsupported"]
     if unsupported:
         rows.append(["not supported", _count(len(unsupported), "check"), "",
@@ -418,8 +446,9 @@ def _clip(text: str, longest: int = _LONGEST_DETAIL) -> str:
 def summary(report: EngineReport) -> str:
     counts = report.counts
     verdict = "PASS" if report.ok else "FAIL"
+    not_run = f"{counts['not_run']} not run, " if counts["not_run"] else ""
     text = (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-            f"{counts['unsupported']} unsupported, {counts['limit']} limits, of "
+            f"{counts['unsupported']} unsupported, {counts['limit']} limits, {not_run}of "
             f"{len(report.results)} checks "
             f"({report.seconds:.2f} s)")
     second = report.second_order
