@@ -139,10 +139,12 @@ def engine_report_html(report: Any) -> str:
     status = "agree" if report.ok else "disagree"
     summary = (f"{counts['pass']} passed, {counts['fail']} failed, "
                f"{counts['unsupported']} not supported")
+    if counts.get("not_run"):
+        summary += f", {counts['not_run']} not run"
     groups: dict[str, dict[str, int]] = {}
-    for result in report.results:
-        groups.setdefault(result.group, {"pass": 0, "fail": 0, "unsupported": 0})
-        groups[result.group][result.status] += 1
+    for result in report.results:  # a limit or a check not run has no column of its own
+        group = groups.setdefault(result.group, {"pass": 0, "fail": 0, "unsupported": 0})
+        group[result.status] = group.get(result.status, 0) + 1
     rows = "".join(f"<tr><td>{escape(group)}</td><td>{c['pass']}</td><td>{c['fail']}</td>"
                    f"<td>{c['unsupported']}</td></tr>" for group, c in groups.items())
     parts = [_STYLE, '<div class="dc-box">',

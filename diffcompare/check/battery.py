@@ -169,8 +169,9 @@ def deep_chain_of_values(operations: int = DEEP_OPERATIONS) -> Expression:
 BATTERY: tuple[Check, ...] = battery()
 
 
-# After this many checks time out or lose the engine's process, the rest are not run:
-# an engine that hangs would otherwise cost the timeout once per check.
+# After this many runs (checks, or probes of an operation) time out or lose the engine's
+# process, the rest are not run: an engine that hangs would otherwise cost the timeout
+# once per check.
 MAX_LOST = 3
 
 
@@ -199,7 +200,9 @@ class Observation:
 @dataclass(frozen=True)
 class CheckResult:
     check: Check
-    status: str  # "pass", "fail", "unsupported" or "limit" (see ``_is_limit``)
+    # "pass", "fail", "unsupported", "limit" (see ``_is_limit``), or "not_run": the
+    # engine's process was lost MAX_LOST times before this check's turn
+    status: str
     observations: tuple[Observation, ...]
     point: Mapping[str, float]
     operations: tuple[str, ...]  # what the check asks of the class, keys of FORMS
@@ -222,10 +225,23 @@ class CheckResult:
         return next((o for o in self.observations if o.quantity == quantity), None)
 
 
+# Every status a check can end in, in the order the counts list them.
+STATUSES = ("pass", "fail", "unsupported", "limit", "not_run")
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A run that timed out or lost the engine's process: which check or probe (``name``)
+    and how (``failure``, of kind "timeout" or "died")."""
+
+    name: str
+    failure: Failure
+
+
 @dataclass(frozen=True)
 class EngineReport:
-    """Everything ``check_engine`` found, as data. ``ok`` when no check failed (and,
-    with ``strict``, no limit was met)."""
+    """Everything ``check_engine`` found, as data. ``ok`` when every check ran and none
+    failed (and, with ``strict``, no limit was met)."""
 
     engine: str
     results: tuple[CheckResult, ...]
@@ -235,10 +251,11 @@ class EngineReport:
     limits: tuple[str, ...] = ()  # the engine's limits, each with its fix
     strict: bool = False  # limits fail the engine too
     second_order: SecondOrderReport | None = None  # when asked for: Hessians, if supported
+    lost: tuple[Lost, ...] = ()  # the runs that timed out or lost the process, in order
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"pass": 0, "fail": 0, "unsupported": 0, "limit": 0}
+        counts = dict.fromkeys(STATUSES, 0)
         for result in self.results:
             counts[result.status] += 1
         return counts
@@ -246,7 +263,8 @@ class EngineReport:
     @property
     def ok(self) -> bool:
         counts = self.counts
-        return counts["fail"] == 0 and not (self.strict and counts["limit"]) \
+        return counts["fail"] == 0 and counts["not_run"] == 0 \
+            and not (self.strict and counts["limit"]) \
             and (self.second_order is None or self.second_order.ok)
 
     @property
@@ -297,10 +315,12 @@ _PROBE_POINTS_XY = ("x=0.25,y=0.5", "x=-0.5,y=1.5", "x=1.5,y=-0.75")
 @dataclass(frozen=True)
 class Probe:
     """What the class refuses: ``missing`` (operation key -> reason), refused at every
-    point tried; ``computes`` (operation key -> points where it gave numbers)."""
+    point tried; ``computes`` (operation key -> points where it gave numbers); ``lost``
+    (operation key -> the run where it timed out or lost the process, alone)."""
 
     missing: Mapping[str, str]
     computes: Mapping[str, tuple[str, ...]]
+    lost: Mapping[str, "Lost"] = field(default_factory=dict)
 
 
 def warm_references() -> None:
@@ -319,47 +339,56 @@ def _probe_points(form: str) -> tuple[str, ...]:
 
 
 def probe(session: "_Session") -> Probe:
-    """Build each operation's graph (no backward()) at each probe point."""
+    """Build each operation's graph (no backward()) at each probe point. An operation
+    that times out or ends the process is tried no further: it is ``lost``, and the
+    checks that need it are not run, so one operation that hangs costs one time-out."""
     missing: dict[str, str] = {}
     computes: dict[str, tuple[str, ...]] = {}
+    lost: dict[str, Lost] = {}
     for key, form in FORMS.items():
         refusals, points = [], []
         for at in _probe_points(form):
             if session.lost_too_often:
-                break  # the rest count as supported; their checks say what happens
-            reference = _reference(form, at)
-            failure = session.run(reference, "forward").failure
+                break  # the rest count as supported; their checks are not run
+            losses = len(session.lost)
+            failure = session.run(_reference(form, at), "forward", form).failure
+            if len(session.lost) > losses:
+                lost[key] = session.lost[-1]
+                break
             if failure is not None and failure.kind == "unsupported":
                 refusals.append(failure.message.split(" is not supported: ", 1)[-1])
             else:
                 points.append(at)
-        if refusals and not points:
+        if refusals and not points and key not in lost:
             missing[key] = refusals[0]
         computes[key] = tuple(points)
-    return Probe(missing, computes)
+    return Probe(missing, computes, lost)
 
 
 class _Session:
-    """The engine's process for one ``check_engine``, counting the checks it lost."""
+    """The engine's process for one ``check_engine``, with the runs it lost."""
 
     def __init__(self, process: EngineProcess, timeout: float | None):
-        self.process, self.timeout, self.lost = process, timeout, 0
+        self.process, self.timeout = process, timeout
+        self.lost: list[Lost] = []
 
     @property
     def lost_too_often(self) -> bool:
-        return self.lost >= MAX_LOST
+        return len(self.lost) >= MAX_LOST
 
-    def run(self, reference: "_Reference", mode: str) -> Run:
+    def run(self, reference: "_Reference", mode: str, name: str) -> Run:
         outcome = user_graph.run(self.process, reference.expression, reference.point, mode,
                                  self.timeout)
         failure = outcome.failure
-        self.lost += failure is not None and failure.kind in ("timeout", "died")
+        if failure is not None and failure.kind in ("timeout", "died"):
+            self.lost.append(Lost(name, failure))
         return outcome
 
 
 def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
                  checks: tuple[Check, ...] | None = None, progress=None,
-                 strict: bool = False, second_order: bool = False) -> EngineReport:
+                 strict: bool = False, second_order: bool = False,
+                 import_timeout: float | None = user_engine.IMPORT_TIMEOUT) -> EngineReport:
     """Run the battery against a micrograd-style ``Value`` class and diagnose failures.
 
     ``engine`` is a class, or where one is: "path/engine.py:Value" or
@@ -369,28 +398,30 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
     ``progress``, when given, is called with (done, total) after each check. ``strict``:
     limits (a deep graph, an overflow at an edge) fail the engine too. ``second_order``:
     check Hessians by ``backward(create_graph=True)`` too, in the same process
-    (``second_order.check_second_order``), where the class supports it. Raises
-    ``InputError`` when the class does not load, or does not look like a Value class
-    at all (``cls(2.0).data`` must be 2.0).
+    (``second_order.check_second_order``), where the class supports it.
+    ``import_timeout`` bounds the import of the engine's file, in seconds (None: no
+    bound). Raises ``InputError`` when the class does not load (in time), or does not
+    look like a Value class at all (``cls(2.0).data`` must be 2.0).
+
+    After ``MAX_LOST`` runs time out or lose the engine's process, the checks left are
+    not run: their status is "not_run" (never a pass), and ``lost`` holds those runs.
     """
     from diffcompare.check.diagnose import diagnose
 
     start = time.perf_counter()
     checks = battery() if checks is None else checks
-    found = user_engine.load(engine)
-    for check in checks:
-        _reference(check.expression, check.at, check.build)
-    with found.process() as process:
+    found = user_engine.resolve(engine)
+    with found.process(import_timeout) as process:
+        printed = user_engine.start(found, process)
         shape = user_engine.check_shape(found, timeout, process)
+        user_engine.show_printed(printed)  # once the engine is accepted: a refusal is one line
+        for check in checks:
+            _reference(check.expression, check.at, check.build)
         session = _Session(process, timeout)
         found_probe = probe(session)
         results = []
         for done, check in enumerate(checks, 1):
-            if session.lost_too_often:
-                results.append(_not_run(check, f"not run: {MAX_LOST} checks timed out or "
-                                               "lost the engine's process"))
-            else:
-                results.append(_run_check(session, check, found_probe))
+            results.append(_run_check(session, check, found_probe))
             if progress is not None:
                 progress(done, len(checks))
         failed = any(r.status == "fail" for r in results)
@@ -398,7 +429,7 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
         second = check_second_order(found, timeout, process) \
             if second_order and not session.lost_too_often else None
     diagnoses, causes = diagnose(results, merges=failed and shape.get("merges", False),
-                                 walk=walk)
+                                 walk=walk, lost=session.lost)
     results = [replace(result, diagnosis=diagnoses[i][1], cause=diagnoses[i][0])
                if i in diagnoses else result for i, result in enumerate(results)]
     failing = {r.cause for r in results if r.status == "fail"}
@@ -409,7 +440,7 @@ def check_engine(engine, timeout: float | None = user_engine.DEFAULT_TIMEOUT,
         causes=tuple(cause for cause in causes if cause not in limits),
         unsupported={FORMS[key]: reason for key, reason in found_probe.missing.items()},
         seconds=time.perf_counter() - start, limits=limits, strict=strict,
-        second_order=second,
+        second_order=second, lost=tuple(session.lost),
     )
 
 
@@ -437,14 +468,28 @@ def _walk(session: _Session) -> str:
     return found
 
 
-def _not_run(check: Check, why: str) -> CheckResult:
-    reference = _reference(check.expression, check.at, check.build)
+def _not_run(check: Check, reference: "_Reference", why: str) -> CheckResult:
     point = {name: float(value) for name, value in reference.point.items()}
-    return CheckResult(check, "fail", (), point, reference.operations,
-                       Failure("timeout", check.name, why))
+    return CheckResult(check, "not_run", (), point, reference.operations,
+                       Failure("not run", check.name, f"not run: {why}"))
+
+
+def _lost_too_often(lost: list[Lost]) -> str:
+    names = ", ".join(dict.fromkeys(loss.name for loss in lost))
+    return (f"after {len(lost)} runs timed out or lost the engine's process ({names}), "
+            "the checks left were not run")
+
+
+def _lost_alone(loss: Lost) -> str:
+    how = "does not finish" if loss.failure.kind == "timeout" else \
+        "loses the engine's process"
+    return f"they need {loss.name}, which {how} alone"
 
 
 def _run_check(session: _Session, check: Check, found: Probe) -> CheckResult:
+    """The check's result: unsupported when the probe found the class lacks one of its
+    operations (whatever became of the process); not run after the process was lost
+    too often, or when it needs an operation that lost it alone; else judged."""
     reference = _reference(check.expression, check.at, check.build)
     point = {name: float(value) for name, value in reference.point.items()}
     lacking = [key for key in reference.operations if key in found.missing]
@@ -452,7 +497,12 @@ def _run_check(session: _Session, check: Check, found: Probe) -> CheckResult:
         failure = Failure("unsupported", FORMS[lacking[0]],
                           f"{FORMS[lacking[0]]} is not supported: {found.missing[lacking[0]]}")
         return CheckResult(check, "unsupported", (), point, reference.operations, failure)
-    outcome = session.run(reference, check.mode)
+    if session.lost_too_often:
+        return _not_run(check, reference, _lost_too_often(session.lost))
+    hanging = [key for key in reference.operations if key in found.lost]
+    if hanging:
+        return _not_run(check, reference, _lost_alone(found.lost[hanging[0]]))
+    outcome = session.run(reference, check.mode, check.name)
     if outcome.failure is not None and outcome.failure.kind == "unsupported":
         return _refused_here(session, check, found, reference, outcome)
     return _judged(check, reference, outcome)
@@ -474,8 +524,10 @@ def _refused_here(session: _Session, check: Check, found: Probe, reference: "_Re
     if check.role != "edge":
         for at in found.computes.get(key, ()):
             moved = _moved(check.at, at, reference.expression.variables)
+            if session.lost_too_often:
+                return _not_run(check, reference, _lost_too_often(session.lost))
             elsewhere = _reference(check.expression, moved, check.build)
-            retry = session.run(elsewhere, check.mode)
+            retry = session.run(elsewhere, check.mode, check.name)
             if retry.failure is None or retry.failure.kind != "unsupported":
                 judged = _judged(replace(check, at=moved), elsewhere, retry)
                 return replace(judged, note=f"refused at {check.at} "

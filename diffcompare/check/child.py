@@ -11,6 +11,7 @@ the original stdout; both are moved to private descriptors first, so that the en
 ``print`` goes to stderr (which the parent reads and bounds) and its ``input()`` reads
 end of file. Requests:
 
+- ``{"ready": true}``: answer {"ok": true} at once (the interpreter has started);
 - ``{"load": SPEC, "path": [...], "source": TEXT|null, "memory": BYTES}``: import the class;
 - ``{"shape": true}``: does ``Value(2.0)`` look like a micrograd value;
 - ``{"run": NODES, "point": {...}, "mode": "once"|"twice"|"fresh"|"forward"}``: build
@@ -106,8 +107,7 @@ def load(spec: str, path: list, source: str | None):
         exec(compile(source, f"<source of {name}>", "exec"), namespace)
         return namespace[name]
     if location.endswith(".py") or os.sep in location or "/" in location:
-        stem = os.path.splitext(os.path.basename(location))[0]
-        module_name = stem if stem.isidentifier() else "user_engine"
+        module_name = _module_name(location)
         sys.path.insert(0, os.path.dirname(os.path.abspath(location)))
         cells = notebook_cells(location, name)
         if cells is not None:
@@ -120,6 +120,13 @@ def load(spec: str, path: list, source: str | None):
     else:
         module = importlib.import_module(location)
     return getattr(module, name)
+
+
+def _module_name(location: str) -> str:
+    """The name a file is imported under: its stem, or "user_engine" for a stem that is
+    no identifier ("engine.pct", "my-engine")."""
+    stem = os.path.splitext(os.path.basename(location))[0]
+    return stem if stem.isidentifier() else "user_engine"
 
 
 # A jupytext notebook saved as .py: cells start with a "# %%" line.
@@ -176,7 +183,9 @@ def _run_cells(module_name: str, location: str, cells: list):
 
 
 def _classes(spec: str, path: list) -> list:
-    module = sys.modules.get(os.path.splitext(os.path.basename(spec.rpartition(":")[0]))[0])
+    location = spec.rpartition(":")[0]
+    is_file = location.endswith((".py", ".ipynb")) or os.sep in location or "/" in location
+    module = sys.modules.get(_module_name(location) if is_file else location)
     if module is None:
         return []
     return sorted(key for key, value in vars(module).items()
@@ -622,7 +631,10 @@ def main() -> None:
     for line in requests:
         request = json.loads(line)
         try:
-            if "load" in request:
+            reply: dict
+            if "ready" in request:
+                reply = {"ok": True}
+            elif "load" in request:
                 _limit_memory(request.get("memory"))
                 cls = load(request["load"], request.get("path", []), request.get("source"))
                 reply = {"ok": True} if isinstance(cls, type) else {

@@ -11,11 +11,14 @@ folder) are checked as a class, ``--jobs`` at a time, with a summary table.
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 import os
 import re
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from tabulate import tabulate
@@ -48,8 +51,9 @@ A class whose backward() takes create_graph (as PyTorch's does) is checked on He
 too, reverse-over-reverse; for any other, second order is unsupported, not a failure.
 
 ENGINE is {user_engine.SPEC_HELP} (the class name defaults to Value), or a folder:
-every .py file in it that defines class Value. Several engines are checked as a class,
-each in its own process. Importing an engine runs the file's code, just as
+every .py file in it (and in its subfolders) whose source defines class Value at its
+top level; files that only import Value are not engines. Several engines are checked as
+a class, each in its own process. Importing an engine runs the file's code, just as
 `python engine.py` would (but not its `if __name__ == "__main__":` block), in a child
 process with a time, memory and output limit: that keeps a faulty engine from changing
 the verdicts, but it is not a sandbox: check only code you trust.
@@ -77,6 +81,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS",
                         help="time allowed for each check (default "
                              f"{user_engine.DEFAULT_TIMEOUT:g}; 0 for no limit)")
+    parser.add_argument("--import-timeout", type=_seconds,
+                        default=user_engine.IMPORT_TIMEOUT, metavar="SECONDS",
+                        help="time allowed for importing each engine's file (default "
+                             f"{user_engine.IMPORT_TIMEOUT:g}; 0 for no limit)")
     parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                         help="engines checked at once, each in its own process (default 1)")
     parser.add_argument("--strict", action="store_true",
@@ -98,16 +106,17 @@ def _jobs(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     specs = engine_specs(args.engines)
-    timeout = args.timeout or None
+    timeout, import_timeout = args.timeout or None, args.import_timeout or None
     if len(specs) == 1 and not os.path.isdir(args.engines[0]):
         progress = _progress if sys.stderr.isatty() else None
         report = check_engine(specs[0], timeout=timeout, progress=progress,
-                              strict=args.strict, second_order=True)
+                              strict=args.strict, second_order=True,
+                              import_timeout=import_timeout)
         if progress is not None:
             sys.stderr.write("\r\033[K")
         sys.stdout.write((json_text(document(report)) if args.json else render(report)) + "\n")
         return EXIT_PASS if report.ok else EXIT_FAIL
-    outcomes = check_class(specs, timeout, args.jobs, args.strict)
+    outcomes = check_class(specs, timeout, args.jobs, args.strict, import_timeout)
     if args.json:
         text = json_text({"engines": [_class_document(spec, outcome)
                                       for spec, outcome in zip(specs, outcomes)]})
@@ -128,46 +137,61 @@ def _progress(done: int, total: int) -> None:
 
 def engine_specs(arguments: list[str]) -> list[str]:
     """The engines named: files and specs as given, and for a folder each ``.py`` file
-    in it (and in its subfolders) that defines or imports ``Value`` (``class Value``,
-    ``Value = ...``, ``from ... import Value``), private ``_*.py`` modules left out, in
-    sorted order."""
+    in it (and in its subfolders) whose source defines ``class Value`` at its top level
+    (``defines_value``), private ``_*.py`` modules left out, in sorted order."""
     specs = []
     for argument in arguments:
         folder = Path(argument)
-        if not folder.is_dir():
+        try:
+            is_folder = user_engine.path_kind(folder) == "folder"
+        except InputError:
+            is_folder = False  # checked as an engine, which says what is wrong
+        if not is_folder:
             specs.append(argument)
             continue
-        found = sorted(str(path) for path in folder.rglob("*.py") if _defines_value(path))
+        found = sorted(str(path) for path in folder.rglob("*.py")
+                       if not path.name.startswith("_")  # a private module, e.g. a base
+                       and defines_value(path))
         if not found:
-            raise InputError(f"{argument} holds no .py file that defines class "
-                             f"{user_engine.DEFAULT_CLASS}")
+            raise InputError(f"{user_engine.shown(argument)} holds no .py file that "
+                             f"defines class {user_engine.DEFAULT_CLASS}")
         specs += found
     return specs
 
 
-def _defines_value(path: Path) -> bool:
+def defines_value(path: Path, name: str = user_engine.DEFAULT_CLASS) -> bool:
+    """Whether the file's source defines ``class NAME`` at its top level, read with
+    ``ast`` (nothing of it runs): a file that only imports the class (a network built on
+    it, the student's tests) is not an engine. A file Python cannot parse is one when a
+    line starts with ``class NAME``, so that its row says what is wrong with it."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    if path.name.startswith("_"):
-        return False  # a private module, e.g. a shared base that engines import
-    name = user_engine.DEFAULT_CLASS
-    return re.search(rf"^(class {name}\b|{name} = |from \S+ import .*\b{name}\b)", text,
-                     re.MULTILINE) is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "invalid escape sequence": not our output
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return re.search(rf"^class {re.escape(name)}\b", text, re.MULTILINE) is not None
+    return any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body)
 
 
 def check_class(specs: list[str], timeout: float | None, jobs: int = 1,
-                strict: bool = False) -> list:
-    """Each engine's ``EngineReport``, or the ``InputError`` that kept it from being
-    checked; each in its own process, ``jobs`` at a time. One engine's fault never
-    touches another's result."""
+                strict: bool = False,
+                import_timeout: float | None = user_engine.IMPORT_TIMEOUT) -> list:
+    """Each engine's ``EngineReport`` (its ``engine`` the spec as given, with the class:
+    unique in the class), or the ``InputError`` that kept it from being checked; each in
+    its own process, ``jobs`` at a time. One engine's fault never touches another's
+    result."""
     warm_references()  # sympy once, here, before the threads start
     bar = _bar(len(specs))
 
     def one(spec: str):
         try:
-            return check_engine(spec, timeout=timeout, strict=strict, second_order=True)
+            report = check_engine(spec, timeout=timeout, strict=strict, second_order=True,
+                                  import_timeout=import_timeout)
+            return replace(report, engine=user_engine.given_name(spec))
         except InputError as error:
             return error
         finally:
@@ -200,22 +224,28 @@ def _bar(total: int):
 
 
 def render_class(specs: list[str], outcomes: list) -> str:
+    """The summary table of a class run; a "not run" column when an engine has checks
+    that were not run."""
+    reports = [o for o in outcomes if isinstance(o, EngineReport)]
+    not_run = any(report.counts["not_run"] for report in reports)
+    statuses = ["pass", "fail", "unsupported", "limit"] + (["not_run"] if not_run else [])
     rows = []
     for spec, outcome in zip(specs, outcomes):
+        engine = _clip(user_engine.shown(spec), _LONGEST_SPEC)
         if isinstance(outcome, InputError):
-            rows.append([_clip(spec, _LONGEST_SPEC), "ERROR", "", "", "", "", "",
+            rows.append([engine, "ERROR", *[""] * len(statuses), "",
                          _clip(outcome.one_line())])
             continue
         counts = outcome.counts
         first = outcome.causes[0] if outcome.causes else _second_order_cause(outcome) or (
             f"limit: {outcome.limits[0]}" if outcome.limits else "")
-        rows.append([_clip(spec, _LONGEST_SPEC), "PASS" if outcome.ok else "FAIL",
-                     counts["pass"], counts["fail"], counts["unsupported"], counts["limit"],
+        rows.append([engine, "PASS" if outcome.ok else "FAIL",
+                     *[counts[status] for status in statuses],
                      f"{outcome.seconds:.1f}", _clip(first)])
-    passed = sum(isinstance(o, EngineReport) and o.ok for o in outcomes)
-    table_text = tabulate(rows, headers=["engine", "verdict", "pass", "fail", "unsupported",
-                                         "limits", "seconds", "first cause"],
-                          tablefmt="simple", disable_numparse=True)
+    passed = sum(report.ok for report in reports)
+    headers = ["engine", "verdict", "pass", "fail", "unsupported", "limits"] + (
+        ["not run"] if not_run else []) + ["seconds", "first cause"]
+    table_text = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     return f"{table_text}\n\n{passed} of {len(outcomes)} engines pass"
 
 
@@ -227,9 +257,13 @@ def _second_order_cause(report: EngineReport) -> str:
 
 
 def _class_document(spec: str, outcome) -> dict:
+    """One engine of a class run: every entry has the same keys; one that could not be
+    checked has its ``error``, null counts and no checks."""
     if isinstance(outcome, InputError):
-        return {"engine": spec, "ok": False, "error": outcome.one_line()}
-    return {"spec": spec, **document(outcome)}
+        return {"spec": spec, "engine": user_engine.given_name(spec), "ok": False,
+                "error": outcome.one_line(), "counts": None, "causes": [], "limits": [],
+                "unsupported": {}, "checks": [], "second_order": None}
+    return {"spec": spec, **document(outcome), "error": None}
 
 
 # ---- the terminal report ----
@@ -249,9 +283,13 @@ def render(report: EngineReport) -> str:
                 lines.append(f"  - ... and {len(with_cause) - SHOWN_PER_CAUSE} more "
                              "with the same cause")
         lines.append("")
+    if report.causes:  # a run lost while trying the class is a cause without a failure
         lines.append("likely cause" + ("s:" if len(report.causes) > 1 else ":"))
         lines += [f"  {number}. {cause}" for number, cause in enumerate(report.causes, 1)]
         lines.append("")
+    not_run = [r for r in report.results if r.status == "not_run"]
+    if not_run:
+        lines += not_run_lines(report)
     limits = [r for r in report.results if r.status == "limit"]
     if limits:
         lines.append("limits (not wrong gradients; they fail the check only with --strict):")
@@ -263,6 +301,20 @@ def render(report: EngineReport) -> str:
         lines += second_order_lines(report.second_order)
     lines.append(summary(report))
     return "\n".join(lines)
+
+
+def not_run_lines(report: EngineReport) -> list[str]:
+    """The checks not run (the engine's process was lost too often, or they need an
+    operation that loses it alone): a line for each reason, with its count."""
+    not_run = [r for r in report.results if r.status == "not_run"]
+    reasons: dict[str, int] = {}
+    for result in not_run:
+        why = str(result.failure).removeprefix("not run: ")
+        reasons[why] = reasons.get(why, 0) + 1
+    lines = [f"not run ({_count(len(not_run), 'check')}; the engine cannot pass until they "
+             "run):"]
+    lines += [f"  - {_count(count, 'check')}: {why}" for why, count in reasons.items()]
+    return lines + [""]
 
 
 def second_order_lines(second: SecondOrderReport) -> list[str]:
@@ -308,13 +360,17 @@ def table(report: EngineReport) -> str:
     rows = []
     previous_group = None
     for result in report.results:
-        if result.status == "unsupported":
+        if result.status in ("unsupported", "not_run"):
             continue
         group = result.group if result.group != previous_group else ""
         previous_group = result.group
         status = {"pass": "pass", "fail": "FAIL", "limit": "limit"}[result.status]
         rows.append([group, result.name, _clip(result.check.at, _LONGEST_POINT), status,
                      _detail(result)])
+    not_run = [r for r in report.results if r.status == "not_run"]
+    if not_run:
+        rows.append(["not run", _count(len(not_run), "check"), "", "not run",
+                     "the engine's process was lost: see below"])
     unsupported = [r for r in report.results if r.status == "unsupported"]
     if unsupported:
         rows.append(["not supported", _count(len(unsupported), "check"), "",
@@ -390,8 +446,9 @@ def _clip(text: str, longest: int = _LONGEST_DETAIL) -> str:
 def summary(report: EngineReport) -> str:
     counts = report.counts
     verdict = "PASS" if report.ok else "FAIL"
+    not_run = f"{counts['not_run']} not run, " if counts["not_run"] else ""
     text = (f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-            f"{counts['unsupported']} unsupported, {counts['limit']} limits, of "
+            f"{counts['unsupported']} unsupported, {counts['limit']} limits, {not_run}of "
             f"{len(report.results)} checks "
             f"({report.seconds:.2f} s)")
     second = report.second_order
@@ -405,9 +462,10 @@ def summary(report: EngineReport) -> str:
 
 
 def document(report: EngineReport) -> dict:
-    """The report as JSON-ready data (non-finite numbers become null)."""
-    second = {} if report.second_order is None else {
-        "second_order": second_order_document(report.second_order)}
+    """The report as JSON-ready data (non-finite numbers become null); the same keys
+    for every engine (``second_order`` null when it was not checked)."""
+    second = {"second_order": None if report.second_order is None
+              else second_order_document(report.second_order)}
     return {
         "engine": report.engine,
         "ok": report.ok,

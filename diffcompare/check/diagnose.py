@@ -10,7 +10,12 @@ A wrong number alone says little; the pattern across checks says much more:
 - a RecursionError on the deep graph: the topological sort (or backward) is recursive;
 - a wrong local derivative that matches a classic wrong formula (1 − tanh without the
   square, n·xⁿ for the power rule, ...): that formula;
-- a check that uses an operation already wrong on its own: that operation.
+- a check that uses an operation already wrong on its own: that operation;
+- a check that does not finish, or ends the engine's process: that, once for every check
+  lost the same way (the exit status or signal and the last output).
+
+Checks that were not run (the process was lost too often before their turn) get no
+diagnosis and are no cause: the runs that lost it are.
 
 ``diagnose`` gives each failed check a short cause and a sentence, and the engine a
 list of causes, most telling first.
@@ -140,10 +145,12 @@ def _bases(result) -> list[str]:
 
 
 class _Facts:
-    """The results, what the patterns across them say, and the causes found so far."""
+    """The results, what the patterns across them say, and the causes found so far.
+    ``lost``: the runs that timed out or lost the process (``battery.Lost``), in order."""
 
-    def __init__(self, results: Sequence):
+    def __init__(self, results: Sequence, lost: Sequence = ()):
         self.results = list(results)
+        self.deaths = _deaths(lost)
         self.unseeded = self._unseeded()
         self.assigning = self._assigning_operations()
         self.no_topological_sort = self._no_topological_sort()
@@ -225,6 +232,35 @@ class _Facts:
                         and same_form):
                     return alone
         return None
+
+
+def _how_it_died(failure) -> str:
+    """"the engine's process was killed by SIGSEGV": a lost run's message without what
+    was being done and without the last output."""
+    message = failure.message.removeprefix(f"{failure.operation}: ")
+    return message.split("; last output: ")[0]
+
+
+def _deaths(lost: Sequence) -> dict[str, str]:
+    """How the process died -> the cause for every run lost that way: the first such
+    run's words, its last output included (later ones may have printed more)."""
+    deaths: dict[str, str] = {}
+    for loss in lost:
+        if loss.failure.kind == "died":
+            how = _how_it_died(loss.failure)
+            deaths.setdefault(how, loss.failure.message.removeprefix(
+                f"{loss.failure.operation}: "))
+    return deaths
+
+
+def lost_cause(name: str, failure, deaths: dict[str, str]) -> tuple[str, str]:
+    """(cause, sentence) for a run that timed out or lost the engine's process."""
+    if failure.kind == "timeout":
+        return (f"{name} does not finish",
+                f"{failure.message}: a loop that never ends, or a walk of the graph "
+                "without a visited set (exponential on shared nodes)")
+    how = _how_it_died(failure)
+    return deaths.get(how, how), failure.message
 
 
 def _assigned_share(result) -> float | None:
@@ -315,12 +351,8 @@ def _upstream(result, observation) -> str:
 def _exception(result, facts: _Facts) -> tuple[str, str]:
     failure = result.failure
     check = result.check
-    if failure.kind == "timeout":
-        return (f"{check.name} does not finish",
-                f"{failure.message}: a loop that never ends, or a walk of the graph "
-                "without a visited set (exponential on shared nodes)")
-    if failure.kind == "died":
-        return failure.message.split(": ", 1)[-1].split("; last output")[0], failure.message
+    if failure.kind in ("timeout", "died"):
+        return lost_cause(check.name, failure, facts.deaths)
     if failure.exception == "RecursionError":
         return _recursion(result, facts)
     if failure.exception == "OverflowError" and check.role == "edge":
@@ -529,15 +561,17 @@ PREORDER = ("backward() walks the graph in pre-order (a node before its children
 _WALK_ROLES = ("shared", "", "deep", "same", "twice")
 
 
-def diagnose(results: Sequence, merges: bool = False,
-             walk: str = "unknown") -> tuple[dict[int, tuple[str, str]], list[str]]:
+def diagnose(results: Sequence, merges: bool = False, walk: str = "unknown",
+             lost: Sequence = ()) -> tuple[dict[int, tuple[str, str]], list[str]]:
     """For each failed result (by index): (cause, sentence); and the engine's causes.
 
     ``merges``: the class's values merge in a set (``__eq__``/``__hash__`` by value);
     ``walk``: the order backward() called the nodes in, watched on a shared graph.
-    Either, when it explains failures, is named as their cause.
+    Either, when it explains failures, is named as their cause. ``lost``: the runs
+    that timed out or lost the engine's process (``battery.Lost``), the probe's too:
+    each is a cause, once per way of losing it.
     """
-    diagnoses, causes = _diagnose(results)
+    diagnoses, causes = _diagnose(results, lost)
     walk_cause = EQUAL_BY_VALUE if merges else PREORDER if walk == "not topological" else ""
     if not walk_cause:
         return diagnoses, causes
@@ -549,14 +583,17 @@ def diagnose(results: Sequence, merges: bool = False,
         return diagnoses, causes
     for index in explained:
         diagnoses[index] = (walk_cause, f"{diagnoses[index][1]}; the real cause: {walk_cause}")
-    left = {diagnoses[index][0] for index in diagnoses}
+    deaths = _deaths(lost)
+    left = {diagnoses[index][0] for index in diagnoses} | {
+        lost_cause(loss.name, loss.failure, deaths)[0] for loss in lost}
     causes = [walk_cause] + [cause for cause in causes
                              if cause in left and cause not in (walk_cause, NO_TOPOLOGICAL_SORT)]
     return diagnoses, causes
 
 
-def _diagnose(results: Sequence) -> tuple[dict[int, tuple[str, str]], list[str]]:
-    facts = _Facts(results)
+def _diagnose(results: Sequence,
+              lost: Sequence = ()) -> tuple[dict[int, tuple[str, str]], list[str]]:
+    facts = _Facts(results, lost)
     diagnoses: dict[int, tuple[str, str]] = {}
     for index in sorted(range(len(results)), key=lambda i: (_order(results[i]), i)):
         result = results[index]
@@ -568,7 +605,8 @@ def _diagnose(results: Sequence) -> tuple[dict[int, tuple[str, str]], list[str]]
     causes: list[str] = []
     for cause in [SEED if facts.unseeded else "", facts.assign_cause,
                   NO_TOPOLOGICAL_SORT if facts.no_topological_sort else "",
-                  *(diagnoses[index][0] for index in sorted(diagnoses))]:
+                  *(diagnoses[index][0] for index in sorted(diagnoses)),
+                  *(lost_cause(loss.name, loss.failure, facts.deaths)[0] for loss in lost)]:
         if cause and cause not in causes:
             causes.append(cause)
     return diagnoses, causes

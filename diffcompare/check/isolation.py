@@ -37,27 +37,38 @@ OUTPUT_LIMIT = 8 << 20
 # Bytes of its last output kept to name a cause ("last output: ...").
 _KEPT_OUTPUT = 2000
 _READ_CHUNK = 1 << 16
-# Seconds to start the interpreter, on top of the import time limit.
+# Seconds an import may take by default (``diffcompare check --import-timeout``): a file
+# that trains a model at import time, or waits for input, is stopped and told to move
+# that under ``if __name__ == "__main__":``. Generous: a first import of numpy or torch
+# on a busy machine takes seconds.
+IMPORT_TIMEOUT = 60.0
+# Seconds the interpreter may take to start and answer, before the import's own limit
+# begins: an idle machine needs a few tens of milliseconds.
 _START_SECONDS = 10.0
+# What the parent is doing while the child imports the user's file: a ``ChildLost`` with
+# this ``doing`` happened during the import.
+IMPORTING = "importing the engine"
 
 
 class ChildLost(Exception):
     """The engine's process died, stayed silent past its time limit, or printed too much.
 
-    ``kind`` is "timeout", "died" or "output"; the message names the cause and the
-    engine's last output.
+    ``kind`` is "timeout", "died" or "output"; ``doing`` what was asked of it (e.g.
+    ``IMPORTING``); ``seconds`` the time limit of a "timeout"; ``output`` the end of
+    what the engine printed, on one line. The message names the cause and that output.
     """
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, doing: str = "",
+                 seconds: float | None = None, output: str = ""):
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.doing, self.seconds, self.output = kind, doing, seconds, output
 
 
 class EngineProcess:
     """One child process running the user's class; restarted after it is lost."""
 
     def __init__(self, spec: str, path: tuple[str, ...] = (), source: str | None = None,
-                 import_timeout: float | None = 60.0):
+                 import_timeout: float | None = IMPORT_TIMEOUT):
         self.spec, self.path, self.source = spec, list(path), source
         self.import_timeout = import_timeout
         self._process: subprocess.Popen | None = None
@@ -68,15 +79,18 @@ class EngineProcess:
     # ---- life ----
 
     def start(self) -> dict:
-        """Start the child and load the class: its reply ({"ok": True} or {"error": ...})."""
+        """Start the child and load the class: its reply ({"ok": True} or {"error": ...}).
+
+        The import's time limit starts once the interpreter answers, so that an import
+        that hangs costs ``import_timeout`` and the start of Python, no more."""
         self.close()
         self._replies, self._output, self._printed = b"", b"", 0
         self._process = subprocess.Popen(
             [sys.executable, "-I", _CHILD, str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
-        limit = None if self.import_timeout is None else self.import_timeout + _START_SECONDS
+        self._ask({"ready": True}, _START_SECONDS, "starting Python")
         return self._ask({"load": self.spec, "path": self.path, "source": self.source,
-                          "memory": MEMORY_LIMIT}, limit, "importing the engine")
+                          "memory": MEMORY_LIMIT}, self.import_timeout, IMPORTING)
 
     @property
     def alive(self) -> bool:
@@ -111,7 +125,7 @@ class EngineProcess:
         if not self.alive:
             loaded = self.start()
             if "error" in loaded:
-                raise ChildLost("died", f"importing the engine failed: {loaded['error']}")
+                raise ChildLost("died", f"{IMPORTING} failed: {loaded['error']}", IMPORTING)
         return self._ask(request, seconds, doing)
 
     def _ask(self, request: dict, seconds: float | None, doing: str) -> dict:
@@ -121,14 +135,16 @@ class EngineProcess:
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # it died already: the read below says how
-        deadline = time.monotonic() + min(seconds or LONGEST_SECONDS, LONGEST_SECONDS)
+        limit = min(seconds or LONGEST_SECONDS, LONGEST_SECONDS)  # None: a week at most
+        deadline = time.monotonic() + limit
         with selectors.DefaultSelector() as selector:
             selector.register(process.stdout, selectors.EVENT_READ, "reply")
             selector.register(process.stderr, selectors.EVENT_READ, "output")
             while b"\n" not in self._replies:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self._lose("timeout", f"{doing} took longer than {seconds:g} s")
+                    self._lose("timeout", f"{doing} took longer than {limit:g} s", doing,
+                               limit)
                 ready = selector.select(left)
                 for key, _ in ready:
                     chunk = os.read(key.fileobj.fileno(), _READ_CHUNK)
@@ -149,7 +165,7 @@ class EngineProcess:
         self._output = (self._output + chunk)[-_KEPT_OUTPUT:]
         if self._printed > OUTPUT_LIMIT:
             self._lose("output", f"{doing}: the engine printed more than "
-                                 f"{OUTPUT_LIMIT >> 20} MiB (the output limit)")
+                                 f"{OUTPUT_LIMIT >> 20} MiB (the output limit)", doing)
 
     def _died(self, doing: str) -> None:
         process = self._process
@@ -157,12 +173,13 @@ class EngineProcess:
             status = process.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             status = None  # it closed its stdout but lives on (execv, or a closed fd)
-        self._lose("died", f"{doing}: the engine's process {describe_status(status)}")
+        self._lose("died", f"{doing}: the engine's process {describe_status(status)}", doing)
 
-    def _lose(self, kind: str, message: str):
+    def _lose(self, kind: str, message: str, doing: str, seconds: float | None = None):
         output = self.last_output()
         self.close()
-        raise ChildLost(kind, f"{message}{'; last output: ' + output if output else ''}")
+        raise ChildLost(kind, f"{message}{'; last output: ' + output if output else ''}",
+                        doing, seconds, output)
 
     def printed(self) -> str:
         """The end of what the engine printed (at most ``_KEPT_OUTPUT`` bytes)."""

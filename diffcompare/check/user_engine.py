@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from diffcompare.check.child import describe
-from diffcompare.check.isolation import ChildLost, EngineProcess
+from diffcompare.check.isolation import IMPORT_TIMEOUT, IMPORTING, ChildLost, EngineProcess
 from diffcompare.language.errors import InputError
 
 SPEC_HELP = ("path/to/engine.py:Value, package.module:Value or a notebook, "
@@ -29,9 +29,7 @@ DEFAULT_CLASS = "Value"
 # Seconds one run of the user's engine may take. A correct engine needs milliseconds
 # even for the deep-graph check; a hung one is stopped and reported.
 DEFAULT_TIMEOUT = 5.0
-# Seconds an import may take: a file that trains a model at import time, or waits for
-# input, is stopped and told to move that under ``if __name__ == "__main__":``.
-IMPORT_TIMEOUT = 60.0
+# IMPORT_TIMEOUT (imported above): seconds an import may take, ``--import-timeout``.
 
 
 @dataclass(frozen=True)
@@ -58,23 +56,36 @@ class Engine:
 
 def load(engine, import_timeout: float | None = IMPORT_TIMEOUT) -> Engine:
     """The ``Engine`` for a spec or a class, its import tried once in a child process.
+    What the file prints while importing goes to stderr, as with ``python engine.py``.
 
     Raises ``InputError`` for a spec that names no file, module, attribute or class, or
-    a file whose import fails.
+    a file whose import fails or takes longer than ``import_timeout`` seconds.
     """
     found = resolve(engine)
     with found.process(import_timeout) as process:
-        try:
-            loaded = process.start()
-        except ChildLost as lost:
-            raise InputError(_import_failure(found, str(lost))) from None
-        finally:
-            printed = process.printed()
-            if printed:  # what the file prints while importing, as `python engine.py`
-                sys.stderr.write(printed if printed.endswith("\n") else printed + "\n")
+        show_printed(start(found, process))
+    return found
+
+
+def start(found: Engine, process: EngineProcess) -> str:
+    """Import the engine in ``process`` (left running): what it printed while importing.
+
+    Raises ``InputError``, in one line, when the import fails or takes longer than the
+    process's import limit; what it printed then is left out (a refusal is one line).
+    """
+    try:
+        loaded = process.start()
+    except ChildLost as lost:
+        raise InputError(_import_failure(found, lost)) from None
     if "error" in loaded:
         raise InputError(_import_error(found, loaded))
-    return found
+    return process.printed()
+
+
+def show_printed(printed: str) -> None:
+    """What the user's file printed while importing, on stderr, as ``python engine.py``."""
+    if printed:
+        sys.stderr.write(printed if printed.endswith("\n") else printed + "\n")
 
 
 def resolve(engine) -> Engine:
@@ -87,17 +98,16 @@ def resolve(engine) -> Engine:
     if not isinstance(engine, str):
         raise InputError(f"expected a class such as Value or {SPEC_HELP}, "
                          f"got a {type(engine).__name__}")
-    location, colon, name = engine.rpartition(":")
-    if not colon or _is_windows_drive(location):
-        location, name = engine, DEFAULT_CLASS
+    location, name = _split(engine)
     if not location or not name.isidentifier():
         raise InputError(f"cannot read the engine {engine!r}; give {SPEC_HELP}")
     if location.endswith((".py", ".ipynb")) or os.sep in location or "/" in location:
         path = Path(location)
-        if not path.is_file():
-            raise InputError(f"no such file: {path}" if not path.exists()
-                             else f"{path} is not a file")
-        return Engine(f"{path.resolve()}:{name}", f"{path.name}:{name}")
+        kind = path_kind(path)
+        if kind != "file":
+            raise InputError(f"no such file: {shown(location)}" if kind == "missing"
+                             else f"{shown(location)} is not a file")
+        return Engine(f"{path.resolve()}:{name}", f"{shown(path.name)}:{name}")
     if not all(part.isidentifier() for part in location.split(".")):
         raise InputError(f"cannot read the engine {engine!r}; give {SPEC_HELP}")
     return Engine(f"{location}:{name}", f"{location}:{name}", (os.getcwd(),))
@@ -135,16 +145,54 @@ def _of_class(cls: type) -> Engine:
                   source=source)
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """("path/engine.py", "Value") for "path/engine.py:Value" and for "path/engine.py"."""
+    location, colon, name = spec.rpartition(":")
+    if not colon or _is_windows_drive(location):
+        return spec, DEFAULT_CLASS
+    return location, name
+
+
 def _is_windows_drive(location: str) -> bool:
     return len(location) == 1 and location.isalpha()
 
 
-def _import_failure(engine: Engine, why: str) -> str:
-    if "took longer" in why:
-        return (f"importing {engine.name} took longer than the time limit; if it trains or "
-                "runs examples at import time, move that code under "
-                "if __name__ == \"__main__\":")
-    return f"importing {engine.name} failed: {why.split(': ', 1)[-1]}"
+def given_name(spec: str) -> str:
+    """The engine as the user named it, with its class: "subm/alice/engine.py:Value"
+    (unique in a class run, where two students' files may both be engine.py)."""
+    location, name = _split(spec)
+    return f"{shown(location)}:{name}"
+
+
+def shown(name: str) -> str:
+    """A file name as typed, on one line and whole: as it is when every character
+    prints, else quoted with Python's escapes ('a\\nb.py')."""
+    return name if name.isprintable() else repr(name)
+
+
+def path_kind(path: Path) -> str:
+    """"file", "folder", "missing" or "other" (a device, a socket); ``InputError`` in
+    one line when the system cannot look (a name too long, a folder not readable)."""
+    try:
+        if path.is_file():
+            return "file"
+        if path.is_dir():
+            return "folder"
+        return "other" if path.exists() else "missing"
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"cannot read {shown(str(path))}: "
+                         f"{reason[:1].lower() + reason[1:]}") from None
+
+
+def _import_failure(engine: Engine, lost: ChildLost) -> str:
+    if lost.kind == "timeout" and lost.doing == IMPORTING:
+        printed = f"; last output: {lost.output}" if lost.output else ""
+        return (f"importing {engine.name} took longer than the {lost.seconds:g} s import "
+                f"limit (--import-timeout){printed}; if it trains or runs examples at "
+                "import time, move that code under if __name__ == \"__main__\":, or "
+                "raise the limit")
+    return f"importing {engine.name} failed: {str(lost).split(': ', 1)[-1]}"
 
 
 def _import_error(engine: Engine, loaded: dict) -> str:
@@ -163,7 +211,8 @@ def _import_error(engine: Engine, loaded: dict) -> str:
     if "relative import" in message and engine.spec.split(":")[0].endswith(".py"):
         file = Path(engine.spec.rpartition(":")[0])
         return (f"importing {engine.name} failed: {message}; it is part of a package: "
-                f"run from {file.parent.parent} and give {file.parent.name}.{file.stem}:{name}")
+                f"run from {shown(str(file.parent.parent))} and give "
+                f"{shown(file.parent.name)}.{shown(file.stem)}:{name}")
     if " is a " in message and "not a class" in message:
         return (f"{where}:{name} is a {message.split(' is a ')[1].split(',')[0]}; "
                 f"give the class of your values, e.g. {where}:Value")
@@ -182,13 +231,18 @@ def check_shape(engine, timeout: float | None = DEFAULT_TIMEOUT,
     what the child found, e.g. ``{"ok": True, "merges": False}``."""
     found = resolve(engine)
     own = process is None
-    process = found.process() if own else process
+    if process is None:
+        process = found.process()
     try:
+        if own:
+            start(found, process)  # what it prints is not shown: it is a column, not a check
         reply = process.ask({"shape": True}, timeout, f"{found.__name__}(2.0)")
     except ChildLost as lost:
+        if lost.doing == IMPORTING:
+            raise InputError(_import_failure(found, lost)) from None
         if lost.kind == "timeout":
             raise InputError(f"{found.name}: {found.__name__}(2.0) took longer than the "
-                             f"time limit ({timeout:g} s); raise the limit (diffcompare "
+                             f"time limit ({lost.seconds:g} s); raise the limit (diffcompare "
                              "check --timeout SECONDS), or look for a loop in "
                              f"{found.__name__}.__init__") from None
         raise InputError(f"{found.name}: {lost}") from None
