@@ -184,3 +184,15 @@ def test_module_attribute_that_is_no_class_lists_the_classes_of_a_percent_file(t
     path.write_text(CORRECT)
     err = _refused_in_one_line(capsys, ["check", f"{path}:Nope"])
     assert "engine.pct.py has no 'Nope'; it defines Value" in err
+
+
+def test_class_folder_skips_hidden_folders_and_installed_packages(tmp_path):
+    # A student's .venv holds micrograd's own engine.py; a notebook's checkpoints a copy.
+    engine = "class Value:\n    pass\n"
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "engine.py").write_text(engine)
+    for folder in (".venv/lib/python3.11/site-packages/micrograd", ".ipynb_checkpoints",
+                   "bob/lib/site-packages/micrograd"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "engine.py").write_text(engine)
+    assert engine_specs([str(tmp_path)]) == [str(tmp_path / "alice" / "engine.py")]

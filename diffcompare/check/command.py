@@ -138,7 +138,8 @@ def _progress(done: int, total: int) -> None:
 def engine_specs(arguments: list[str]) -> list[str]:
     """The engines named: files and specs as given, and for a folder each ``.py`` file
     in it (and in its subfolders) whose source defines ``class Value`` at its top level
-    (``defines_value``), private ``_*.py`` modules left out, in sorted order."""
+    (``defines_value``), in sorted order; private ``_*.py`` modules and files in hidden
+    folders (``.venv``, ``.ipynb_checkpoints``) or installed packages are left out."""
     specs = []
     for argument in arguments:
         folder = Path(argument)
@@ -151,12 +152,23 @@ def engine_specs(arguments: list[str]) -> list[str]:
             continue
         found = sorted(str(path) for path in folder.rglob("*.py")
                        if not path.name.startswith("_")  # a private module, e.g. a base
+                       and not _in_tooling(path.relative_to(folder))
                        and defines_value(path))
         if not found:
             raise InputError(f"{user_engine.shown(argument)} holds no .py file that "
                              f"defines class {user_engine.DEFAULT_CLASS}")
         specs += found
     return specs
+
+
+# Folders of tools, not of students' code: a virtual environment holds micrograd itself.
+_TOOLING = {"site-packages", "node_modules", "__pycache__"}
+
+
+def _in_tooling(relative: Path) -> bool:
+    """Whether a file lies in a hidden folder (.venv, .git, .ipynb_checkpoints) or one of
+    installed packages, below the folder given."""
+    return any(part.startswith(".") or part in _TOOLING for part in relative.parts[:-1])
 
 
 def defines_value(path: Path, name: str = user_engine.DEFAULT_CLASS) -> bool:
