@@ -6,7 +6,7 @@ import os
 import pytest
 from helpers import run_cli
 
-from diffcompare.language import corpus_file
+from diffcompare.language import input_files
 from diffcompare.language.corpus_file import Entry, parse_corpus, read
 from diffcompare.language.errors import InputError
 from diffcompare.report import cases as report
@@ -28,7 +28,7 @@ def test_corpus_that_is_a_device_is_refused():
 
 
 def test_corpus_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_file, "MAX_BYTES", 100)
+    monkeypatch.setattr(input_files, "MAX_BYTES", 100)
     big = tmp_path / "big.txt"
     big.write_text("x**2 @ x=1\n" * 10)
     with pytest.raises(InputError, match="larger than"):

@@ -11,8 +11,8 @@ fingerprint, that is the same student, function, points, derivatives and the sam
 same folder, is graded again, and grades of rows no longer in the file are dropped. A row that cannot be read is graded "unreadable", reported on stderr with
 its row number and student id, and never stops the run.
 
-Exit status: 0 graded (whatever the verdicts), 2 bad input (no such file, not CSV or
-JSON Lines, no student or function column), 130 interrupted (what was graded is kept).
+Exit status: 0 graded (whatever the verdicts), 2 bad input (no such file, not a regular
+file, more than 16 MiB, not CSV or JSON Lines, no student or function column), 130 interrupted (what was graded is kept).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from diffcompare.grade.judge import (
     judge_within,
 )
 from diffcompare.grade.rows import Row, kind_of, read_rows
+from diffcompare.language import input_files
 from diffcompare.language.errors import InputError
 from diffcompare.options import counted, json_text, number_option
 
@@ -114,8 +115,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _prepare(out)
     table = out / "grades.csv"
-    earlier = [] if args.fresh or not table.exists() else \
-        summary.read_csv(table.read_text(encoding="utf-8"))
+    earlier = [] if args.fresh or not os.path.exists(table) else \
+        summary.read_csv(input_files.read_text(table, "the earlier grades",
+                                               "move it away, or give another --out"))
     prints = {row.number: fingerprint(row, args.seed, args.samples, args.timeout)
               for row in rows}
     done, pending = _resume(rows, prints, earlier)
@@ -154,13 +156,9 @@ def _printable(text: str) -> str:
 
 
 def _read(source: str) -> tuple[str, str]:
-    if source == "-":
-        return "standard input", sys.stdin.read()
-    try:
-        return source, Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise InputError(f"cannot read {source}: {reason}") from None
+    """The answers file's name for people, and its text (``-``: standard input)."""
+    name = "standard input" if source == input_files.STANDARD_INPUT else source
+    return name, input_files.read_text(source, "the answers")
 
 
 def _prepare(out: Path) -> None:
