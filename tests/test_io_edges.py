@@ -90,10 +90,47 @@ def test_cli_graph_into_a_fifo_writes_the_picture_and_leaves_the_fifo(tmp_path):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
+def test_write_atomically_refuses_a_fifo_nobody_reads_instead_of_waiting(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(files.CannotWrite, match="a fifo that no process is reading"):
+        files.write_atomically(fifo, "nobody listens")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_write_atomically_refuses_a_socket(tmp_path):
+    import socket
+
+    path = tmp_path / "s"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        with pytest.raises(files.CannotWrite, match="a block device or a socket"):
+            files.write_atomically(path, "text")
+
+
+def test_cli_graph_into_a_fifo_nobody_reads_is_refused_without_waiting(tmp_path):
+    # Regression: `--graph fifo` waited forever for a reader.
+    fifo = tmp_path / "graph.svg"
+    os.mkfifo(fifo)
+    done = run_cli("x**2", "--at", "x=1", "--graph", str(fifo), timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"diffcompare: cannot write the graph to {str(fifo)!r}: it is a "
+                           "fifo that no process is reading (start the reader first); give "
+                           "another --graph FILE.svg\n")
+
+
+def test_cli_graph_where_no_file_can_be_made_says_so(capsys):
+    # Regression: `--graph /proc/self/status` said "No such file or directory".
+    assert main(["x**2", "--at", "x=1", "--graph", "/proc/self/status"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "it is written by putting a new file in its place, " \
+        "and none can be made in '/proc/" in err
+
+
 def test_cli_graph_into_a_folder_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["x**2", "--at", "x=1", "--graph", str(tmp_path)]) == 2
     captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "Is a directory" in captured.err
+    assert captured.err.count("\n") == 1 and "is a directory" in captured.err
     assert captured.out == ""
 
 
