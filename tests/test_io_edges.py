@@ -159,6 +159,45 @@ def test_cli_empty_file_name_is_refused_in_one_line(args, option, capsys, tmp_pa
     assert captured.out == "" and os.listdir(tmp_path) == []
 
 
+# ---- names too long, and other paths the file system refuses ----
+
+LONG = "x" * 300  # longer than any file system's limit on one name (255 bytes)
+
+
+@pytest.mark.parametrize("args, doing", [
+    (["x", "--engine", f"{LONG}.py"], "cannot use the engine"),
+    (["x**2", "--at", "x=1", "--graph", f"{LONG}.svg"], "cannot write the graph to"),
+    ([f"@{LONG}", "--at", "x=1"], "cannot read the expression from"),
+    (["grade", LONG], "cannot read the answers from"),
+    (["report", "--corpus", LONG], "cannot read the corpus from"),
+    (["report", "--out", LONG], "cannot write the report to"),
+    (["report", "--out", f"{LONG}/report"], "cannot write the report to"),
+], ids=["engine", "graph", "at-file", "grade", "report-corpus", "report-out",
+        "report-out-inside"])
+def test_cli_file_name_too_long_is_one_line_and_exit_2(args, doing, capsys, tmp_path,
+                                                       monkeypatch):
+    # Regression: --engine and report --out gave "internal error (OSError: [Errno 36] ...)"
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and doing in err and "File name too long" in err
+    assert "internal error" not in err and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("blocked", ["grades.json", "grades.html"])
+def test_grade_output_that_cannot_be_written_is_one_line_and_exit_2(blocked, tmp_path,
+                                                                   capsys):
+    # Regression: a folder where grades.json goes was an internal error (IsADirectoryError).
+    answers = tmp_path / "answers.csv"
+    answers.write_text("student,function,at,derivative\nada,x**2,x=1,2*x\n")
+    (tmp_path / "out" / blocked).mkdir(parents=True)
+    assert main(["grade", str(answers), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"cannot write the grades to '{tmp_path / 'out' / blocked}': it is a directory; " \
+        "give another --out" in err
+
+
 # ---- standard output that cannot be written ----
 
 
