@@ -224,6 +224,42 @@ def test_cli_output_on_a_full_disk_is_one_line_and_exit_2(args, capsys, monkeypa
     assert error == f"diffcompare: cannot write the output: {os.strerror(errno.ENOSPC)}\n"
 
 
+def _run_with_closed(descriptor: int, *args: str) -> subprocess.CompletedProcess:
+    """The command started as the shell starts it after ``>&-`` (1) or ``2>&-`` (2)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "diffcompare", *args], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=ROOT,
+                          preexec_fn=lambda: os.close(descriptor))
+
+
+@pytest.mark.parametrize("args", [["-V"], ["x", "--at", "x=1"]])
+def test_cli_with_standard_output_closed_is_one_line_and_exit_2(args):
+    # Regression: `diffcompare -V >&-` was "internal error (AttributeError: 'NoneType'
+    # object has no attribute 'write')", exit 70.
+    done = _run_with_closed(1, *args)
+    assert done.returncode == 2
+    assert done.stderr == ("diffcompare: standard output is closed; send it somewhere, "
+                           "e.g. > out.txt, or > /dev/null to keep only the exit status\n")
+
+
+@pytest.mark.parametrize("args, status", [
+    (["foo(x)"], 2),
+    (["x", "--at", "x=1"], 0),
+    (["grade", "no/such/answers.csv"], 2),
+])
+def test_cli_with_standard_error_closed_keeps_its_exit_status(args, status):
+    # Regression: with `2>&-` bad input exited 1 (the error message itself failed).
+    done = _run_with_closed(2, *args)
+    assert done.returncode == status
+    assert "Traceback" not in done.stdout
+
+
+def test_cli_messages_that_cannot_be_written_do_not_change_the_status(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stderr", _FullDisk())
+    assert main(["foo(x)"]) == 2
+    assert main(["x**2", "--at", "x=1"]) == 0
+
+
 def test_cli_output_into_a_closed_pipe_exits_quietly():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
