@@ -75,18 +75,21 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
     title = ""
     # Lines end at "\n" only: str.splitlines would also end one at U+2028 and other
     # separators that editors do not show, shifting every later line number.
+    # The line is parsed as written and escaped only where it is shown: escaped first,
+    # a zero-width space would reach the parser as the text "\u200b".
     for number, raw in enumerate(text.split("\n"), start=1):
-        line = visible(raw.strip())
+        line = raw.strip()
         if not line:
             title = ""
             continue
         if line.startswith(COMMENT):
-            title = line.lstrip(COMMENT).strip()
+            title = visible(line.lstrip(COMMENT).strip())
             continue
         try:
             case = _case(line, title)
         except InputError as error:
-            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}",
+            problems.append(Problem(number, visible(line),
+                                    f"{source} line {number}: {visible(error.one_line())}",
                                     title))
         else:
             entries.append(Entry(case, f"{source} line {number}"))
@@ -131,4 +134,23 @@ def _case(line: str, title: str) -> Case:
                          "or leave out the @ to have a point chosen")
     if point_text:
         parse_point(point_text, expression)
-    return Case(title or expression_text, expression_text, point_text)
+    shown_expression = _shown_as_parsed(expression_text, parse)
+    shown_point = _shown_as_parsed(point_text, lambda text: parse_point(text, expression))
+    return Case(title or shown_expression, shown_expression, shown_point)
+
+
+def _shown_as_parsed(text: str, parse_text) -> str:
+    """``text`` as a report shows it (``visible``), which is also what the report parses
+    again: refused, naming the first invisible character, unless that parses too. It does
+    where escapes only change a comment (``x**2 # \\u2066note``), not where Python took
+    the character for white space or a line break (a form feed, a carriage return)."""
+    shown = visible(text)
+    if shown == text:
+        return text
+    try:
+        parse_text(shown)
+    except InputError:
+        column = next(at for at, ch in enumerate(text) if visible(ch) != ch)
+        raise InputError(f"invalid non-printable character U+{ord(text[column]):04X}",
+                         text, column=column) from None
+    return shown
