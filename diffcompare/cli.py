@@ -8,20 +8,22 @@
     diffcompare COMMAND ...      (see SUBCOMMANDS)
 
 Exit status: 0 the methods agree, 1 they disagree, 2 bad input (usage, parse or point
-error, or an input beyond a limit), 3 the function or a derivative is not defined at the
-point (every method says why), including a kink such as abs(x) at 0, or not representable
-in floats; 70 a bug in diffcompare, 130 interrupted. Errors are one line on stderr, never
-a traceback.
+error, an input beyond a limit, or output that cannot be written: a full disk, standard
+output closed), 3 the function or a derivative is not defined at the point (every method
+says why), including a kink such as abs(x) at 0, or not representable in floats; 70 a
+bug in diffcompare, 130 interrupted. Errors are one line on stderr, never a traceback;
+a reader that leaves early (``| head``) ends the command quietly with status 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import os
 import sys
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from diffcompare.language.errors import InputError
 from diffcompare.options import (
@@ -258,9 +260,14 @@ def _engine_methods(engine: str | None) -> dict:
     """The user's engine as a method, when --engine names one."""
     if engine is None:
         return {}
-    from diffcompare.check.user_engine import load
+    from diffcompare.check.user_engine import SPEC_HELP, load, resolve
     from diffcompare.check.user_graph import method
+    from diffcompare.language.input_files import refusal
 
+    try:
+        resolve(engine)  # where it is (its file looked at, none of its code run)
+    except OSError as error:  # a name too long, a loop of links: bad input, not a bug
+        raise refusal(engine, "use the engine", error, f"give {SPEC_HELP}") from None
     found = load(engine)  # in a process of its own, as every run of it
     return {found.name: method(found)}
 
@@ -293,11 +300,24 @@ def _refuse_mistyped_command(argv: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    stdout, stderr = sys.stdout, sys.stderr
+    with _diagnostics(stderr) as diagnostics:
+        sys.stderr = diagnostics
+        try:
+            if stdout is None:  # started with it closed (``>&-``): no result could be shown
+                _fail("standard output is closed; send it somewhere, e.g. > out.txt, or "
+                      "> /dev/null to keep only the exit status")
+                return EXIT_BAD_INPUT
+            return _main(argv, stdout)
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: list[str], stdout) -> int:
     # A terminal that cannot show a character (an ASCII locale and a "—") gets an escape,
     # not an error halfway through the output.
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="backslashreplace")
-    stdout = sys.stdout
+    if hasattr(stdout, "reconfigure"):
+        stdout.reconfigure(errors="backslashreplace")
     sys.stdout = _Output(stdout)
     try:
         status = _run(argv)
@@ -320,8 +340,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(f"internal error ({type(error).__name__}: {error}); this is a bug in "
               "diffcompare, please report it with the command you ran")
         return EXIT_INTERNAL
-    finally:
-        sys.stdout = stdout
 
 
 def _run(argv: list[str]) -> int:
@@ -363,6 +381,42 @@ class _Output:
             raise
         except OSError as error:
             raise _OutputFailed(error) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _diagnostics(stderr) -> Iterator[_Diagnostics]:
+    """``sys.stderr`` while a command runs: standard error as it is, or /dev/null when it
+    was closed at start (``2>&-``; opening it takes descriptor 2, so no file opened later
+    can, where a child process would write its errors into it)."""
+    if stderr is not None:
+        yield _Diagnostics(stderr)
+        return
+    with open(os.devnull, "w", encoding="utf-8") as nowhere:
+        yield _Diagnostics(nowhere)
+
+
+class _Diagnostics:
+    """Standard error, where a message that cannot be written (a closed pipe, a full disk)
+    is dropped: failing to say something must not change the exit status, which still
+    says what happened."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)

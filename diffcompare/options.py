@@ -61,37 +61,27 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-BOM = "\ufeff"  # the byte-order mark that Notepad and Excel ("CSV UTF-8") put first
-
-
 def read_text_argument(text: str, what: str = "the expression") -> str:
     """The command-line convention for text arguments: ``-`` reads standard input,
     ``@FILE`` reads the file (UTF-8, a leading byte-order mark dropped, as Windows editors
-    write one), anything else is the text itself.
+    write one), anything else is the text itself. Both are read as every input file is
+    (``input_files``): a device or a fifo is refused, and so is more than
+    ``input_files.MAX_BYTES``.
 
     Raises ``InputError`` (exit 2) for a file that cannot be read or is empty.
     """
-    import sys
-
+    from diffcompare.language import input_files
     from diffcompare.language.errors import InputError
 
-    if text == "-":
-        source, read = "standard input", sys.stdin.read
+    if text == input_files.STANDARD_INPUT:
+        source = "standard input"
+        content = input_files.read_text(text, what)
     elif text.startswith("@") and len(text) > 1:
-        path = text[1:]
-        source = path
-
-        def read() -> str:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read()
+        source = text[1:]
+        content = input_files.read_text(source, what)
     else:
         return text
-    try:
-        content = read()
-    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
-        reason = getattr(error, "strerror", None) or str(error)
-        raise InputError(f"cannot read {what} from {source!r}: {reason}") from None
-    content = content.removeprefix(BOM).strip()
+    content = content.strip()
     if not content:
         raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")
     return content

@@ -3,13 +3,12 @@ and the report's graphs)."""
 
 from __future__ import annotations
 
-import os
 from typing import Mapping
 
 from diffcompare import draw
 from diffcompare.files import write_atomically
-from diffcompare.language.errors import InputError
 from diffcompare.language.faults import ARITHMETIC_ERRORS, describe
+from diffcompare.language.input_files import refusal
 from diffcompare.methods import autograd
 
 
@@ -43,6 +42,6 @@ def write_graph_svg(root, labels: Mapping[int, str], path) -> str | None:
     try:
         write_atomically(path, draw.svg(root, labels))
     except OSError as error:
-        raise InputError(f"cannot write the graph to {os.fspath(path)!r}: "
-                         f"{error.strerror or error}") from None
+        raise refusal(path, "write the graph to", error, "give another --graph FILE.svg") \
+            from None
     return None

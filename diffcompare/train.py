@@ -14,6 +14,7 @@ command: 0 agree, 1 disagree, 3 not defined at the point.
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import random
 import sys
@@ -88,34 +89,48 @@ def run(args: argparse.Namespace) -> int:
                          f"{MAX_CHECK_PARAMETERS} parameters, e.g. --sizes 4,4,1")
     steps = args.steps if args.steps is not None else (0 if args.check else DEFAULT_STEPS)
     out = sys.stderr if args.json else sys.stdout
-    loss = None
-    out.write(f"MLP({len(XS[0])}, {list(args.sizes)}), {args.activation} in every neuron, "
-              f"{len(model.parameters())} parameters, seed {args.seed}\n")
-    if steps:
-        out.write(f"{steps} steps of SGD, learning rate {args.learning_rate:g}, "
-                  f"squared error on the lecture's {len(XS)} points\n")
-        loss = fit(model, steps, args.learning_rate, _Progress(out, steps))
-        verdict = "below" if loss < TARGET_LOSS else "not below"
-        out.write(f"final loss {loss!r} ({verdict} {TARGET_LOSS:g})\n\n")
-        diverged = _diverged(model, loss)
-        if diverged and args.check:  # refused before the notice that sympy is starting
-            raise InputError("training diverged: the parameters are no longer finite "
-                             "numbers, so their gradient cannot be checked; lower "
-                             f"--learning-rate (default {DEFAULT_LEARNING_RATE})")
-        if diverged:
-            sys.stderr.write("warning: the training diverged (the loss or the parameters "
-                             "are no longer finite numbers); try a smaller --learning-rate, "
-                             "e.g. 0.05\n")
-        elif loss >= TARGET_LOSS and args.activation == "relu":
-            sys.stderr.write("warning: the loss stayed high; with relu in every neuron the "
-                             "output cannot go below 0, and half the targets are -1: try "
-                             "--activation tanh\n")
+    if args.json and args.check:
+        # A diverged run is then refused, and that refusal must be the one line on
+        # stderr: the story of the training waits until the run is known to go on.
+        held = io.StringIO()
+        loss = _train(model, args, steps, held)
+        sys.stderr.write(held.getvalue())
+    else:
+        loss = _train(model, args, steps, out)
+    if loss is not None and _diverged(model, loss):
+        sys.stderr.write("warning: the training diverged (the loss or the parameters "
+                         "are no longer finite numbers); try a smaller --learning-rate, "
+                         "e.g. 0.05\n")
+    elif loss is not None and loss >= TARGET_LOSS and args.activation == "relu":
+        sys.stderr.write("warning: the loss stayed high; with relu in every neuron the "
+                         "output cannot go below 0, and half the targets are -1: try "
+                         "--activation tanh\n")
     if args.json:
         return _print_document(model, args, steps, loss)
     if args.check:
         return _check(model, steps, args.format)
     out.write(("" if steps else "\n") + predictions_table(model, args.format) + "\n")
     return 0
+
+
+def _train(model: MLP, args: argparse.Namespace, steps: int, out) -> float | None:
+    """Say what is trained, train it ``steps`` steps telling ``out`` how it goes, and
+    return the final loss (None for no steps). A run that diverged is refused when its
+    gradient is to be checked, before the notice that sympy is starting."""
+    out.write(f"MLP({len(XS[0])}, {list(args.sizes)}), {args.activation} in every neuron, "
+              f"{len(model.parameters())} parameters, seed {args.seed}\n")
+    if not steps:
+        return None
+    out.write(f"{steps} steps of SGD, learning rate {args.learning_rate:g}, "
+              f"squared error on the lecture's {len(XS)} points\n")
+    loss = fit(model, steps, args.learning_rate, _Progress(out, steps))
+    verdict = "below" if loss < TARGET_LOSS else "not below"
+    out.write(f"final loss {loss!r} ({verdict} {TARGET_LOSS:g})\n\n")
+    if args.check and _diverged(model, loss):
+        raise InputError("training diverged: the parameters are no longer finite "
+                         "numbers, so their gradient cannot be checked; lower "
+                         f"--learning-rate (default {DEFAULT_LEARNING_RATE})")
+    return loss
 
 
 def fit(model: MLP, steps: int, learning_rate: float, progress=None) -> float:

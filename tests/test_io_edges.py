@@ -90,10 +90,47 @@ def test_cli_graph_into_a_fifo_writes_the_picture_and_leaves_the_fifo(tmp_path):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
+def test_write_atomically_refuses_a_fifo_nobody_reads_instead_of_waiting(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(files.CannotWrite, match="a fifo that no process is reading"):
+        files.write_atomically(fifo, "nobody listens")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_write_atomically_refuses_a_socket(tmp_path):
+    import socket
+
+    path = tmp_path / "s"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        with pytest.raises(files.CannotWrite, match="a block device or a socket"):
+            files.write_atomically(path, "text")
+
+
+def test_cli_graph_into_a_fifo_nobody_reads_is_refused_without_waiting(tmp_path):
+    # Regression: `--graph fifo` waited forever for a reader.
+    fifo = tmp_path / "graph.svg"
+    os.mkfifo(fifo)
+    done = run_cli("x**2", "--at", "x=1", "--graph", str(fifo), timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"diffcompare: cannot write the graph to {str(fifo)!r}: it is a "
+                           "fifo that no process is reading (start the reader first); give "
+                           "another --graph FILE.svg\n")
+
+
+def test_cli_graph_where_no_file_can_be_made_says_so(capsys):
+    # Regression: `--graph /proc/self/status` said "No such file or directory".
+    assert main(["x**2", "--at", "x=1", "--graph", "/proc/self/status"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "it is written by putting a new file in its place, " \
+        "and none can be made in '/proc/" in err
+
+
 def test_cli_graph_into_a_folder_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["x**2", "--at", "x=1", "--graph", str(tmp_path)]) == 2
     captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "Is a directory" in captured.err
+    assert captured.err.count("\n") == 1 and "is a directory" in captured.err
     assert captured.out == ""
 
 
@@ -122,6 +159,45 @@ def test_cli_empty_file_name_is_refused_in_one_line(args, option, capsys, tmp_pa
     assert captured.out == "" and os.listdir(tmp_path) == []
 
 
+# ---- names too long, and other paths the file system refuses ----
+
+LONG = "x" * 300  # longer than any file system's limit on one name (255 bytes)
+
+
+@pytest.mark.parametrize("args, doing", [
+    (["x", "--engine", f"{LONG}.py"], "cannot use the engine"),
+    (["x**2", "--at", "x=1", "--graph", f"{LONG}.svg"], "cannot write the graph to"),
+    ([f"@{LONG}", "--at", "x=1"], "cannot read the expression from"),
+    (["grade", LONG], "cannot read the answers from"),
+    (["report", "--corpus", LONG], "cannot read the corpus from"),
+    (["report", "--out", LONG], "cannot write the report to"),
+    (["report", "--out", f"{LONG}/report"], "cannot write the report to"),
+], ids=["engine", "graph", "at-file", "grade", "report-corpus", "report-out",
+        "report-out-inside"])
+def test_cli_file_name_too_long_is_one_line_and_exit_2(args, doing, capsys, tmp_path,
+                                                       monkeypatch):
+    # Regression: --engine and report --out gave "internal error (OSError: [Errno 36] ...)"
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and doing in err and "File name too long" in err
+    assert "internal error" not in err and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("blocked", ["grades.json", "grades.html"])
+def test_grade_output_that_cannot_be_written_is_one_line_and_exit_2(blocked, tmp_path,
+                                                                   capsys):
+    # Regression: a folder where grades.json goes was an internal error (IsADirectoryError).
+    answers = tmp_path / "answers.csv"
+    answers.write_text("student,function,at,derivative\nada,x**2,x=1,2*x\n")
+    (tmp_path / "out" / blocked).mkdir(parents=True)
+    assert main(["grade", str(answers), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"cannot write the grades to '{tmp_path / 'out' / blocked}': it is a directory; " \
+        "give another --out" in err
+
+
 # ---- standard output that cannot be written ----
 
 
@@ -146,6 +222,42 @@ def test_cli_output_on_a_full_disk_is_one_line_and_exit_2(args, capsys, monkeypa
     assert main(args) == 2
     error = capsys.readouterr().err
     assert error == f"diffcompare: cannot write the output: {os.strerror(errno.ENOSPC)}\n"
+
+
+def _run_with_closed(descriptor: int, *args: str) -> subprocess.CompletedProcess:
+    """The command started as the shell starts it after ``>&-`` (1) or ``2>&-`` (2)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "diffcompare", *args], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=ROOT,
+                          preexec_fn=lambda: os.close(descriptor))
+
+
+@pytest.mark.parametrize("args", [["-V"], ["x", "--at", "x=1"]])
+def test_cli_with_standard_output_closed_is_one_line_and_exit_2(args):
+    # Regression: `diffcompare -V >&-` was "internal error (AttributeError: 'NoneType'
+    # object has no attribute 'write')", exit 70.
+    done = _run_with_closed(1, *args)
+    assert done.returncode == 2
+    assert done.stderr == ("diffcompare: standard output is closed; send it somewhere, "
+                           "e.g. > out.txt, or > /dev/null to keep only the exit status\n")
+
+
+@pytest.mark.parametrize("args, status", [
+    (["foo(x)"], 2),
+    (["x", "--at", "x=1"], 0),
+    (["grade", "no/such/answers.csv"], 2),
+])
+def test_cli_with_standard_error_closed_keeps_its_exit_status(args, status):
+    # Regression: with `2>&-` bad input exited 1 (the error message itself failed).
+    done = _run_with_closed(2, *args)
+    assert done.returncode == status
+    assert "Traceback" not in done.stdout
+
+
+def test_cli_messages_that_cannot_be_written_do_not_change_the_status(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stderr", _FullDisk())
+    assert main(["foo(x)"]) == 2
+    assert main(["x**2", "--at", "x=1"]) == 0
 
 
 def test_cli_output_into_a_closed_pipe_exits_quietly():

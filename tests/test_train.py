@@ -93,3 +93,19 @@ def test_train_divergence_is_warned_about(capsys):
 
     main(["train", "--steps", "3", "--learning-rate", "1e308"])
     assert "diverged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output", [[], ["--json"]], ids=["table", "json"])
+def test_train_check_of_a_diverged_run_leaves_one_line_on_stderr(output):
+    # Regression: with --json the progress lines went to stderr before the error line.
+    done = run_cli("train", "--steps", "3", "--learning-rate", "1e308", "--check", *output)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("diffcompare: training "
+                                                                   "diverged")
+    assert "step 3/3" not in done.stderr
+
+
+def test_train_json_check_still_shows_its_progress_on_stderr(capsys):
+    assert main(["train", "--steps", "2", "--sizes", "2,1", "--check", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "step 2/2  loss" in captured.err and captured.out.startswith("{")

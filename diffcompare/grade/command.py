@@ -11,8 +11,9 @@ fingerprint, that is the same student, function, points, derivatives and the sam
 same folder, is graded again, and grades of rows no longer in the file are dropped. A row that cannot be read is graded "unreadable", reported on stderr with
 its row number and student id, and never stops the run.
 
-Exit status: 0 graded (whatever the verdicts), 2 bad input (no such file, not CSV or
-JSON Lines, no student or function column), 130 interrupted (what was graded is kept).
+Exit status: 0 graded (whatever the verdicts), 2 bad input (no such file, not a regular
+file, more than 16 MiB, not CSV or JSON Lines, no student or function column; or a
+gradebook that cannot be written in --out), 130 interrupted (what was graded is kept).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -37,6 +38,7 @@ from diffcompare.grade.judge import (
     judge_within,
 )
 from diffcompare.grade.rows import Row, kind_of, read_rows
+from diffcompare.language import input_files
 from diffcompare.language.errors import InputError
 from diffcompare.options import counted, json_text, number_option
 
@@ -114,19 +116,23 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _prepare(out)
     table = out / "grades.csv"
-    earlier = [] if args.fresh or not table.exists() else \
-        summary.read_csv(table.read_text(encoding="utf-8"))
+    earlier = [] if args.fresh or not os.path.exists(table) else \
+        summary.read_csv(input_files.read_text(table, "the earlier grades",
+                                               "move it away, or give another --out"))
     prints = {row.number: fingerprint(row, args.seed, args.samples, args.timeout)
               for row in rows}
     done, pending = _resume(rows, prints, earlier)
     dropped = sum(record["fingerprint"] not in prints.values() for record in earlier)
-    write_atomically(table, summary.csv_text(done))  # a cut-off last line is dropped now
+    with _writing(out):
+        write_atomically(table, summary.csv_text(done))  # a cut-off last line is dropped now
+        sink = open(table, "a", encoding="utf-8")
     records = list(done)
-    with open(table, "a", encoding="utf-8") as sink, _progress_bar(len(pending)) as bar:
+    with sink, _progress_bar(len(pending)) as bar:
         for grade in _grades(pending, args):
             record = {**grade.record(), "fingerprint": prints[grade.row]}
-            sink.write(summary.csv_line(record))
-            sink.flush()
+            with _writing(out):
+                sink.write(summary.csv_line(record))
+                sink.flush()
             records.append(record)
             if grade.verdict in ("unreadable", "not_judged"):
                 who = f"student {grade.student}" if grade.student else "no student id"
@@ -136,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.update(1)
     records.sort(key=lambda record: record["row"])
-    _write_gradebook(out, records, name)
+    with _writing(out):
+        _write_gradebook(out, records, name)
     counts = summary.counts(records)
     resumed = f", {len(rows) - len(pending)} already graded" if len(pending) < len(rows) else ""
     if dropped:
@@ -154,13 +161,9 @@ def _printable(text: str) -> str:
 
 
 def _read(source: str) -> tuple[str, str]:
-    if source == "-":
-        return "standard input", sys.stdin.read()
-    try:
-        return source, Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise InputError(f"cannot read {source}: {reason}") from None
+    """The answers file's name for people, and its text (``-``: standard input)."""
+    name = "standard input" if source == input_files.STANDARD_INPUT else source
+    return name, input_files.read_text(source, "the answers")
 
 
 def _prepare(out: Path) -> None:
@@ -169,6 +172,17 @@ def _prepare(out: Path) -> None:
     except OSError as error:
         raise InputError(f"cannot make the folder {out}: {error.strerror}; give another "
                          "--out") from None
+
+
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """A file of the gradebook that cannot be written (a folder or a fifo where
+    grades.json goes, a full disk) as one line of bad input, not an internal error."""
+    try:
+        yield
+    except OSError as error:
+        raise input_files.refusal(error.filename or out, "write the grades to", error,
+                                  "give another --out") from None
 
 
 def _write_gradebook(out: Path, records: list[dict], source: str) -> None:

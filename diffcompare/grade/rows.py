@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from diffcompare.grade.judge import Answer
 from diffcompare.language.errors import InputError
-from diffcompare.options import BOM, counted
+from diffcompare.language.input_files import BOM
+from diffcompare.options import counted
 
 MAX_FIELD = 100_000  # characters; a longer field is refused (csv's default is 131072)
 

@@ -17,12 +17,11 @@ lines are still read.
 
 from __future__ import annotations
 
-import os
-import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from diffcompare.language import input_files
 from diffcompare.language.corpus import Case
 from diffcompare.language.errors import InputError
 from diffcompare.language.parse import parse
@@ -51,51 +50,13 @@ class Problem:
     title: str = ""  # the comment line above it, where a teacher puts the student's name
 
 
-# The largest corpus file read, in bytes: 16 MiB is some 200,000 lines, far past a class's
-# worth (a report of 1,000 expressions takes a minute or two). A larger file is refused
-# before it is read, as is anything that is not a regular file (a fifo would wait for a
-# writer forever, /dev/zero never ends).
-MAX_BYTES = 16 * 1024 * 1024
-
-
 def read(path: str | Path) -> tuple[list[Entry], list[Problem]]:
     """The entries of a corpus file and the lines that could not be read.
 
-    Raises ``InputError`` when the file cannot be read at all, is not a regular file, or
-    is larger than ``MAX_BYTES``.
+    Raises ``InputError`` when the file cannot be read at all: it does not exist, is not
+    a regular file, holds more than ``input_files.MAX_BYTES`` or is not UTF-8 text.
     """
-    path = Path(path)
-    try:
-        data = _read_bytes(path)
-        text = data.decode("utf-8-sig")  # utf-8, without a leading BOM
-    except FileNotFoundError:
-        raise InputError(f"corpus file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"corpus {str(path)!r} is a directory; give a text file "
-                         "with one expression per line") from None
-    except UnicodeDecodeError:
-        raise InputError(f"corpus file {str(path)!r} is not UTF-8 text") from None
-    except OSError as error:
-        raise InputError(f"cannot read corpus file {str(path)!r}: "
-                         f"{error.strerror or error}") from None
-    return parse_corpus(text, path.name)
-
-
-def _read_bytes(path: Path) -> bytes:
-    # O_NONBLOCK: opening a fifo with no writer must not wait; fstat then refuses it.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        status = os.fstat(fd)
-        if stat.S_ISDIR(status.st_mode):
-            raise IsADirectoryError(path)
-        if not stat.S_ISREG(status.st_mode):
-            raise InputError(f"corpus {str(path)!r} is not a regular file (a device, a fifo "
-                             "or a socket); give a text file with one expression per line")
-        data = handle.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise InputError(f"corpus file {str(path)!r} is larger than "
-                         f"{MAX_BYTES // (1024 * 1024)} MiB; split it")
-    return data
+    return parse_corpus(input_files.read_text(path, "the corpus"), Path(path).name)
 
 
 def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[Problem]]:
@@ -114,18 +75,21 @@ def parse_corpus(text: str, source: str = "corpus") -> tuple[list[Entry], list[P
     title = ""
     # Lines end at "\n" only: str.splitlines would also end one at U+2028 and other
     # separators that editors do not show, shifting every later line number.
+    # The line is parsed as written and escaped only where it is shown: escaped first,
+    # a zero-width space would reach the parser as the text "\u200b".
     for number, raw in enumerate(text.split("\n"), start=1):
-        line = visible(raw.strip())
+        line = raw.strip()
         if not line:
             title = ""
             continue
         if line.startswith(COMMENT):
-            title = line.lstrip(COMMENT).strip()
+            title = visible(line.lstrip(COMMENT).strip())
             continue
         try:
             case = _case(line, title)
         except InputError as error:
-            problems.append(Problem(number, line, f"{source} line {number}: {error.one_line()}",
+            problems.append(Problem(number, visible(line),
+                                    f"{source} line {number}: {visible(error.one_line())}",
                                     title))
         else:
             entries.append(Entry(case, f"{source} line {number}"))
@@ -170,4 +134,23 @@ def _case(line: str, title: str) -> Case:
                          "or leave out the @ to have a point chosen")
     if point_text:
         parse_point(point_text, expression)
-    return Case(title or expression_text, expression_text, point_text)
+    shown_expression = _shown_as_parsed(expression_text, parse)
+    shown_point = _shown_as_parsed(point_text, lambda text: parse_point(text, expression))
+    return Case(title or shown_expression, shown_expression, shown_point)
+
+
+def _shown_as_parsed(text: str, parse_text) -> str:
+    """``text`` as a report shows it (``visible``), which is also what the report parses
+    again: refused, naming the first invisible character, unless that parses too. It does
+    where escapes only change a comment (``x**2 # \\u2066note``), not where Python took
+    the character for white space or a line break (a form feed, a carriage return)."""
+    shown = visible(text)
+    if shown == text:
+        return text
+    try:
+        parse_text(shown)
+    except InputError:
+        column = next(at for at, ch in enumerate(text) if visible(ch) != ch)
+        raise InputError(f"invalid non-printable character U+{ord(text[column]):04X}",
+                         text, column=column) from None
+    return shown

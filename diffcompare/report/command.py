@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from diffcompare import batch
-from diffcompare.language import corpus_file
+from diffcompare.language import input_files
 from diffcompare.language.corpus_file import read
 from diffcompare.language.errors import InputError
 from diffcompare.report import content, folder
@@ -114,7 +114,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "corpus file: one expression per line, optionally followed by @ and its point, "
         "e.g. 'x**2*sin(y) @ x=1,y=2'; a '#' comment line directly above titles it; "
-        f"at most {corpus_file.MAX_BYTES // 2**20} MiB.\n"
+        f"at most {input_files.MAX_BYTES // 2**20} MiB.\n"
         "exit status: 0 written; 2 bad input (some corpus lines were refused: the "
         "report is still written, without them and listing them; or nothing usable: "
         "nothing is written)")

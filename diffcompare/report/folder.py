@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from diffcompare.language.errors import InputError
+from diffcompare.language.input_files import refusal
 
 HOME = ".diffcompare-report"  # our folder inside OUT: nothing else of OUT is ours
 CURRENT = "current"
@@ -54,7 +55,15 @@ def link_target(name: str) -> str:
 
 def check(out: Path, mark_of: Mapping[str, str]) -> None:
     """Refuse, before any work, a target whose entries a report would replace but did not
-    make: ``mark_of`` gives the mark an older report left near the top of each page."""
+    make: ``mark_of`` gives the mark an older report left near the top of each page; and
+    one that cannot be looked at (a name too long, a loop of links)."""
+    try:
+        _check(out, mark_of)
+    except OSError as error:
+        raise refusal(out, "write the report to", error, "give another --out") from None
+
+
+def _check(out: Path, mark_of: Mapping[str, str]) -> None:
     if out.is_symlink() and not out.exists():
         raise InputError(f"--out {str(out)!r} is a broken symbolic link; give a folder")
     if out.exists() and not out.is_dir():
@@ -327,10 +336,13 @@ def tidy(out: Path) -> None:
     """Remove what a killed run left in ``out``: staging folders and temporary links.
     Under the lock no other run is writing, so every one of them is stale."""
     home = out / HOME
-    if not home.is_dir() or home.is_symlink():
-        return
-    with _locked(home):
-        _remove_stale(out)
+    try:
+        if not home.is_dir() or home.is_symlink():
+            return
+        with _locked(home):
+            _remove_stale(out)
+    except OSError as error:
+        raise refusal(out, "write the report to", error, "give another --out") from None
 
 
 def _remove_stale(out: Path) -> None:
