@@ -126,7 +126,9 @@ class MLP(Module):
 
     def __call__(self, x: Sequence):
         for layer in self.layers:
-            x = layer(x)
+            # A layer of one neuron gives a bare Value, as in micrograd; the next layer
+            # takes a list (micrograd's MLP(3, [1, 1]) fails here with a TypeError).
+            x = layer([x] if isinstance(x, Value) else x)
         return x
 
     def parameters(self) -> list[Value]:

@@ -98,3 +98,12 @@ def test_nn_sgd_lowers_the_loss_step_by_step_at_the_start():
         loss.backward()
         sgd_step(model.parameters(), 0.05)
     assert losses == sorted(losses, reverse=True) and losses[-1] < losses[0]
+
+
+def test_nn_mlp_with_a_hidden_layer_of_one_neuron_runs():
+    # MLP(3, [1, 1]) gave "TypeError: 'Value' object is not iterable" (train --sizes 1,1
+    # was an internal error): the one-neuron layer's bare Value goes on as a list.
+    model = MLP(3, [1, 4, 1], rng=random.Random(0))
+    out = model([2.0, 3.0, -1.0])
+    out.backward()
+    assert isinstance(out, Value) and all(p.grad == p.grad for p in model.parameters())
