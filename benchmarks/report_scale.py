@@ -188,9 +188,35 @@ def throughput(count: int) -> bool:
           f"{rates[1]:.0f}/s, jobs={JOBS} {rates[JOBS]:.0f}/s")
     print(f"  jobs={JOBS} / jobs=1: {speedup:.2f}x (target >= {SPEEDUP:g}x on an idle "
           f"{JOBS}-core machine): {verdict(speedup >= SPEEDUP)}")
+    print(f"  (this machine's own ceiling, a loop of Python arithmetic in {JOBS} processes "
+          f"against 1: {machine_scaling():.2f}x)")
     print(f"  jobs={JOBS}: {rates[JOBS]:.0f} short expressions/s (target >= {RATE:g}): "
           f"{verdict(rates[JOBS] >= RATE)}")
     return speedup >= SPEEDUP and rates[JOBS] >= RATE
+
+
+def _arithmetic(count: int) -> int:
+    total = 0
+    for k in range(count):
+        total += k * k % 7
+    return total
+
+
+def machine_scaling(count: int = 4_000_000) -> float:
+    """How much faster JOBS processes run JOBS equal loops of Python arithmetic than one
+    process runs them in turn: the most any pool can gain on this machine now (virtual
+    cores may share a physical one, or be busy with other work)."""
+    import multiprocessing
+
+    start = time.perf_counter()
+    for _ in range(JOBS):
+        _arithmetic(count)
+    alone = time.perf_counter() - start
+    with multiprocessing.get_context("fork").Pool(JOBS) as pool:
+        start = time.perf_counter()
+        pool.map(_arithmetic, [count] * JOBS)
+        together = time.perf_counter() - start
+    return alone / together
 
 
 def flat_memory(count: int) -> bool:

@@ -42,7 +42,7 @@ DEFAULT_DEADLINE = 120.0
 # Cases a worker runs (at most) before it is replaced by a fresh one: sympy's caches grow
 # with every expression it has seen, so a long run would otherwise grow without bound.
 # The pool counts chunks: a worker is replaced after TASKS_PER_WORKER // MAX_CHUNK of them.
-TASKS_PER_WORKER = 200
+TASKS_PER_WORKER = 500
 # What pickling a result may recurse in a worker: as deep as the parser goes.
 RESULT_RECURSION_LIMIT = 20_000
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
