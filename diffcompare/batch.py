@@ -12,8 +12,9 @@ breaks as a whole when a worker dies, and cannot stop one task), hence the depen
 an optional one (``pip install "diffcompare[batch]"``); ``jobs=0`` needs none.
 
 Results come back in the order of the cases, one at a time, so a caller that does not
-keep them uses flat memory however many cases there are; workers are replaced after
-``TASKS_PER_WORKER`` cases so that their own memory stays flat too.
+keep them uses flat memory however many cases there are; workers are replaced after at
+most ``TASKS_PER_WORKER`` cases (after ``TASKS_PER_WORKER // MAX_CHUNK`` chunks: fewer
+cases when they are slow enough to travel alone) so that their own memory stays flat too.
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ import time
 from collections import deque
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from diffcompare.compare import Comparison, compare
+from diffcompare.compare import Comparison, checked_arguments, compare
 from diffcompare.language.errors import InputError
-from diffcompare.language.expression import Expression
 from diffcompare.language.limits import Limits
 from diffcompare.methods import budget, symbolic
 
@@ -215,11 +215,11 @@ def _chunk_outcomes(future, chunk: list, first: int, deadline: float, expired: t
 
 
 def _here(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    """``function`` of each item in this process, an exception becoming that item's
+    ``Failure`` as in a worker (``_run_chunk``)."""
     for index, item in enumerate(items):
-        try:
-            yield function(item)
-        except InputError as error:
-            yield Failure(index, "input", error.one_line())
+        (done, outcome), = _run_chunk(function, [item])[1]
+        yield outcome if done else Failure(index, *outcome)
 
 
 def _worker_start() -> None:
@@ -275,6 +275,13 @@ def compare_many(cases: Iterable[Any], jobs: int | None = None, *,
         raise TypeError("compare_many() takes many cases (a list, or any iterable), not one "
                         "str: compare_many([\"x**2 @ x=3\"]), or compare() for one case")
     check_pool_arguments(jobs, deadline)  # now, not at the first result
+    if timeout is not None and (isinstance(timeout, bool)
+                                or not isinstance(timeout, (int, float)) or timeout < 0):
+        raise TypeError(f"timeout is the symbolic budget in seconds (a number >= 0, or "
+                        f"None), not {timeout!r}")
+    if limits is not None and not isinstance(limits, Limits):
+        raise TypeError(f"limits is a diffcompare.language.limits.Limits, not "
+                        f"{type(limits).__name__}")
     require_pool(jobs)
     return run_many(_compare_one, (_task(case, timeout, limits) for case in cases), jobs,
                     deadline)
@@ -284,16 +291,10 @@ def _task(case: Any, timeout: float | None, limits: Limits | None) -> tuple:
     """A case as ``_compare_one`` takes it; a case of a form it cannot read becomes that
     case's ``Failure`` (kind "input"), in its place, rather than an exception that would
     end the whole batch."""
-    try:
-        expression, at = split_case(case)
+    try:  # a Value graph becomes its expression tree here: that is what pickles
+        expression, at = checked_arguments(*split_case(case))
     except TypeError as error:
         return None, str(error), timeout, limits
-    if not isinstance(expression, (str, Expression)):
-        return None, ("a case's expression is a str (\"x**2\"), not "
-                      f"{type(expression).__name__}"), timeout, limits
-    if at is not None and not isinstance(at, (str, Mapping)):
-        return None, ("a case's point is a str (\"x=1,y=2\") or a mapping, not "
-                      f"{type(at).__name__}"), timeout, limits
     return expression, at, timeout, limits
 
 

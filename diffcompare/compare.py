@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import mpmath
 
@@ -161,6 +161,20 @@ class Comparison:
         return (self.reference, *self.methods)
 
 
+def checked_arguments(expression: Any, at: Any) -> tuple[str | Expression, str | Mapping | None]:
+    """``compare()``'s expression and point as it takes them: a ``Value`` graph becomes its
+    expression tree and point. Raises ``TypeError`` for an argument of the wrong type."""
+    expression, at = value_graph.as_expression(expression, at)  # a Value graph: its tree
+    if not isinstance(expression, (str, Expression)):
+        raise TypeError(f"compare() takes the expression as a str, e.g. \"x**2*sin(y)\", or "
+                        f"an Expression from diffcompare.parse, not {type(expression).__name__}")
+    if at is not None and not isinstance(at, (str, Mapping)):
+        raise TypeError(f"compare() takes the point as a str, e.g. \"x=1,y=2\", a mapping, "
+                        f"e.g. {{\"x\": 1, \"y\": 2}}, or None to have one chosen, "
+                        f"not {type(at).__name__}")
+    return expression, at
+
+
 def compare(expression: str | Expression, at: str | Mapping | None = None,
             methods: Mapping[str, Method] | None = None,
             tolerances: Mapping[str, float] | None = None, *,
@@ -181,14 +195,7 @@ def compare(expression: str | Expression, at: str | Mapping | None = None,
 
     Raises ``TypeError`` for an argument of the wrong type, ``InputError`` for bad input.
     """
-    expression, at = value_graph.as_expression(expression, at)  # a Value graph: its tree
-    if not isinstance(expression, (str, Expression)):
-        raise TypeError(f"compare() takes the expression as a str, e.g. \"x**2*sin(y)\", or "
-                        f"an Expression from diffcompare.parse, not {type(expression).__name__}")
-    if at is not None and not isinstance(at, (str, Mapping)):
-        raise TypeError(f"compare() takes the point as a str, e.g. \"x=1,y=2\", a mapping, "
-                        f"e.g. {{\"x\": 1, \"y\": 2}}, or None to have one chosen, "
-                        f"not {type(at).__name__}")
+    expression, at = checked_arguments(expression, at)
     limits = limits or DEFAULT_LIMITS
     if isinstance(expression, str) and ends_in_list(expression, limits):
         raise InputError("compare() takes one expression; a list of expressions has a "

@@ -395,8 +395,10 @@ def verdict_text(verdict: Verdict) -> str:
                 "here; the numbers say " + verdict_text(replace(verdict, status="agree")))
     missing = ("" if verdict.missing_reference is None
                else f" WITHOUT EXACT REFERENCE (symbolic: {verdict.missing_reference})")
-    # A method judged on some numbers and not on others is "partly" not judged.
-    partly = {held.method for held in verdict.held}
+    # A method judged on some numbers (held, or failing) and not on others is "partly"
+    # not judged.
+    partly = ({held.method for held in verdict.held}
+              | {failure.method for failure in verdict.failures})
     not_judged = [f"{title(method)} {'partly ' if method in partly else ''}not judged ({why})"
                   for method, why in verdict.not_judged]
     if verdict.status == "disagree":

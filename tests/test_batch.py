@@ -168,3 +168,29 @@ def test_compare_many_a_large_expression_crosses_from_its_worker():
     assert not isinstance(far, Failure) and far.agree and far.verdict == here.verdict
     assert all("graph" not in result.details for result in (*far.methods, *here.methods))
     assert any("graph" in result.details for result in compare(many).methods)
+
+
+def test_compare_many_takes_value_graphs_as_compare_does():
+    from diffcompare import Value
+
+    x = Value(2.0, label="x")
+    y = x * x + x
+    results = list(compare_many([(y, None), "x**2 @ x=1"], jobs=1))
+    assert results[0].agree and results[0].reference.gradient["x"] == 5.0 and results[1].agree
+
+
+@pytest.mark.parametrize("keywords", [{"timeout": "5"}, {"timeout": -1}, {"limits": "x"}])
+def test_compare_many_refuses_a_bad_timeout_or_limits_at_the_call(keywords):
+    with pytest.raises(TypeError, match=next(iter(keywords))):
+        compare_many(["x"], jobs=0, **keywords)
+
+
+def test_run_many_in_this_process_makes_an_items_exception_its_failure():
+    def explode(item):
+        if item == 2:
+            raise RuntimeError("boom")
+        return item
+
+    results = list(run_many(explode, [1, 2, 3], jobs=0))
+    assert results[0] == 1 and results[2] == 3
+    assert results[1] == Failure(1, "crash", "RuntimeError: boom")

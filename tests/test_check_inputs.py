@@ -3,6 +3,7 @@ load. Every refusal is one line on stderr with exit status 2; a class run names 
 engine uniquely, and counts as engines only the files that define the class."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -195,4 +196,14 @@ def test_class_folder_skips_hidden_folders_and_installed_packages(tmp_path):
                    "bob/lib/site-packages/micrograd"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "engine.py").write_text(engine)
+    assert engine_specs([str(tmp_path)]) == [str(tmp_path / "alice" / "engine.py")]
+
+
+def test_class_folder_a_fifo_or_device_named_py_is_no_engine_and_no_hang(tmp_path):
+    # defines_value read each candidate with Path.read_text: a fifo named engine.py
+    # blocked check FOLDER forever; a link to /dev/zero would have read without end.
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "engine.py").write_text("class Value:\n    pass\n")
+    os.mkfifo(tmp_path / "fifo.py")
+    (tmp_path / "zero.py").symlink_to("/dev/zero")
     assert engine_specs([str(tmp_path)]) == [str(tmp_path / "alice" / "engine.py")]

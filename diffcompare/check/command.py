@@ -27,6 +27,7 @@ from diffcompare.check import user_engine
 from diffcompare.check.battery import EngineReport, check_engine, warm_references
 from diffcompare.check.second_order import SecondOrderReport
 from diffcompare.compare import DEFAULT_TOLERANCE
+from diffcompare.language import input_files
 from diffcompare.language.errors import InputError
 from diffcompare.methods import registry
 from diffcompare.methods.results import quantity_label
@@ -176,9 +177,9 @@ def defines_value(path: Path, name: str = user_engine.DEFAULT_CLASS) -> bool:
     ``ast`` (nothing of it runs): a file that only imports the class (a network built on
     it, the student's tests) is not an engine. A file Python cannot parse is one when a
     line starts with ``class NAME``, so that its row says what is wrong with it."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    try:  # the one reader: a fifo or a link to /dev/zero named *.py is no engine
+        text = input_files.read_bytes(path, "an engine").decode("utf-8", errors="replace")
+    except InputError:
         return False
     try:
         with warnings.catch_warnings():

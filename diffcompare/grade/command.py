@@ -45,6 +45,9 @@ from diffcompare.options import counted, json_text, number_option
 DEFAULT_OUT = "grades"
 CONNECT_TIMEOUT = "10s"  # to reach a Dask scheduler: a busy one answers in well under this
 MAX_JOBS = 256
+# grade's own grades.csv, read back to resume: a row of it is longer than the answer it
+# grades, so it may pass the 16 MiB limit on input that its answers file stays under.
+GRADEBOOK_BYTES = 1024 * 1024 * 1024
 # 64 bits of SHA-256: two different rows of one class collide with odds of about n**2/2**65
 FINGERPRINT_HEX = 16
 
@@ -118,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     table = out / "grades.csv"
     earlier = [] if args.fresh or not os.path.exists(table) else \
         summary.read_csv(input_files.read_text(table, "the earlier grades",
-                                               "move it away, or give another --out"))
+                                               "move it away, or give another --out",
+                                               limit=GRADEBOOK_BYTES))
     prints = {row.number: fingerprint(row, args.seed, args.samples, args.timeout)
               for row in rows}
     done, pending = _resume(rows, prints, earlier)

@@ -28,15 +28,18 @@ MAX_BYTES = 16 * 1024 * 1024
 STANDARD_INPUT = "-"
 BOM = "\ufeff"  # the byte-order mark that Notepad and Excel ("CSV UTF-8") put first
 
-NOT_REGULAR = ("it is not a regular file (a device, a fifo or a socket: reading one could "
-               "wait or go on forever)")
+NOT_REGULAR = ("it is not a regular file (a device, a fifo, a pipe such as <(...) or a "
+               "socket: reading one could wait or go on forever; to read a pipe, send it to "
+               "standard input and give -)")
 
 
-def read_text(source: str | os.PathLike, what: str, advice: str = "give a file") -> str:
+def read_text(source: str | os.PathLike, what: str, advice: str = "give a file",
+              limit: int | None = None) -> str:
     """The text of the file ``source`` names, or of standard input for ``-``: UTF-8 for a
     file (the stream's own encoding for standard input), a leading byte-order mark
     dropped. ``what`` names the content for messages, e.g. "the answers"; ``advice`` ends
-    the message when ``source`` cannot be opened or is not a file.
+    the message when ``source`` cannot be opened or is not a file; ``limit`` is the most
+    bytes read (default ``MAX_BYTES``; a file the tool wrote itself may be larger).
 
     >>> try:
     ...     read_text("/dev/zero", "the corpus")
@@ -50,7 +53,7 @@ def read_text(source: str | os.PathLike, what: str, advice: str = "give a file")
     if os.fspath(source) == STANDARD_INPUT:
         data, encoding, where = _read_standard_input(what), _stdin_encoding(), "standard input"
     else:
-        data, encoding = read_bytes(source, what, advice), "utf-8"
+        data, encoding = read_bytes(source, what, advice, limit), "utf-8"
         where = repr(os.fspath(source))
     try:
         text = data if isinstance(data, str) else data.decode(encoding)
@@ -61,10 +64,12 @@ def read_text(source: str | os.PathLike, what: str, advice: str = "give a file")
     return text.removeprefix(BOM)
 
 
-def read_bytes(path: str | os.PathLike, what: str, advice: str = "give a file") -> bytes:
-    """The bytes of the regular file ``path``, at most ``MAX_BYTES`` of them; an
-    ``InputError`` in one line otherwise (see ``read_text``)."""
+def read_bytes(path: str | os.PathLike, what: str, advice: str = "give a file",
+               limit: int | None = None) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` (default ``MAX_BYTES``)
+    of them; an ``InputError`` in one line otherwise (see ``read_text``)."""
     name = os.fspath(path)
+    limit = MAX_BYTES if limit is None else limit
     try:
         _refuse_unless_regular(os.stat(name).st_mode)  # before opening it
         # O_NONBLOCK: should a fifo take the file's place after the check, opening it
@@ -73,11 +78,11 @@ def read_bytes(path: str | os.PathLike, what: str, advice: str = "give a file") 
                      | getattr(os, "O_NOCTTY", 0))
         with os.fdopen(fd, "rb") as handle:
             _refuse_unless_regular(os.fstat(fd).st_mode)
-            data = handle.read(MAX_BYTES + 1)
+            data = handle.read(limit + 1)
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
         raise refusal(name, f"read {what} from", error, advice) from None
-    if len(data) > MAX_BYTES:
-        raise InputError(f"cannot read {what} from {name!r}: {_too_large()}")
+    if len(data) > limit:
+        raise InputError(f"cannot read {what} from {name!r}: {_too_large(limit)}")
     return data
 
 
@@ -125,10 +130,11 @@ def _refuse_unless_regular(mode: int) -> None:
         raise _NotRegular()
 
 
-def _too_large() -> str:
-    mebibytes, rest = divmod(MAX_BYTES, 1024 * 1024)
-    limit = f"{MAX_BYTES} bytes" if rest else f"{mebibytes} MiB"
-    return f"it is larger than {limit}, the limit for an input; split it"
+def _too_large(limit: int | None = None) -> str:
+    limit = MAX_BYTES if limit is None else limit
+    mebibytes, rest = divmod(limit, 1024 * 1024)
+    shown = f"{limit} bytes" if rest else f"{mebibytes} MiB"
+    return f"it is larger than {shown}, the limit for an input; split it"
 
 
 def _read_standard_input(what: str) -> bytes | str:
