@@ -305,3 +305,12 @@ def test_judge_a_condition_comparing_a_number_that_is_not_real_is_unreadable(fun
     # asin(2)" escaped grade.
     grade = judge(Answer("ann", function, ("x=0.5",), {"": "0"}), samples=1)
     assert grade.verdict == "unreadable" and "not real" in grade.detail
+
+
+def test_judge_atan2_of_a_number_that_is_not_real_at_a_point_is_no_internal_error():
+    # The fuzzer's internal error: atan2's branch cut asks sympy whether acos(-2.708) < 0
+    # ("Invalid comparison of non-real acos(-677/250)") while kinks were looked for.
+    grade = judge(Answer("ann", "atan2(abs(700), acos(x))", ("x=-2.708",), {"": "cos(x)"}),
+                  samples=2)
+    assert grade.verdict in ("wrong", "unreadable", "not judged")
+    assert "Invalid comparison" not in grade.detail

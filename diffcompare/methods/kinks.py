@@ -267,7 +267,17 @@ def _at_switch(primitive, args, at) -> bool:
     """Whether this call sits exactly at its primitive's switch."""
     if primitive.switch is None:
         return False
-    return _is_zero(primitive.switch.argument(*args).xreplace(at))
+    value = _switch_value(primitive, args, at)
+    return value is not None and _is_zero(value)
+
+
+def _switch_value(primitive, args, at):
+    """The switch's argument at the point; None where it is no real number (atan2's cut
+    asks whether x < 0, and sympy refuses to compare acos(-677/250): no real switch)."""
+    try:
+        return primitive.switch.argument(*args).xreplace(at)
+    except TypeError:  # "Invalid comparison of non-real acos(-677/250)"
+        return None
 
 
 def _source(primitive, args: tuple) -> str:
@@ -365,8 +375,8 @@ def near(expression: Expression, point: Mapping[str, Fraction],
     found = []
     for primitive, args in switching:
         argument = primitive.switch.argument(*args)
-        value = argument.xreplace(at)
-        if _is_zero(value) or not value.is_number:
+        value = _switch_value(primitive, args, at)
+        if value is None or _is_zero(value) or not value.is_number:
             continue
         for name, step in steps.items():
             slope = sympy.diff(argument, symbol_table[name]).xreplace(at)
