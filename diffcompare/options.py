@@ -74,14 +74,12 @@ def read_text_argument(text: str, what: str = "the expression") -> str:
     from diffcompare.language.errors import InputError
 
     if text == input_files.STANDARD_INPUT:
-        source = "standard input"
-        content = input_files.read_text(text, what)
+        source, path = "standard input", text
     elif text.startswith("@") and len(text) > 1:
-        source = text[1:]
-        content = input_files.read_text(source, what)
+        source = path = text[1:]
     else:
         return text
-    content = content.strip()
+    content = input_files.read_text(path, what).strip()
     if not content:
         raise InputError(f"{source} is empty; write {what} in it, e.g. x**2*sin(y)")
     return content

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from diffcompare.check.child import describe
 from diffcompare.check.isolation import IMPORT_TIMEOUT, IMPORTING, ChildLost, EngineProcess
+from diffcompare.language import input_files
 from diffcompare.language.errors import InputError
 
 SPEC_HELP = ("path/to/engine.py:Value, package.module:Value or a notebook, "
@@ -180,9 +181,8 @@ def path_kind(path: Path) -> str:
             return "folder"
         return "other" if path.exists() else "missing"
     except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise InputError(f"cannot read {shown(str(path))}: "
-                         f"{reason[:1].lower() + reason[1:]}") from None
+        raise InputError(f"cannot read {shown(str(path))}: {input_files.reason(error)}") \
+            from None
 
 
 def _import_failure(engine: Engine, lost: ChildLost) -> str:
